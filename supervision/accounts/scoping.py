@@ -1,0 +1,91 @@
+"""Who may see and do what: the one place every view asks."""
+
+from functools import wraps
+
+from flask_login import current_user
+from sqlalchemy import Select, or_, select
+
+from supervision.accounts.models import User
+from supervision.db import db
+from supervision.errors import Forbidden, NotFound
+from supervision.stores.models import Region, Store
+from supervision.visits.models import Visit
+
+
+def roles_required(*roles: str):
+    """403 for a logged-in user whose role is not among `roles` (login is checked app-wide)."""
+
+    def decorator(view):
+        @wraps(view)
+        def wrapped(*args, **kwargs):
+            if current_user.role not in roles:
+                raise Forbidden(f"This needs one of the roles: {', '.join(roles)}.")
+            return view(*args, **kwargs)
+
+        return wrapped
+
+    return decorator
+
+
+def region_ids(user: User) -> list[int]:
+    return [region.id for region in user.regions]
+
+
+def scoped_regions(user: User) -> Select:
+    query = select(Region).order_by(Region.code)
+    if user.role == "admin":
+        return query
+    return query.where(Region.id.in_(region_ids(user)))
+
+
+def scoped_stores(user: User) -> Select:
+    """Stores in the user's regions; a shopper also sees the stores it is assigned to."""
+    query = select(Store).order_by(Store.code)
+    if user.role == "admin":
+        return query
+    in_regions = Store.region_id.in_(region_ids(user))
+    if user.role == "shopper":
+        from supervision.followup.models import Assignment
+
+        assigned = select(Assignment.store_id).where(Assignment.shopper_id == user.id)
+        return query.where(or_(in_regions, Store.id.in_(assigned)))
+    return query.where(in_regions)
+
+
+def scoped_visits(user: User) -> Select:
+    """A shopper sees its own visits; managers see their regions' visits once submitted;
+    supervisors see their own and their regions' published ones (an unpublished mystery
+    visit never reaches the store's side)."""
+    query = select(Visit)
+    if user.role == "admin":
+        return query
+    if user.role == "shopper":
+        return query.where(Visit.author_id == user.id)
+    in_regions = Visit.store_id.in_(
+        select(Store.id).where(Store.region_id.in_(region_ids(user)))
+    )
+    if user.role == "manager":
+        return query.where(in_regions, or_(Visit.status != "draft", Visit.author_id == user.id))
+    return query.where(
+        or_(Visit.author_id == user.id, (Visit.status == "published") & in_regions)
+    )
+
+
+def get_scoped(user: User, query: Select, model, object_id, what: str):
+    """The object if the user may see it; 404 either way otherwise (never reveal existence)."""
+    found = db.session.scalars(query.where(model.id == object_id)).first()
+    if found is None:
+        raise NotFound(f"{what} {object_id} not found.")
+    return found
+
+
+def get_store(user: User, store_id: int) -> Store:
+    return get_scoped(user, scoped_stores(user), Store, store_id, "Store")
+
+
+def get_region(user: User, region_id: int) -> Region:
+    return get_scoped(user, scoped_regions(user), Region, region_id, "Region")
+
+
+def get_visit(user: User, visit_id) -> Visit:
+    return get_scoped(user, scoped_visits(user), Visit, visit_id, "Visit")

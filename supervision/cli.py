@@ -1,0 +1,92 @@
+"""Command-line tools: `flask --app supervision checklists|users|demo …`, thin over services."""
+
+from pathlib import Path
+
+import click
+from flask import Flask, current_app
+from flask.cli import AppGroup
+
+from supervision.db import db
+from supervision.errors import DomainError
+
+checklists_cli = AppGroup("checklists", help="Validate and load checklist YAML files.")
+users_cli = AppGroup("users", help="Manage user accounts.")
+demo_cli = AppGroup("demo", help="Demo data for a first look.")
+
+
+def _checklist_files(paths) -> list[Path]:
+    if paths:
+        return [Path(p) for p in paths]
+    folder = Path(current_app.root_path).parent / "checklists"
+    return sorted(folder.glob("*.yaml"))
+
+
+@checklists_cli.command("validate")
+@click.argument("paths", nargs=-1)
+def validate_checklists(paths):
+    """Check checklist files without loading them."""
+    from supervision.checklists.loader import ChecklistError, load_checklist
+
+    failed = False
+    for path in _checklist_files(paths):
+        try:
+            load_checklist(path.read_text(encoding="utf-8"), path.name)
+            click.echo(f"ok      {path.name}")
+        except ChecklistError as error:
+            failed = True
+            click.echo(str(error), err=True)
+    if failed:
+        raise SystemExit(1)
+
+
+@checklists_cli.command("load")
+@click.argument("paths", nargs=-1)
+def load_checklists(paths):
+    """Load checklist files; a changed file becomes a new version. All or nothing."""
+    from supervision.checklists.services import add_version
+
+    try:
+        for path in _checklist_files(paths):
+            version, created = add_version(path.read_text(encoding="utf-8"), path.name)
+            state = "new" if created else "same"
+            click.echo(f"{state:7} {version.checklist.slug} v{version.version}")
+    except DomainError as error:
+        db.session.rollback()
+        click.echo(error.message, err=True)
+        for problem in (error.errors or {}).get("yaml", []):
+            click.echo(f"  {problem}", err=True)
+        raise SystemExit(1) from error
+    db.session.commit()
+
+
+@users_cli.command("create")
+@click.option("--email", required=True)
+@click.option("--name", required=True)
+@click.option("--role", required=True, type=click.Choice(["admin", "manager", "supervisor", "shopper"]))
+@click.option("--region", "regions", multiple=True, help="Region code; repeat for several.")
+@click.password_option()
+def create_user(email, name, role, regions, password):
+    """Create a user account."""
+    from supervision.accounts.services import create_user as create
+
+    try:
+        user = create(email, name, role, password, regions)
+    except DomainError as error:
+        raise click.ClickException(error.message) from error
+    db.session.commit()
+    click.echo(f"created {user.email} ({user.role})")
+
+
+@demo_cli.command("seed")
+def seed_demo():
+    """Regions, ~20 stores, the four demo accounts and a handful of scored visits (idempotent)."""
+    from supervision.demo import seed
+
+    summary = seed(current_app.config["DEMO_PASSWORD"])
+    db.session.commit()
+    click.echo(summary)
+
+
+def init_app(app: Flask) -> None:
+    for group in (checklists_cli, users_cli, demo_cli):
+        app.cli.add_command(group)

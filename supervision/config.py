@@ -1,0 +1,65 @@
+"""Configuration defaults; each can be overridden by an environment variable."""
+
+import os
+
+# Every key below can be set from the environment as SUPERVISION_<KEY> (values parsed as JSON
+# when they look like JSON). DATABASE_URL, SECRET_KEY and REDIS_URL are also read unprefixed,
+# the names hosting platforms use.
+
+
+class Defaults:
+    # SQLite in the instance folder unless DATABASE_URL names another database.
+    SQLALCHEMY_DATABASE_URI: str | None = None
+    SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True}
+    # Generated once and kept in the instance folder when not given, so sessions survive restarts.
+    SECRET_KEY: str | None = None
+    # Where photos and rendered reports live on the embedded default.
+    PHOTO_DIR: str | None = None
+    # Bearer tokens live long: a tablet may stay offline for days and must still sync.
+    TOKEN_MAX_AGE_SECONDS = 30 * 24 * 3600
+    # Limits on request bodies: JSON documents and photo uploads.
+    JSON_MAX_BYTES = 8 * 1024 * 1024
+    PHOTO_MAX_BYTES = 40 * 1024 * 1024
+    PHOTO_MAX_PIXELS = 80_000_000
+    # Login attempts per client address; shared through Redis when REDIS_URL is set.
+    LOGIN_RATE_LIMIT = "10 per minute"
+    REDIS_URL: str | None = None
+    RATELIMIT_HEADERS_ENABLED = True
+    # Demo password for `flask demo seed`.
+    DEMO_PASSWORD = "demo1234"
+    # Languages of the UI and the reports; the first is the default.
+    LANGUAGES = ("zh", "en")
+    BABEL_DEFAULT_LOCALE = "zh"
+    BABEL_TRANSLATION_DIRECTORIES = "translations"
+
+    # flask-smorest / OpenAPI
+    API_TITLE = "Supervision API"
+    API_VERSION = "v1"
+    OPENAPI_VERSION = "3.0.3"
+    OPENAPI_URL_PREFIX = "/api/v1"
+    OPENAPI_JSON_PATH = "openapi.json"
+
+    SESSION_COOKIE_SAMESITE = "Lax"
+    SESSION_COOKIE_HTTPONLY = True
+    WTF_CSRF_TIME_LIMIT = None  # a supervisor may keep a form open all day
+
+
+def load_environment(config: dict) -> None:
+    """Copy the unprefixed environment variables that hosting platforms use."""
+    for env_name, key in (
+        ("DATABASE_URL", "SQLALCHEMY_DATABASE_URI"),
+        ("SECRET_KEY", "SECRET_KEY"),
+        ("REDIS_URL", "REDIS_URL"),
+    ):
+        if os.environ.get(env_name):
+            config[key] = os.environ[env_name]
+    if os.environ.get("SUPERVISION_DEMO_PASSWORD"):
+        config["DEMO_PASSWORD"] = os.environ["SUPERVISION_DEMO_PASSWORD"]
+
+
+def database_url(url: str) -> str:
+    """Use psycopg 3 for PostgreSQL URLs that name no driver."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix):]
+    return url

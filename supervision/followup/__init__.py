@@ -1,0 +1,1 @@
+"""Mystery-shop assignments, corrective actions and dispute records."""

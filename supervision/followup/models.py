@@ -1,0 +1,88 @@
+"""Mystery-shop assignments, corrective actions and dispute records (争议记录单)."""
+
+import uuid
+from datetime import date, datetime
+
+from sqlalchemy import Date, ForeignKey, String, Text, Uuid
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from supervision.db import JSONType, UTCDateTime, db, utcnow
+
+ASSIGNMENT_STATUSES = ("planned", "done", "cancelled")
+ACTION_STATUSES = ("proposed", "open", "done", "verified")
+# The seeds' time limits for closing a complaint, by class.
+DISPUTE_CATEGORIES = ("service", "return", "quality_check", "factory_repair", "emergency")
+DISPUTE_STATUSES = ("open", "closed")
+
+
+class Assignment(db.Model):
+    __tablename__ = "assignments"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    store_id: Mapped[int] = mapped_column(ForeignKey("stores.id"), index=True)
+    checklist_id: Mapped[int] = mapped_column(ForeignKey("checklists.id"))
+    shopper_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    window_start: Mapped[datetime] = mapped_column(UTCDateTime)
+    window_end: Mapped[datetime] = mapped_column(UTCDateTime)
+    scenario: Mapped[str | None] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(16), default="planned")
+    created_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    store: Mapped["Store"] = relationship()  # noqa: F821
+    checklist: Mapped["Checklist"] = relationship()  # noqa: F821
+    shopper: Mapped["User"] = relationship(foreign_keys=[shopper_id])  # noqa: F821
+
+
+class Action(db.Model):
+    """A corrective action agreed after a visit, followed until verified at a later visit."""
+
+    __tablename__ = "actions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    store_id: Mapped[int] = mapped_column(ForeignKey("stores.id"), index=True)
+    visit_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("visits.id"), index=True)
+    item_id: Mapped[str | None] = mapped_column(String(64))
+    title: Mapped[str] = mapped_column(Text)
+    coaching_question: Mapped[str | None] = mapped_column(Text)
+    owner: Mapped[str | None] = mapped_column(String(120))
+    due_date: Mapped[date | None] = mapped_column(Date, index=True)
+    status: Mapped[str] = mapped_column(String(16), default="open", index=True)
+    done_note: Mapped[str | None] = mapped_column(Text)
+    done_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    evidence_photo_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
+    verified_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    verified_visit_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("visits.id"))
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    store: Mapped["Store"] = relationship()  # noqa: F821
+
+
+class Dispute(db.Model):
+    """A customer dispute recorded by the store: the matter, who took it, the promised reply."""
+
+    __tablename__ = "disputes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    store_id: Mapped[int] = mapped_column(ForeignKey("stores.id"), index=True)
+    visit_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("visits.id"), index=True)
+    reference: Mapped[str] = mapped_column(String(32), unique=True)
+    category: Mapped[str] = mapped_column(String(24))
+    matter: Mapped[str] = mapped_column(Text)
+    customer_name: Mapped[str | None] = mapped_column(String(120))
+    customer_contact: Mapped[str | None] = mapped_column(String(120))
+    customer_request: Mapped[str | None] = mapped_column(Text)
+    first_handler: Mapped[str] = mapped_column(String(120))
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    promised_reply_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    due_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    callbacks: Mapped[list] = mapped_column(JSONType, default=list)  # [{at, by, outcome}]
+    store_opinion: Mapped[str | None] = mapped_column(Text)
+    result: Mapped[str | None] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(16), default="open", index=True)
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    store: Mapped["Store"] = relationship()  # noqa: F821

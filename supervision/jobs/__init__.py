@@ -1,0 +1,1 @@
+"""Background jobs (report rendering), in process or on a Redis queue."""

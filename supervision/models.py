@@ -1,0 +1,14 @@
+"""Every table, imported in one place so that the metadata (and Alembic) sees them all."""
+
+from supervision.accounts.models import User, user_regions
+from supervision.audit.models import AuditEntry
+from supervision.checklists.models import Checklist, ChecklistVersion
+from supervision.followup.models import Action, Assignment, Dispute
+from supervision.jobs.models import Job
+from supervision.stores.models import Region, Store
+from supervision.visits.models import Photo, Response, Visit
+
+__all__ = [
+    "Action", "Assignment", "AuditEntry", "Checklist", "ChecklistVersion", "Dispute", "Job",
+    "Photo", "Region", "Response", "Store", "User", "Visit", "user_regions",
+]

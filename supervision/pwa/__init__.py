@@ -1,0 +1,1 @@
+"""The installable web app: pages, manifest and service worker."""

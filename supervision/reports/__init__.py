@@ -1,0 +1,1 @@
+"""PDF coaching reports for a visit, a store and a region."""

@@ -1,0 +1,1 @@
+"""Regions and stores (service halls)."""

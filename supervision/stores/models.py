@@ -1,0 +1,45 @@
+"""Regions and the stores (service halls) in them."""
+
+from datetime import datetime
+
+from sqlalchemy import Boolean, Float, ForeignKey, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from supervision.accounts.models import user_regions
+from supervision.db import UTCDateTime, db, utcnow
+
+
+class Region(db.Model):
+    __tablename__ = "regions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(32), unique=True)
+    name: Mapped[str] = mapped_column(String(120))
+    name_en: Mapped[str | None] = mapped_column(String(120))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    stores: Mapped[list["Store"]] = relationship(back_populates="region", order_by="Store.code")
+    users: Mapped[list["User"]] = relationship(  # noqa: F821
+        secondary=user_regions, back_populates="regions"
+    )
+
+
+class Store(db.Model):
+    __tablename__ = "stores"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(32), unique=True)
+    name: Mapped[str] = mapped_column(String(160))
+    name_en: Mapped[str | None] = mapped_column(String(160))
+    address: Mapped[str | None] = mapped_column(Text)
+    region_id: Mapped[int] = mapped_column(ForeignKey("regions.id"), index=True)
+    lat: Mapped[float | None] = mapped_column(Float)
+    lon: Mapped[float | None] = mapped_column(Float)
+    # A visit sent from farther away than this is flagged for the reviewer.
+    geofence_m: Mapped[int] = mapped_column(Integer, default=300)
+    timezone: Mapped[str] = mapped_column(String(64), default="Asia/Shanghai")
+    manager_name: Mapped[str | None] = mapped_column(String(120))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    region: Mapped[Region] = relationship(back_populates="stores")

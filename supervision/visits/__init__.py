@@ -1,0 +1,1 @@
+"""Visits (audits and mystery visits), their responses and photos."""

@@ -1,0 +1,101 @@
+"""Visits, the answers given in them and their photos."""
+
+import uuid
+from datetime import datetime
+
+from sqlalchemy import Boolean, Float, ForeignKey, Integer, String, Text, UniqueConstraint, Uuid
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from supervision.db import JSONType, UTCDateTime, db, utcnow
+
+VISIT_KINDS = ("audit", "mystery")
+# draft → submitted → published (audits publish on submission); a reviewer may reject a
+# mystery visit back to the shopper, who fixes and submits it again.
+VISIT_STATUSES = ("draft", "submitted", "published", "rejected")
+PHOTO_STATUSES = ("announced", "received", "processed", "corrupt")
+
+
+class Visit(db.Model):
+    __tablename__ = "visits"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)  # made by the client
+    store_id: Mapped[int] = mapped_column(ForeignKey("stores.id"), index=True)
+    checklist_version_id: Mapped[int] = mapped_column(ForeignKey("checklist_versions.id"))
+    kind: Mapped[str] = mapped_column(String(16))
+    status: Mapped[str] = mapped_column(String(16), default="draft", index=True)
+    author_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    assignment_id: Mapped[int | None] = mapped_column(ForeignKey("assignments.id"), index=True)
+
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    lat: Mapped[float | None] = mapped_column(Float)
+    lon: Mapped[float | None] = mapped_column(Float)
+    accuracy_m: Mapped[float | None] = mapped_column(Float)
+    moments: Mapped[list] = mapped_column(JSONType, default=list)  # [{moment, at}]
+    notes: Mapped[str | None] = mapped_column(Text)
+    # Flags for the reviewer: outside the assignment window, far from the store, …
+    flags: Mapped[list] = mapped_column(JSONType, default=list)
+
+    # Frozen at submission: the score as computed against the visit's checklist version.
+    score: Mapped[dict | None] = mapped_column(JSONType)
+    total: Mapped[float | None] = mapped_column(Float)
+    grade: Mapped[str | None] = mapped_column(String(32))
+    red_line: Mapped[bool] = mapped_column(Boolean, default=False)
+
+    # The hash of the last accepted body, so that a replayed PUT is recognised as harmless.
+    body_hash: Mapped[str | None] = mapped_column(String(64))
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    published_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+    reviewed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    review_comment: Mapped[str | None] = mapped_column(Text)
+
+    store: Mapped["Store"] = relationship()  # noqa: F821
+    author: Mapped["User"] = relationship(foreign_keys=[author_id])  # noqa: F821
+    checklist_version: Mapped["ChecklistVersion"] = relationship()  # noqa: F821
+    responses: Mapped[list["Response"]] = relationship(
+        back_populates="visit", cascade="all, delete-orphan", order_by="Response.id"
+    )
+    photos: Mapped[list["Photo"]] = relationship(
+        back_populates="visit", cascade="all, delete-orphan", order_by="Photo.announced_at"
+    )
+
+
+class Response(db.Model):
+    __tablename__ = "responses"
+    __table_args__ = (UniqueConstraint("visit_id", "item_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    visit_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("visits.id", ondelete="CASCADE"))
+    item_id: Mapped[str] = mapped_column(String(64))
+    value: Mapped[object | None] = mapped_column(JSONType)
+    na: Mapped[bool] = mapped_column(Boolean, default=False)
+    note: Mapped[str | None] = mapped_column(Text)
+    staff: Mapped[str | None] = mapped_column(String(120))
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    visit: Mapped[Visit] = relationship(back_populates="responses")
+
+
+class Photo(db.Model):
+    """A photo announced by a visit, and once its bytes arrive, the stored content."""
+
+    __tablename__ = "photos"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)  # made by the client
+    visit_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("visits.id", ondelete="CASCADE"), index=True
+    )
+    item_id: Mapped[str | None] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(String(16), default="announced")
+    content_hash: Mapped[str | None] = mapped_column(String(64), index=True)
+    content_type: Mapped[str | None] = mapped_column(String(32))
+    width: Mapped[int | None] = mapped_column(Integer)
+    height: Mapped[int | None] = mapped_column(Integer)
+    size_bytes: Mapped[int | None] = mapped_column(Integer)
+    error: Mapped[str | None] = mapped_column(Text)
+    announced_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    received_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    visit: Mapped[Visit] = relationship(back_populates="photos")

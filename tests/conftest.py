@@ -1,0 +1,230 @@
+"""Fixtures: an app on a fresh SQLite file and on a real PostgreSQL server, users, tokens."""
+
+import itertools
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+
+from supervision import create_app
+from supervision.db import db
+from tests.servers import create_database, postgres_server
+
+ROOT = Path(__file__).resolve().parent.parent
+OUTPUT = ROOT / "test-output"
+
+DATABASES = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
+
+
+@pytest.fixture(scope="session")
+def postgres_url():
+    with postgres_server() as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
+def postgres_test_db(postgres_url):
+    """One database for the session: the schema made once, emptied before each test."""
+    url = create_database(postgres_url, "supervision_test")
+    app = create_app(_test_config(url, OUTPUT / "pg-photos"))
+    with app.app_context():
+        db.create_all()
+        db.engine.dispose()
+    return url
+
+
+def _test_config(database_url: str, photo_dir: Path) -> dict:
+    return {
+        "TESTING": True,
+        "SECRET_KEY": "test-secret",
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        "PHOTO_DIR": str(photo_dir),
+        "WTF_CSRF_ENABLED": True,
+        "LOGIN_RATE_LIMIT": "10000 per minute",
+        "DEMO_PASSWORD": "demo1234",
+    }
+
+
+@pytest.fixture(params=DATABASES)
+def database_url(request, tmp_path):
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'test.db'}"
+    return request.getfixturevalue("postgres_test_db")
+
+
+@pytest.fixture
+def app_config(database_url, tmp_path):
+    """Override in a test module to change the configuration."""
+    return _test_config(database_url, tmp_path / "photos")
+
+
+@pytest.fixture
+def app(app_config):
+    """A fresh app on an empty database. Tests open their own app context when they need one,
+    so that each request starts with a clean session, as it does in production."""
+    app = create_app(app_config)
+    with app.app_context():
+        if app_config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+            db.create_all()
+        else:
+            _empty_all_tables()
+    yield app
+    with app.app_context():
+        db.engine.dispose()
+
+
+def _empty_all_tables() -> None:
+    tables = ", ".join(f'"{t.name}"' for t in db.metadata.sorted_tables)
+    db.session.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+    db.session.commit()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+_counter = itertools.count(1)
+
+
+def saved(app, obj):
+    """Commit `obj` and hand it back detached, with its columns loaded."""
+    db.session.add(obj)
+    db.session.commit()
+    db.session.refresh(obj)
+    db.session.expunge(obj)
+    return obj
+
+
+@pytest.fixture
+def make_region(app):
+    from supervision.stores.models import Region
+
+    def make(code=None, name="测试区"):
+        with app.app_context():
+            return saved(app, Region(code=code or f"R{next(_counter)}", name=name))
+
+    return make
+
+
+@pytest.fixture
+def make_store(app, make_region):
+    from supervision.stores.models import Store
+
+    def make(region=None, code=None, name="测试营业厅", **values):
+        region_id = (region or make_region()).id
+        with app.app_context():
+            store = Store(region_id=region_id, code=code or f"S{next(_counter)}", name=name,
+                          **values)
+            return saved(app, store)
+
+    return make
+
+
+@pytest.fixture
+def make_user(app):
+    from supervision.accounts.models import User
+    from supervision.stores.models import Region
+
+    def make(role="supervisor", regions=(), email=None, name=None, password="secret-pw"):
+        n = next(_counter)
+        with app.app_context():
+            user = User(email=email or f"{role}{n}@example.com", name=name or f"{role} {n}",
+                        role=role, regions=[db.session.get(Region, r.id) for r in regions])
+            user.set_password(password)
+            return saved(app, user)
+
+    return make
+
+
+@pytest.fixture
+def auth_headers(app):
+    """Bearer headers for a user, as the API expects them."""
+    from supervision.accounts.tokens import issue_token
+
+    def headers(user) -> dict:
+        with app.app_context():
+            return {"Authorization": f"Bearer {issue_token(user)}"}
+
+    return headers
+
+
+@pytest.fixture
+def load_checklists(app):
+    """Load the shipped checklists; returns {slug: version number}."""
+    from supervision.checklists.services import add_version
+
+    def load() -> dict[str, int]:
+        loaded = {}
+        with app.app_context():
+            for path in sorted((ROOT / "checklists").glob("*.yaml")):
+                version, _ = add_version(path.read_text(encoding="utf-8"), path.name)
+                loaded[version.checklist.slug] = version.version
+            db.session.commit()
+        return loaded
+
+    return load
+
+
+@pytest.fixture
+def make_visit(app, load_checklists):
+    """A visit stored directly (not through the HTTP API), scored like a submitted one.
+
+    `answers` maps item ids to values; items not named are answered with their best value
+    unless `complete=False`. Returns the visit's id (a UUID)."""
+    import uuid
+    from datetime import UTC, datetime
+
+    from sqlalchemy import select
+
+    from supervision.checklists.models import Checklist, ChecklistVersion
+    from supervision.checklists.services import definition_of
+    from supervision.scoring import score_visit
+    from supervision.visits.models import Response, Visit
+
+    def make(store, author, slug="storefront-audit", answers=None, status="published",
+             started_at=None, complete=True, notes=None):
+        load_checklists()
+        with app.app_context():
+            version = db.session.scalars(
+                select(ChecklistVersion).join(Checklist).where(Checklist.slug == slug)
+                .order_by(ChecklistVersion.version.desc())).first()
+            definition = definition_of(version)
+            given = dict(answers or {})
+            if complete:
+                for _, item in definition.items():
+                    given.setdefault(item.id, best_value(item))
+            score = score_visit(definition, {k: {"value": v} for k, v in given.items()}).to_dict()
+            started = started_at or datetime.now(UTC)
+            visit = Visit(
+                id=uuid.uuid4(), store_id=store.id, checklist_version_id=version.id,
+                kind=definition.kind, status=status, author_id=author.id, started_at=started,
+                ended_at=started, notes=notes, score=score, total=score["total"],
+                grade=score["grade"]["id"], red_line=bool(score["red_lines"]),
+                submitted_at=started if status != "draft" else None,
+                published_at=started if status == "published" else None,
+                responses=[Response(item_id=k, value=v) for k, v in given.items()],
+            )
+            db.session.add(visit)
+            db.session.commit()
+            return visit.id
+
+    return make
+
+
+def best_value(item):
+    """The answer that earns an item full marks."""
+    if item.type == "yes_no":
+        return not item.inverse
+    if item.type == "scale":
+        return 5
+    if item.type == "number":
+        return item.thresholds.good
+    if item.type == "choice":
+        return max(item.options, key=lambda option: option.score).id
+    return "好 / good"

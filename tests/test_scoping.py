@@ -1,0 +1,91 @@
+"""Role and region scoping, checked for every role."""
+
+import uuid
+from datetime import UTC, datetime
+
+import pytest
+
+from supervision.db import db
+
+
+@pytest.fixture
+def world(app, make_region, make_store, make_user):
+    """Two regions with a store each; one user of each role in the east."""
+    east, west = make_region("EAST"), make_region("WEST")
+    return {
+        "east_store": make_store(east, "E1"),
+        "west_store": make_store(west, "W1"),
+        "admin": make_user("admin"),
+        "manager": make_user("manager", [east]),
+        "supervisor": make_user("supervisor", [east]),
+        "shopper": make_user("shopper", [east]),
+        "other_shopper": make_user("shopper", [east]),
+    }
+
+
+def _visit(app, store, author, kind="mystery", status="submitted"):
+    from supervision.checklists.models import Checklist, ChecklistVersion
+    from supervision.visits.models import Visit
+
+    with app.app_context():
+        checklist = Checklist(slug=f"c-{uuid.uuid4().hex[:6]}", kind=kind)
+        version = ChecklistVersion(checklist=checklist, version=1, content_hash=uuid.uuid4().hex,
+                                   title={"zh": "测", "en": "T"}, source_name="t.yaml",
+                                   source_text="", definition={})
+        visit = Visit(id=uuid.uuid4(), store_id=store.id, checklist_version=version, kind=kind,
+                      status=status, author_id=author.id, started_at=datetime.now(UTC))
+        db.session.add(visit)
+        db.session.commit()
+        return visit.id
+
+
+@pytest.mark.parametrize(
+    ("role", "stores"),
+    [("admin", {"E1", "W1"}), ("manager", {"E1"}), ("supervisor", {"E1"}), ("shopper", {"E1"})],
+)
+def test_store_list_is_scoped(client, world, auth_headers, role, stores):
+    response = client.get("/api/v1/stores", headers=auth_headers(world[role]))
+    assert {s["code"] for s in response.json} == stores
+
+
+def test_supervisor_cannot_read_a_store_outside_its_regions(client, world, auth_headers):
+    headers = auth_headers(world["supervisor"])
+    assert client.get(f"/api/v1/stores/{world['east_store'].id}", headers=headers).status_code == 200
+    assert client.get(f"/api/v1/stores/{world['west_store'].id}", headers=headers).status_code == 404
+
+
+def test_regions_are_scoped(client, world, auth_headers):
+    codes = lambda role: {r["code"] for r in client.get(  # noqa: E731
+        "/api/v1/regions", headers=auth_headers(world[role])).json}
+    assert codes("admin") == {"EAST", "WEST"}
+    assert codes("manager") == {"EAST"}
+
+
+def test_visit_visibility_by_role(app, world):
+    """Shoppers see only their own; the store's side never sees an unpublished mystery visit."""
+    from supervision.accounts.models import User
+    from supervision.accounts.scoping import scoped_visits
+
+    own = _visit(app, world["east_store"], world["shopper"])
+    others = _visit(app, world["east_store"], world["other_shopper"])
+    published = _visit(app, world["east_store"], world["other_shopper"], status="published")
+    west = _visit(app, world["west_store"], world["admin"], kind="audit", status="published")
+    draft = _visit(app, world["east_store"], world["admin"], kind="audit", status="draft")
+
+    def visible(role):
+        with app.app_context():
+            user = db.session.get(User, world[role].id)
+            return set(db.session.scalars(scoped_visits(user)).all() and
+                       [v.id for v in db.session.scalars(scoped_visits(user))])
+
+    assert visible("shopper") == {own}
+    assert visible("other_shopper") == {others, published}
+    assert visible("supervisor") == {published}
+    assert visible("manager") == {own, others, published}
+    assert visible("admin") == {own, others, published, west, draft}
+
+
+def test_manager_cannot_upload_checklists(client, world, auth_headers):
+    response = client.post("/api/v1/checklists", data="slug: x", content_type="application/yaml",
+                           headers=auth_headers(world["manager"]))
+    assert response.status_code == 403
