@@ -1,5 +1,7 @@
 """The app answers: health, JSON errors everywhere on the API, HTML errors for pages."""
 
+import shutil
+
 import pytest
 
 
@@ -9,8 +11,8 @@ def test_healthz_reports_database_and_storage(client):
     assert response.json == {"status": "ok", "database": "ok", "storage": "ok"}
 
 
-def test_healthz_reports_unwritable_storage(app, client, tmp_path):
-    app.config["PHOTO_DIR"] = str(tmp_path / "does-not-exist")
+def test_healthz_reports_unwritable_storage(app, client):
+    shutil.rmtree(app.config["PHOTO_DIR"])
     response = client.get("/healthz")
     assert response.status_code == 503
     assert response.json["storage"] == "failing"

@@ -1,4 +1,4 @@
-"""Immutable checklist definitions, answers and condition evaluation — the pure core (no Flask, no DB)."""
+"""Immutable checklist definitions, answers and conditions: the pure core (no Flask, no DB)."""
 
 from __future__ import annotations
 
@@ -279,8 +279,9 @@ def applies(definition: ChecklistDefinition, target: Section | Item, answers: An
     A condition holds only when its item itself applies and was answered (not N/A) with
     exactly the expected value; an unanswered condition item therefore switches the owner off.
     """
-    if isinstance(target, Item) and not applies(definition, definition.section_of(target.id), answers):
-        return False
+    if isinstance(target, Item):
+        if not applies(definition, definition.section_of(target.id), answers):
+            return False
     condition = target.condition
     if condition is None:
         return True

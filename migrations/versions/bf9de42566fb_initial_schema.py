@@ -1,18 +1,18 @@
 """initial schema
 
-Revision ID: c6892b848d93
+Revision ID: bf9de42566fb
 Revises: 
-Create Date: 2026-11-23 04:36:14.281354
+Create Date: 2026-11-23 04:56:03.324607
 
 """
 from alembic import op
 import sqlalchemy as sa
 
 import supervision.db
-from sqlalchemy.dialects import postgresql
+
 
 # revision identifiers, used by Alembic.
-revision = 'c6892b848d93'
+revision = 'bf9de42566fb'
 down_revision = None
 branch_labels = None
 depends_on = None
@@ -58,7 +58,7 @@ def upgrade():
     sa.Column('action', sa.String(length=64), nullable=False),
     sa.Column('entity', sa.String(length=32), nullable=False),
     sa.Column('entity_id', sa.String(length=64), nullable=False),
-    sa.Column('details', sa.JSON().with_variant(postgresql.JSONB(astext_type=Text()), 'postgresql'), nullable=False),
+    sa.Column('details', supervision.db.JSONType(), nullable=False),
     sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_audit_log_user_id_users')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_audit_log'))
     )
@@ -72,10 +72,10 @@ def upgrade():
     sa.Column('checklist_id', sa.Integer(), nullable=False),
     sa.Column('version', sa.Integer(), nullable=False),
     sa.Column('content_hash', sa.String(length=64), nullable=False),
-    sa.Column('title', sa.JSON().with_variant(postgresql.JSONB(astext_type=Text()), 'postgresql'), nullable=False),
+    sa.Column('title', supervision.db.JSONType(), nullable=False),
     sa.Column('source_name', sa.String(length=255), nullable=False),
     sa.Column('source_text', sa.Text(), nullable=False),
-    sa.Column('definition', sa.JSON().with_variant(postgresql.JSONB(astext_type=Text()), 'postgresql'), nullable=False),
+    sa.Column('definition', supervision.db.JSONType(), nullable=False),
     sa.Column('created_at', supervision.db.UTCDateTime(timezone=True), nullable=False),
     sa.Column('created_by_id', sa.Integer(), nullable=True),
     sa.ForeignKeyConstraint(['checklist_id'], ['checklists.id'], name=op.f('fk_checklist_versions_checklist_id_checklists')),
@@ -90,7 +90,7 @@ def upgrade():
     op.create_table('jobs',
     sa.Column('id', sa.String(length=64), nullable=False),
     sa.Column('kind', sa.String(length=32), nullable=False),
-    sa.Column('params', sa.JSON().with_variant(postgresql.JSONB(astext_type=Text()), 'postgresql'), nullable=False),
+    sa.Column('params', supervision.db.JSONType(), nullable=False),
     sa.Column('status', sa.String(length=16), nullable=False),
     sa.Column('progress', sa.Integer(), nullable=False),
     sa.Column('result_key', sa.String(length=255), nullable=True),
@@ -166,14 +166,15 @@ def upgrade():
     sa.Column('lat', sa.Float(), nullable=True),
     sa.Column('lon', sa.Float(), nullable=True),
     sa.Column('accuracy_m', sa.Float(), nullable=True),
-    sa.Column('moments', sa.JSON().with_variant(postgresql.JSONB(astext_type=Text()), 'postgresql'), nullable=False),
+    sa.Column('moments', supervision.db.JSONType(), nullable=False),
     sa.Column('notes', sa.Text(), nullable=True),
-    sa.Column('flags', sa.JSON().with_variant(postgresql.JSONB(astext_type=Text()), 'postgresql'), nullable=False),
-    sa.Column('score', sa.JSON().with_variant(postgresql.JSONB(astext_type=Text()), 'postgresql'), nullable=True),
+    sa.Column('flags', supervision.db.JSONType(), nullable=False),
+    sa.Column('score', supervision.db.JSONType(), nullable=True),
     sa.Column('total', sa.Float(), nullable=True),
     sa.Column('grade', sa.String(length=32), nullable=True),
     sa.Column('red_line', sa.Boolean(), nullable=False),
     sa.Column('body_hash', sa.String(length=64), nullable=True),
+    sa.Column('revision', sa.Integer(), nullable=False),
     sa.Column('received_at', supervision.db.UTCDateTime(timezone=True), nullable=False),
     sa.Column('updated_at', supervision.db.UTCDateTime(timezone=True), nullable=False),
     sa.Column('submitted_at', supervision.db.UTCDateTime(timezone=True), nullable=True),
@@ -238,7 +239,7 @@ def upgrade():
     sa.Column('received_at', supervision.db.UTCDateTime(timezone=True), nullable=False),
     sa.Column('promised_reply_at', supervision.db.UTCDateTime(timezone=True), nullable=True),
     sa.Column('due_at', supervision.db.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('callbacks', sa.JSON().with_variant(postgresql.JSONB(astext_type=Text()), 'postgresql'), nullable=False),
+    sa.Column('callbacks', supervision.db.JSONType(), nullable=False),
     sa.Column('store_opinion', sa.Text(), nullable=True),
     sa.Column('result', sa.Text(), nullable=True),
     sa.Column('status', sa.String(length=16), nullable=False),
@@ -281,7 +282,7 @@ def upgrade():
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('visit_id', sa.Uuid(), nullable=False),
     sa.Column('item_id', sa.String(length=64), nullable=False),
-    sa.Column('value', sa.JSON().with_variant(postgresql.JSONB(astext_type=Text()), 'postgresql'), nullable=True),
+    sa.Column('value', supervision.db.JSONType(), nullable=True),
     sa.Column('na', sa.Boolean(), nullable=False),
     sa.Column('note', sa.Text(), nullable=True),
     sa.Column('staff', sa.String(length=120), nullable=True),

@@ -1,0 +1,239 @@
+"""Score a visit against its checklist, item by item: Kano classes, peak–end, red lines."""
+
+from collections import defaultdict
+from collections.abc import Callable, Hashable, Iterable, Mapping
+from dataclasses import dataclass
+from itertools import product
+from typing import Any
+
+from supervision.checklists.definition import (
+    FUNCTIONS,
+    MOMENTS,
+    PEAK_END_MOMENTS,
+    Answer,
+    Answers,
+    ChecklistDefinition,
+    Grade,
+    Item,
+    Section,
+    Text,
+    applies,
+    validate_answer,
+)
+
+# A must-be item puts more at stake than a performance item of the same weight, and only
+# earns it when fully met: missing a basic need hurts, meeting it is merely expected.
+MUST_BE_FACTOR = 1.5
+# Items of the peak and end moments (PEAK_END_MOMENTS) weigh this much more (峰终定律).
+PEAK_END_FACTOR = 1.5
+# With nothing scorable (everything N/A or switched off) nothing was owed and nothing failed.
+EMPTY_TOTAL = 100.0
+FORMULA = (
+    "total = min(100, 100 × (earned + bonus) / possible); 0 when a red line failed; "
+    "possible = weight × peak-end factor (× must-be factor for must-be items)"
+)
+
+
+@dataclass(frozen=True)
+class ItemScore:
+    """How one item contributed: `possible` is its stake, `earned` its share of it."""
+
+    item: str
+    section: str
+    function: str
+    moment: str
+    kano: str | None
+    status: str
+    weight_factor: float
+    fraction: float | None = None
+    earned: float = 0.0
+    possible: float = 0.0
+    bonus: float = 0.0
+
+
+@dataclass(frozen=True)
+class Subtotal:
+    """Points of a group of items; a failed red line inside zeroes the whole group."""
+
+    earned: float
+    bonus: float
+    max: float
+    red_line: bool
+
+    @property
+    def score(self) -> float:
+        return 0.0 if self.red_line else min(self.max, self.earned + self.bonus)
+
+    @property
+    def percent(self) -> float | None:
+        """0–100, one decimal; None when nothing in the group was owed."""
+        if self.red_line:
+            return 0.0
+        if self.max == 0:
+            return None
+        return round(min(100.0, 100 * (self.earned + self.bonus) / self.max), 1)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"score": round(self.score, 3), "max": round(self.max, 3),
+                "bonus": round(self.bonus, 3), "percent": self.percent}
+
+
+@dataclass(frozen=True)
+class RedLine:
+    item: str
+    section: str
+    text: Text
+
+
+@dataclass(frozen=True)
+class ScoreResult:
+    total: float
+    grade: Grade
+    red_lines: tuple[RedLine, ...]
+    items: tuple[ItemScore, ...]
+    overall: Subtotal
+    sections: Mapping[str, Subtotal]
+    moments: Mapping[str, Subtotal]
+    functions: Mapping[str, Subtotal]
+    grid: Mapping[tuple[str, str], Subtotal]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "total": self.total,
+            "grade": {"id": self.grade.id, "label": _text(self.grade.label), "min": self.grade.min},
+            "red_lines": [{"item": r.item, "section": r.section, "text": _text(r.text)}
+                          for r in self.red_lines],
+            "sections": _rows(self.sections),
+            "moments": _rows(self.moments),
+            "functions": _rows(self.functions),
+            "grid": [{"function": function, "moment": moment, **subtotal.to_dict()}
+                     for (function, moment), subtotal in self.grid.items()],
+            "items": [_item_row(s) for s in self.items],
+            "explanation": {
+                "earned": round(self.overall.earned, 3),
+                "bonus": round(self.overall.bonus, 3),
+                "possible": round(self.overall.max, 3),
+                "red_line": self.overall.red_line,
+                "must_be_factor": MUST_BE_FACTOR,
+                "peak_end_factor": PEAK_END_FACTOR,
+                "peak_end_moments": list(PEAK_END_MOMENTS),
+                "formula": FORMULA,
+            },
+        }
+
+
+def _text(text: Text) -> dict[str, str]:
+    return {"zh": text.zh, "en": text.en}
+
+
+def _rows(groups: Mapping[str, Subtotal]) -> list[dict[str, Any]]:
+    return [{"id": key, **subtotal.to_dict()} for key, subtotal in groups.items()]
+
+
+def _item_row(s: ItemScore) -> dict[str, Any]:
+    return {
+        "item": s.item, "section": s.section, "function": s.function, "moment": s.moment,
+        "kano": s.kano, "status": s.status, "weight_factor": s.weight_factor,
+        "fraction": None if s.fraction is None else round(s.fraction, 4),
+        "earned": round(s.earned, 3), "possible": round(s.possible, 3), "bonus": round(s.bonus, 3),
+    }
+
+
+def score_visit(definition: ChecklistDefinition, answers: Answers) -> ScoreResult:
+    """Score `answers` (item id → Answer or {"value", "na"}); raises ValueError on a bad value."""
+    answers = {key: Answer.of(raw) for key, raw in answers.items()}
+    scores = tuple(_score_item(definition, s, item, answers) for s, item in definition.items())
+    overall = _tally(scores)
+    total = EMPTY_TOTAL if overall.percent is None else overall.percent
+    return ScoreResult(
+        total=total,
+        grade=definition.grade_for(total),
+        red_lines=tuple(
+            RedLine(s.item, s.section, definition.item(s.item).text)
+            for s in scores if s.status == "red_line"
+        ),
+        items=scores,
+        overall=overall,
+        sections=_group(scores, lambda s: s.section, [s.id for s in definition.sections]),
+        moments=_group(scores, lambda s: s.moment, MOMENTS),
+        functions=_group(scores, lambda s: s.function, FUNCTIONS),
+        grid=_group(scores, lambda s: (s.function, s.moment), product(FUNCTIONS, MOMENTS)),
+    )
+
+
+def heatmap(result: ScoreResult) -> dict[tuple[str, str], float | None]:
+    """Percent per (function, moment) cell that has items, for the reports' heat map."""
+    return {cell: subtotal.percent for cell, subtotal in result.grid.items()}
+
+
+def _score_item(definition: ChecklistDefinition, section: Section, item: Item,
+                answers: Mapping[str, Answer]) -> ItemScore:
+    factor = PEAK_END_FACTOR if item.moment in PEAK_END_MOMENTS else 1.0
+    base = {"item": item.id, "section": section.id, "function": item.function,
+            "moment": item.moment, "kano": item.kano, "weight_factor": factor}
+    answer = answers.get(item.id)
+    if not applies(definition, item, answers):
+        return ItemScore(**base, status="not_applicable")
+    if not item.scored:
+        return ItemScore(**base, status="unscored")
+    stake = item.weight * factor * (MUST_BE_FACTOR if item.kano == "must_be" else 1.0)
+    if answer is None:
+        # Required but unanswered scores 0 of its stake; an optional one leaves the denominator.
+        possible = stake if item.required and item.kano != "delighter" else 0.0
+        return ItemScore(**base, status="unanswered", possible=possible)
+    if answer.na:
+        return ItemScore(**base, status="na")
+    if problem := validate_answer(item, answer.value):
+        raise ValueError(f"Item {item.id}: {problem}")
+    fraction = item_fraction(item, answer.value)
+    return ItemScore(**base, status=_status(item, fraction), fraction=fraction,
+                     **_points(item.kano, fraction, stake))
+
+
+def item_fraction(item: Item, value: Any) -> float:
+    """How fully a valid answer meets the item, from 0 to 1."""
+    if item.type == "yes_no":
+        return float(value != item.inverse)
+    if item.type == "scale":
+        return (value - 1) / 4
+    if item.type == "number":
+        good, fail = item.thresholds.good, item.thresholds.fail
+        return min(1.0, max(0.0, (value - fail) / (good - fail)))
+    return next(option.score for option in item.options if option.id == value)
+
+
+def _points(kano: str, fraction: float, stake: float) -> dict[str, float]:
+    if kano == "delighter":
+        return {"bonus": stake * fraction}
+    if kano == "must_be":
+        return {"earned": stake if fraction == 1 else 0.0, "possible": stake}
+    return {"earned": stake * fraction, "possible": stake}
+
+
+def _status(item: Item, fraction: float) -> str:
+    if fraction == 1:
+        return "met"
+    if item.red_line:
+        return "red_line"
+    if item.kano == "must_be" or fraction == 0:
+        return "failed"
+    return "partial"
+
+
+def _tally(scores: Iterable[ItemScore]) -> Subtotal:
+    scores = list(scores)
+    return Subtotal(
+        earned=sum(s.earned for s in scores),
+        bonus=sum(s.bonus for s in scores),
+        max=sum(s.possible for s in scores),
+        red_line=any(s.status == "red_line" for s in scores),
+    )
+
+
+def _group(scores: Iterable[ItemScore], key: Callable[[ItemScore], Hashable],
+           order: Iterable[Hashable]) -> dict[Any, Subtotal]:
+    """Subtotals per group, in the canonical `order`, for the groups that have items."""
+    groups: dict[Hashable, list[ItemScore]] = defaultdict(list)
+    for score in scores:
+        groups[key(score)].append(score)
+    return {k: _tally(groups[k]) for k in order if k in groups}
