@@ -4,6 +4,7 @@ from flask import request
 from flask.views import MethodView
 from flask_login import current_user
 from flask_smorest import Blueprint
+from marshmallow import ValidationError
 from sqlalchemy import select
 
 from supervision.accounts.scoping import roles_required
@@ -73,7 +74,10 @@ def _uploaded_yaml() -> tuple[str, str]:
     if request.mimetype in YAML_TYPES:
         return request.get_data(as_text=True), request.args.get("source", "upload.yaml")
     if request.is_json:
-        body = ChecklistUploadSchema().load(request.get_json(silent=False) or {})
+        try:
+            body = ChecklistUploadSchema().load(request.get_json())
+        except ValidationError as error:
+            raise Invalid("The upload is not valid.", {"json": error.messages}) from error
         return body["yaml"], body["source"]
     raise Invalid("Send the checklist as YAML (Content-Type: application/yaml) or as JSON "
                   '{"yaml": "...", "source": "name.yaml"}.', {"json": {"yaml": ["Missing."]}})
