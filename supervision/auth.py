@@ -1,4 +1,4 @@
-"""Who is calling: a session cookie for pages, a bearer token for the API; CSRF for cookie writes."""
+"""Who is calling: a session cookie for pages or a bearer token for the API; CSRF for cookies."""
 
 from flask import Flask, current_app, redirect, request, url_for
 from flask_login import current_user

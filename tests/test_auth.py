@@ -9,7 +9,8 @@ from supervision.db import db
 
 def test_token_for_good_credentials(client, make_user):
     user = make_user("manager", email="m@example.com", password="right-pw")
-    response = client.post("/api/v1/auth/token", json={"email": "M@example.com", "password": "right-pw"})
+    response = client.post("/api/v1/auth/token",
+                           json={"email": "M@example.com", "password": "right-pw"})
     assert response.status_code == 200
     assert response.json["user"] == {
         "id": user.id, "email": "m@example.com", "name": user.name, "role": "manager",
@@ -21,7 +22,8 @@ def test_token_for_good_credentials(client, make_user):
 
 def test_wrong_password_is_401(client, make_user):
     make_user(email="x@example.com", password="right-pw")
-    response = client.post("/api/v1/auth/token", json={"email": "x@example.com", "password": "nope"})
+    response = client.post("/api/v1/auth/token",
+                           json={"email": "x@example.com", "password": "nope"})
     assert response.status_code == 401
     assert response.json["message"] == "Wrong e-mail or password."
 

@@ -68,7 +68,8 @@ def test_upload_new_version_keeps_the_old_one(client, app, admin, auth_headers):
         (lambda t: t.replace("type: yes_no", "type: stars", 1), "dh_first_asker"),
         (lambda t: t.replace("- id: dh_accept_apologise", "- id: dh_first_asker"),
          "dh_first_asker"),
-        (lambda t: t + "\n  - [unclosed", f"dispute-handling.yaml:{len(DISPUTE.splitlines()) + 2}: YAML syntax error"),
+        (lambda t: t + "\n  - [unclosed",
+         f"dispute-handling.yaml:{len(DISPUTE.splitlines()) + 2}: YAML syntax error"),
     ],
 )
 def test_broken_upload_is_422_and_changes_nothing(client, app, admin, auth_headers, edit,

@@ -50,8 +50,9 @@ def test_store_list_is_scoped(client, world, auth_headers, role, stores):
 
 def test_supervisor_cannot_read_a_store_outside_its_regions(client, world, auth_headers):
     headers = auth_headers(world["supervisor"])
-    assert client.get(f"/api/v1/stores/{world['east_store'].id}", headers=headers).status_code == 200
-    assert client.get(f"/api/v1/stores/{world['west_store'].id}", headers=headers).status_code == 404
+    east, west = world["east_store"].id, world["west_store"].id
+    assert client.get(f"/api/v1/stores/{east}", headers=headers).status_code == 200
+    assert client.get(f"/api/v1/stores/{west}", headers=headers).status_code == 404
 
 
 def test_regions_are_scoped(client, world, auth_headers):
@@ -75,8 +76,7 @@ def test_visit_visibility_by_role(app, world):
     def visible(role):
         with app.app_context():
             user = db.session.get(User, world[role].id)
-            return set(db.session.scalars(scoped_visits(user)).all() and
-                       [v.id for v in db.session.scalars(scoped_visits(user))])
+            return {visit.id for visit in db.session.scalars(scoped_visits(user))}
 
     assert visible("shopper") == {own}
     assert visible("other_shopper") == {others, published}

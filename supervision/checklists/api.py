@@ -63,7 +63,7 @@ class ChecklistsView(MethodView):
                                       "application/json": {"schema": ChecklistUploadSchema}}})
     @blp.response(201, ChecklistVersionSchema)
     def post(self):
-        """Upload a checklist as YAML: validated like the files; new content becomes a new version."""
+        """Upload a checklist as YAML, validated like the files; new content is a new version."""
         text, source = _uploaded_yaml()
         version, created = add_version(text, source, actor=current_user)
         db.session.commit()
