@@ -24,7 +24,7 @@ def create_app(test_config: dict | None = None) -> Flask:
         app.config.update(test_config)
     _complete_config(app)
 
-    from supervision import auth, cli, i18n, models  # noqa: F401  (models: every table known)
+    from supervision import auth, cli, i18n, models, storage  # noqa: F401  (models: every table known)
     from supervision.db import db
     from supervision.extensions import api, csrf, limiter, migrate
 
@@ -35,9 +35,15 @@ def create_app(test_config: dict | None = None) -> Flask:
     limiter.init_app(app)
     i18n.init_app(app)
     auth.init_app(app)
+    storage.init_app(app)
     api.init_app(app)
     _register_blueprints(app, api)
     cli.init_app(app)
+    if app.config.get("PROXY_COUNT"):  # behind reverse proxies: the client's address and scheme
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        hops = int(app.config["PROXY_COUNT"])
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
     return app
 
 
@@ -68,16 +74,26 @@ def _instance_secret(path: Path) -> str:
 
 
 def _register_blueprints(app: Flask, api) -> None:
-    from supervision.extensions import csrf
     from supervision.accounts import api as accounts_api
     from supervision.accounts import views as accounts_views
+    from supervision.admin import api as admin_api
+    from supervision.admin import views as admin_views
     from supervision.checklists import api as checklists_api
+    from supervision.extensions import csrf
+    from supervision.followup import api as followup_api
     from supervision.health import blp as health_blp
+    from supervision.jobs import api as jobs_api
+    from supervision.pwa import views as pwa_views
+    from supervision.reports import api as reports_api
     from supervision.stores import api as stores_api
+    from supervision.visits import api as visits_api
 
     app.register_blueprint(health_blp)
     app.register_blueprint(accounts_views.blp)
-    for module in (accounts_api, stores_api, checklists_api):
+    app.register_blueprint(pwa_views.blp)
+    app.register_blueprint(admin_views.blp)
+    for module in (accounts_api, stores_api, checklists_api, admin_api, followup_api,
+                   visits_api, reports_api, jobs_api):
         # The API checks CSRF itself, only for cookie-authenticated writes (see auth.py).
         csrf.exempt(module.blp)
         api.register_blueprint(module.blp)

@@ -6,12 +6,14 @@ import click
 from flask import Flask, current_app
 from flask.cli import AppGroup
 
+from supervision.accounts.models import ROLES
 from supervision.db import db
 from supervision.errors import DomainError
 
 checklists_cli = AppGroup("checklists", help="Validate and load checklist YAML files.")
 users_cli = AppGroup("users", help="Manage user accounts.")
 demo_cli = AppGroup("demo", help="Demo data for a first look.")
+photos_cli = AppGroup("photos", help="Photo storage upkeep: derivatives and leftovers.")
 
 
 def _checklist_files(paths) -> list[Path]:
@@ -62,7 +64,7 @@ def load_checklists(paths):
 @users_cli.command("create")
 @click.option("--email", required=True)
 @click.option("--name", required=True)
-@click.option("--role", required=True, type=click.Choice(["admin", "manager", "supervisor", "shopper"]))
+@click.option("--role", required=True, type=click.Choice(ROLES))
 @click.option("--region", "regions", multiple=True, help="Region code; repeat for several.")
 @click.password_option()
 def create_user(email, name, role, regions, password):
@@ -87,6 +89,28 @@ def seed_demo():
     click.echo(summary)
 
 
+@photos_cli.command("process-pending")
+def process_pending_photos():
+    """Make the derivatives of every photo received but not processed yet."""
+    from supervision.visits.photos import pending_photo_ids, process_photo
+
+    states = [process_photo(photo_id) for photo_id in pending_photo_ids()]
+    click.echo(f"processed {states.count('processed')}, corrupt {states.count('corrupt')}")
+
+
+@photos_cli.command("cleanup")
+@click.option("--older-than-hours", default=24.0, show_default=True,
+              help="Only files at least this old: younger ones may belong to a running upload.")
+def cleanup_photos(older_than_hours):
+    """Remove abandoned uploads and stored content that no photo refers to."""
+    from supervision.visits.photos import clean_storage
+
+    removed = clean_storage(older_than_hours * 3600)
+    click.echo(f"removed {removed['temporaries']} temporaries, {removed['orphans']} orphans")
+
+
 def init_app(app: Flask) -> None:
-    for group in (checklists_cli, users_cli, demo_cli):
+    from supervision.jobs.queue import jobs_cli
+
+    for group in (checklists_cli, users_cli, demo_cli, photos_cli, jobs_cli):
         app.cli.add_command(group)

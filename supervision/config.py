@@ -21,9 +21,28 @@ class Defaults:
     JSON_MAX_BYTES = 8 * 1024 * 1024
     PHOTO_MAX_BYTES = 40 * 1024 * 1024
     PHOTO_MAX_PIXELS = 80_000_000
+    # Where photo files and reports go: "local" (PHOTO_DIR) or "s3" (an S3-compatible store).
+    STORAGE_BACKEND = "local"
+    S3_ENDPOINT_URL: str | None = None  # None: AWS itself
+    S3_PUBLIC_ENDPOINT_URL: str | None = None  # the host browsers reach, for presigned URLs
+    S3_BUCKET: str | None = None
+    S3_ACCESS_KEY_ID: str | None = None
+    S3_SECRET_ACCESS_KEY: str | None = None
+    S3_REGION = "us-east-1"
+    S3_SERVE = "proxy"  # "proxy": stream through the app; "redirect": 302 to a presigned URL
+    S3_URL_EXPIRES = 300
+    # When display/thumb derivatives are made: "thread" (in this process, after the answer),
+    # "inline" (before the answer), "queue" (a `flask jobs worker` on the Redis queue) or
+    # "none" (left to `flask photos process-pending`).
+    PHOTO_PROCESSING = "thread"
     # Login attempts per client address; shared through Redis when REDIS_URL is set.
     LOGIN_RATE_LIMIT = "10 per minute"
     REDIS_URL: str | None = None
+    # Reverse proxies in front of the app (X-Forwarded-For/-Proto trusted from that many hops);
+    # without it every client would share the proxy's address, and its login limit.
+    PROXY_COUNT = 0
+    # A background job (report render) running longer than this is stopped and marked failed.
+    JOB_TIMEOUT_SECONDS = 600
     RATELIMIT_HEADERS_ENABLED = True
     # Demo password for `flask demo seed`.
     DEMO_PASSWORD = "demo1234"

@@ -96,4 +96,6 @@ def _seed_users(regions: dict[str, Region], password: str) -> dict[str, User]:
 
 
 def _seed_visits(stores: list[Store], users: dict[str, User]) -> int:
-    return 0  # filled in once visits can be captured (issue 3)
+    from supervision.visits.seed import seed_visits
+
+    return seed_visits({store.code: store for store in stores}, users)

@@ -1,9 +1,12 @@
 """Domain errors and the one place that turns any error into JSON (API) or HTML (pages)."""
 
-from flask import render_template, request
+from flask import current_app, render_template, request
 from flask_smorest import Api as SmorestApi
+from sqlalchemy.exc import InterfaceError, OperationalError
 from werkzeug.exceptions import HTTPException
 from werkzeug.http import HTTP_STATUS_CODES
+
+from supervision.db import db
 
 
 class DomainError(Exception):
@@ -42,6 +45,17 @@ class Unavailable(DomainError):
     code = 503
 
 
+def _end_session(_error=None) -> None:
+    """End the request's database session before Flask-SQLAlchemy does (teardowns run in
+    reverse order): a connection the database dropped after the answer was made must not turn
+    that answer into a 500."""
+    try:
+        db.session.remove()
+    except (OperationalError, InterfaceError) as error:
+        current_app.logger.warning("database connection lost at the end of a request: %s", error)
+        db.session.registry.clear()
+
+
 def wants_html() -> bool:
     """Pages get HTML errors; the API and anything asking for JSON gets JSON."""
     if request.path.startswith("/api/") or request.path == "/healthz":
@@ -50,19 +64,26 @@ def wants_html() -> bool:
     return best == "text/html"
 
 
-def _field_paths(errors, prefix=()):
+def _problems(errors, path=()):
+    """(field path, message) pairs of a nested marshmallow/webargs error dict."""
     if isinstance(errors, dict):
         for key, value in errors.items():
-            yield from _field_paths(value, (*prefix, str(key)))
+            yield from _problems(value, (*path, str(key)))
+    elif isinstance(errors, list | tuple) and errors and not isinstance(errors[0], dict | list):
+        where = path[1:] if path and path[0] in {"json", "query", "files", "form"} else path
+        yield ".".join(where) or "body", " ".join(str(e) for e in errors)
+    elif isinstance(errors, list | tuple):
+        for index, value in enumerate(errors):
+            yield from _problems(value, (*path, str(index)))
     else:
-        yield ".".join(prefix[1:] if prefix and prefix[0] in {"json", "query", "files"} else prefix)
+        yield ".".join(path) or "body", str(errors)
 
 
 def error_payload(code: int, status: str, message: str | None, errors: dict | None) -> dict:
-    payload = {"code": code, "status": status}
+    """The one error shape: {code, status, message, errors?}; the message names each field."""
     if not message and errors:
-        message = "Invalid input: " + ", ".join(sorted(set(_field_paths(errors))))
-    payload["message"] = message or status
+        message = "; ".join(f"{field}: {text}" for field, text in _problems(errors))
+    payload = {"code": code, "status": status, "message": message or status}
     if errors:
         payload["errors"] = errors
     return payload
@@ -74,16 +95,30 @@ class Api(SmorestApi):
     def init_app(self, app, *args, **kwargs):
         super().init_app(app, *args, **kwargs)
         app.register_error_handler(DomainError, self.handle_domain_error)
+        for error in (OperationalError, InterfaceError):  # the database restarting, unreachable
+            app.register_error_handler(error, self.handle_database_unavailable)
+        app.teardown_appcontext(_end_session)
 
     def handle_http_exception(self, error: HTTPException):
         data = getattr(error, "data", None) or {}
         errors = data.get("errors") or data.get("messages")
-        message = data.get("message") or (error.description if error.code != 422 else None)
+        message = data.get("message") or (None if errors else error.description)
+        if error.code == 413 and request.max_content_length:
+            limit = request.max_content_length
+            message = f"The request body is too large: the limit is {limit:,} bytes."
         return self._answer(error.code or 500, error.name, message, errors, data.get("headers"))
 
     def handle_domain_error(self, error: DomainError):
         status = HTTP_STATUS_CODES.get(error.code, "Error")
         return self._answer(error.code, status, error.message, error.errors, error.headers)
+
+    def handle_database_unavailable(self, error):
+        """The client keeps its data and sends it again; every write of the API is idempotent."""
+        current_app.logger.warning("database unavailable: %s", error)
+        db.session.remove()
+        return self.handle_domain_error(Unavailable(
+            "The database is not available right now; try again shortly.",
+            headers={"Retry-After": "5"}))
 
     def _answer(self, code, status, message, errors, headers):
         payload = error_payload(code, status, message, errors)

@@ -1,7 +1,5 @@
 """GET /healthz: is the database answering, is the photo storage writable."""
 
-import tempfile
-
 from flask import Blueprint, current_app
 from sqlalchemy import text
 
@@ -21,12 +19,7 @@ def _database_ok() -> bool:
 
 
 def _storage_ok() -> bool:
-    try:
-        with tempfile.NamedTemporaryFile(dir=current_app.config["PHOTO_DIR"]):
-            return True
-    except OSError:
-        current_app.logger.exception("health check: storage")
-        return False
+    return current_app.extensions["storage"].check()
 
 
 @blp.get("/healthz")

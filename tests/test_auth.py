@@ -67,9 +67,11 @@ def test_malformed_and_huge_bodies(client):
     malformed = client.post("/api/v1/auth/token", data="{not json",
                             content_type="application/json")
     assert malformed.status_code == 400 and malformed.is_json
+    assert malformed.json["message"] == "body: Invalid JSON body."
     huge = client.post("/api/v1/auth/token", data=b'{"email": "' + b"a" * (9 << 20) + b'"}',
                        content_type="application/json")
     assert huge.status_code == 413 and huge.is_json
+    assert "too large: the limit is 8,388,608 bytes" in huge.json["message"]
 
 
 @pytest.fixture

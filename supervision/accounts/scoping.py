@@ -3,11 +3,12 @@
 from functools import wraps
 
 from flask_login import current_user
-from sqlalchemy import Select, or_, select
+from sqlalchemy import Select, false, or_, select
 
 from supervision.accounts.models import User
 from supervision.db import db
 from supervision.errors import Forbidden, NotFound
+from supervision.followup.models import Action, Assignment, Dispute
 from supervision.stores.models import Region, Store
 from supervision.visits.models import Visit
 
@@ -71,8 +72,52 @@ def scoped_visits(user: User) -> Select:
     )
 
 
+def _region_store_ids(user: User) -> Select:
+    return select(Store.id).where(Store.region_id.in_(region_ids(user)))
+
+
+def scoped_assignments(user: User) -> Select:
+    """Managers plan mystery visits in their regions; a shopper sees only its own; supervisors
+    are on the store's side of an undercover visit and see none."""
+    query = select(Assignment).order_by(Assignment.window_start, Assignment.id)
+    if user.role == "admin":
+        return query
+    if user.role == "shopper":
+        return query.where(Assignment.shopper_id == user.id)
+    if user.role == "manager":
+        return query.where(Assignment.store_id.in_(_region_store_ids(user)))
+    return query.where(false())
+
+
+def scoped_actions(user: User) -> Select:
+    """Corrective actions of the stores in the user's regions; a supervisor does not see those
+    of a visit it may not see (an unpublished mystery visit); shoppers see none."""
+    query = select(Action).order_by(Action.due_date, Action.id)
+    if user.role == "admin":
+        return query
+    if user.role == "shopper":
+        return query.where(false())
+    query = query.where(Action.store_id.in_(_region_store_ids(user)))
+    if user.role == "manager":
+        return query
+    visible = scoped_visits(user).with_only_columns(Visit.id)
+    return query.where(or_(Action.visit_id.is_(None), Action.visit_id.in_(visible)))
+
+
+def scoped_disputes(user: User) -> Select:
+    """Dispute records of the stores in the user's regions; shoppers see none."""
+    query = select(Dispute).order_by(Dispute.received_at.desc(), Dispute.id)
+    if user.role == "admin":
+        return query
+    if user.role == "shopper":
+        return query.where(false())
+    return query.where(Dispute.store_id.in_(_region_store_ids(user)))
+
+
 def get_scoped(user: User, query: Select, model, object_id, what: str):
     """The object if the user may see it; 404 either way otherwise (never reveal existence)."""
+    if isinstance(object_id, int) and not 0 < object_id < 2**31:
+        raise NotFound(f"{what} {object_id} not found.")  # no such id, and no database error
     found = db.session.scalars(query.where(model.id == object_id)).first()
     if found is None:
         raise NotFound(f"{what} {object_id} not found.")
@@ -89,3 +134,15 @@ def get_region(user: User, region_id: int) -> Region:
 
 def get_visit(user: User, visit_id) -> Visit:
     return get_scoped(user, scoped_visits(user), Visit, visit_id, "Visit")
+
+
+def get_assignment(user: User, assignment_id: int):
+    return get_scoped(user, scoped_assignments(user), Assignment, assignment_id, "Assignment")
+
+
+def get_action(user: User, action_id: int):
+    return get_scoped(user, scoped_actions(user), Action, action_id, "Action")
+
+
+def get_dispute(user: User, dispute_id: int):
+    return get_scoped(user, scoped_disputes(user), Dispute, dispute_id, "Dispute")

@@ -7,9 +7,12 @@ from sqlalchemy import Date, ForeignKey, String, Text, Uuid
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from supervision.db import JSONType, UTCDateTime, db, utcnow
+from supervision.followup.duedates import COMPLAINT_CLASS, is_overdue_date
 
 ASSIGNMENT_STATUSES = ("planned", "done", "cancelled")
-ACTION_STATUSES = ("proposed", "open", "done", "verified")
+# proposed (from a failed item) → open (confirmed) → done (note + photo) → verified (at a later
+# visit); a proposal the supervisor does not take up is dismissed, and kept.
+ACTION_STATUSES = ("proposed", "open", "done", "verified", "dismissed")
 # The seeds' time limits for closing a complaint, by class.
 DISPUTE_CATEGORIES = ("service", "return", "quality_check", "factory_repair", "emergency")
 DISPUTE_STATUSES = ("open", "closed")
@@ -32,6 +35,10 @@ class Assignment(db.Model):
     store: Mapped["Store"] = relationship()  # noqa: F821
     checklist: Mapped["Checklist"] = relationship()  # noqa: F821
     shopper: Mapped["User"] = relationship(foreign_keys=[shopper_id])  # noqa: F821
+    # The visits made for it (one once submitted; Visit.assignment_id is the link).
+    visits: Mapped[list["Visit"]] = relationship(  # noqa: F821
+        viewonly=True, order_by="Visit.started_at"
+    )
 
 
 class Action(db.Model):
@@ -57,6 +64,12 @@ class Action(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     store: Mapped["Store"] = relationship()  # noqa: F821
+
+    @property
+    def overdue(self) -> bool:
+        """Not done yet and its due date is over, in the store's time zone."""
+        return self.status in ("proposed", "open") and is_overdue_date(
+            self.due_date, utcnow(), self.store.timezone)
 
 
 class Dispute(db.Model):
@@ -86,3 +99,18 @@ class Dispute(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     store: Mapped["Store"] = relationship()  # noqa: F821
+
+    @property
+    def complaint_class(self) -> str:
+        """The seeds' class: service, quality or emergency."""
+        return COMPLAINT_CLASS[self.category]
+
+    @property
+    def overdue(self) -> bool:
+        return self.status == "open" and self.due_at < utcnow()
+
+    @property
+    def reply_overdue(self) -> bool:
+        """The promised time of the first reply has passed with no callback recorded."""
+        return (self.status == "open" and not self.callbacks
+                and self.promised_reply_at is not None and self.promised_reply_at < utcnow())

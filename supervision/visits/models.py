@@ -44,6 +44,8 @@ class Visit(db.Model):
 
     # The hash of the last accepted body, so that a replayed PUT is recognised as harmless.
     body_hash: Mapped[str | None] = mapped_column(String(64))
+    # The client's edit counter of the last accepted body: a lower one is a late replay.
+    revision: Mapped[int] = mapped_column(Integer, default=0)
     received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
     submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

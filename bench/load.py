@@ -1,0 +1,297 @@
+"""Bounded load on loopback against the production stack: gunicorn + PostgreSQL + SeaweedFS (S3)
++ Redis with a `flask jobs worker`; prints throughput, p50/p95/p99 latency, errors, and the ratio
+to a bare Flask endpoint (under the same gunicorn settings) that only streams the same bytes to
+disk with fsync, measured in the same run.
+
+    .venv/bin/python bench/load.py [--tablets 8] [--photos 10] [--scale 16,64]
+
+Each simulated tablet syncs one visit (all answers of the storefront audit, ~50, and `--photos`
+12-megapixel photos), submits it, then downloads its PDF report. Then `--scale` runs the visit
+JSON PUT alone from 16 and from 64 concurrent clients and compares their p99.
+Every server is started here on 127.0.0.1 and stopped at the end (tests/servers.py).
+"""
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from contextlib import ExitStack
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bench.ingest import camera_photo, photo_items, send, unique, visit_body  # noqa: E402
+from tests.servers import (  # noqa: E402
+    free_port,
+    postgres_server,
+    redis_server,
+    seaweedfs_server,
+)
+
+GUNICORN = str(Path(sys.executable).parent / "gunicorn")
+
+
+def fsync_app(folder: str):
+    """The baseline: stream the body to a file, fsync it, answer. Nothing else."""
+    from flask import Flask, request
+
+    app = Flask("bare")
+
+    @app.put("/bare/<name>")
+    def put(name):
+        with open(Path(folder) / name, "wb") as out:
+            while chunk := request.stream.read(1024 * 1024):
+                out.write(chunk)
+            out.flush()
+            os.fsync(out.fileno())
+        return {"ok": True}, 201
+
+    return app
+
+
+def prepare(env: dict) -> tuple[str, dict]:
+    """Schema, bucket, the storefront audit, a store and a supervisor; (token, info)."""
+    os.environ.update(env)
+    from supervision import create_app
+    from supervision.accounts.models import User
+    from supervision.accounts.tokens import issue_token
+    from supervision.checklists.services import add_version, definition_of
+    from supervision.db import db
+    from supervision.stores.models import Region, Store
+
+    app = create_app()
+    with app.app_context():
+        db.create_all()
+        app.extensions["storage"].create_bucket()
+        version, _ = add_version((ROOT / "checklists" / "storefront-audit.yaml").read_text(),
+                                 "storefront-audit.yaml")
+        region = Region(code="B", name="基准区")
+        store = Store(code="B1", name="基准营业厅", region=region)
+        user = User(email="bench@example.com", name="bench", role="supervisor", regions=[region])
+        user.set_password("bench-password")
+        db.session.add_all([store, user])
+        db.session.commit()
+        info = {"store_id": store.id, "version": version.version,
+                "definition": definition_of(version)}
+        token = issue_token(user)
+        db.session.remove()
+        db.engine.dispose()
+    return token, info
+
+
+def start(command: list[str], env: dict, log: Path, port: int | None) -> subprocess.Popen:
+    with open(log, "ab") as output:
+        process = subprocess.Popen(command, cwd=ROOT, env={**os.environ, **env},
+                                   stdout=output, stderr=output)
+    deadline = time.monotonic() + 60
+    while port and time.monotonic() < deadline:
+        try:
+            if send(port, "GET", "/healthz", b"", {})[0] in (200, 404):
+                return process
+        except OSError:
+            time.sleep(0.2)
+    if port:
+        process.kill()
+        raise SystemExit(f"{command[0]} did not start; see {log}")
+    return process
+
+
+def gunicorn(app_spec: str, env: dict, log: Path, workers: int) -> tuple[subprocess.Popen, int]:
+    port = free_port()
+    command = [GUNICORN, "-c", str(ROOT / "gunicorn.conf.py"), "--bind", f"127.0.0.1:{port}",
+               "--workers", str(workers), "--access-logfile", "/dev/null", app_spec]
+    return start(command, env, log, port), port
+
+
+class Recorder:
+    def __init__(self):
+        self.lock, self.latency, self.errors = threading.Lock(), {}, []
+
+    def call(self, kind, port, method, path, body, headers, expect=(200, 201)):
+        started = time.perf_counter()
+        try:
+            status, data = send(port, method, path, body, headers)
+        except OSError as error:
+            status, data = None, str(error).encode()
+        elapsed = time.perf_counter() - started
+        with self.lock:
+            self.latency.setdefault(kind, []).append(elapsed)
+            if status not in expect:
+                self.errors.append((kind, status, data[:200]))
+        return status, data, elapsed
+
+
+def in_threads(task, count: int) -> float:
+    barrier = threading.Barrier(count)
+
+    def run(n):
+        barrier.wait()
+        task(n)
+
+    threads = [threading.Thread(target=run, args=(n,)) for n in range(count)]
+    started = time.perf_counter()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return time.perf_counter() - started
+
+
+def run_tablets(port, token, info, tablets, photos, photo, rec: Recorder, reports=True,
+                before_reports=None):
+    """Phase by phase, every tablet at once: visit JSON, photos, submit, report."""
+    auth = {"Authorization": f"Bearer {token}"}
+    plans = []
+    for _ in range(tablets):
+        ids = [(str(uuid.uuid4()), item) for item in photo_items(info, photos)]
+        plans.append((str(uuid.uuid4()), ids, json.dumps(visit_body(info, ids)).encode()))
+    sync = [0.0] * tablets
+    phases = {}
+
+    def visit(n):
+        visit_id, _, body = plans[n]
+        *_, took = rec.call("visit PUT", port, "PUT", f"/api/v1/visits/{visit_id}", body,
+                            {**auth, "Content-Type": "application/json"})
+        sync[n] += took
+
+    def upload(n):
+        visit_id, ids, _ = plans[n]
+        for k, (photo_id, item) in enumerate(ids):
+            *_, took = rec.call("photo PUT", port, "PUT",
+                                f"/api/v1/visits/{visit_id}/photos/{photo_id}?item={item}",
+                                unique(photo, n * 1000 + k), {**auth, "Content-Type": "image/jpeg"})
+            sync[n] += took
+
+    def submit(n):
+        *_, took = rec.call("submit", port, "POST", f"/api/v1/visits/{plans[n][0]}/submit", b"",
+                            auth)
+        sync[n] += took
+
+    def report(n):
+        rec.call("report PDF", port, "GET", f"/api/v1/visits/{plans[n][0]}/report.pdf", b"", auth)
+
+    steps = [("visit", visit), ("photos", upload), ("submit", submit), ("report", report)]
+    for name, task in steps[:None if reports else 3]:
+        if name == "report" and before_reports:
+            before_reports()
+        phases[name] = in_threads(task, tablets)
+    rec.latency["whole sync (visit+photos+submit)"] = sync
+    return phases
+
+
+def run_bare(port, tablets, photos, photo, rec: Recorder) -> float:
+    def upload(n):
+        for k in range(photos):
+            rec.call("bare photo PUT", port, "PUT", f"/bare/p{n}-{k}", unique(photo, n * 1000 + k),
+                     {"Content-Type": "image/jpeg"})
+
+    return in_threads(upload, tablets)
+
+
+def run_scale(port, token, info, clients: int, per_client: int, rec: Recorder) -> list[float]:
+    auth = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
+    kind = f"visit PUT × {clients} clients"
+
+    def many(n):
+        for _ in range(per_client):
+            body = json.dumps(visit_body(info, [])).encode()
+            rec.call(kind, port, "PUT", f"/api/v1/visits/{uuid.uuid4()}", body, auth)
+
+    in_threads(many, clients)
+    return rec.latency[kind]
+
+
+def pct(values, p) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
+
+
+def line(kind: str, values: list[float]) -> str:
+    return (f"  {kind:36} n={len(values):4}  p50 {pct(values, 50) * 1000:7.0f} ms  "
+            f"p95 {pct(values, 95) * 1000:7.0f} ms  p99 {pct(values, 99) * 1000:7.0f} ms")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--tablets", type=int, default=8, help="tablets syncing at once")
+    parser.add_argument("--photos", type=int, default=10, help="12 MP photos per visit")
+    parser.add_argument("--workers", type=int, default=None, help="gunicorn processes")
+    parser.add_argument("--scale", default="16,64", help="client counts for the p99 comparison")
+    parser.add_argument("--no-reports", action="store_true", help="skip the report downloads")
+    parser.add_argument("--worker-elsewhere", action="store_true", help=(
+        "start the job worker only after the uploads, as if it ran on another machine "
+        "(on 2 cores it otherwise takes one core from the web processes)"))
+    args = parser.parse_args()
+    workers = args.workers or 2 * os.cpu_count()
+    photo = camera_photo()
+    with ExitStack() as stack, tempfile.TemporaryDirectory(prefix="bench-load-") as tmp:
+        folder = Path(tmp)
+        database = stack.enter_context(postgres_server())
+        redis_url = stack.enter_context(redis_server())
+        s3 = stack.enter_context(seaweedfs_server())
+        s3 = {k: v for k, v in s3.items() if k.startswith("S3_")}
+        env = {"SUPERVISION_SQLALCHEMY_DATABASE_URI": database, "SUPERVISION_REDIS_URL": redis_url,
+               "SUPERVISION_SECRET_KEY": "bench", "SUPERVISION_PHOTO_DIR": str(folder / "spool"),
+               "SUPERVISION_STORAGE_BACKEND": "s3", "SUPERVISION_S3_BUCKET": "photos",
+               "SUPERVISION_PHOTO_PROCESSING": "queue", "FLASK_APP": "supervision",
+               **{f"SUPERVISION_{k}": v for k, v in s3.items()}}
+        token, info = prepare(env)
+        processes = []
+        try:
+            def worker():
+                processes.append(start([sys.executable, "-m", "flask", "jobs", "worker"], env,
+                                       folder / "worker.log", None))
+
+            if not args.worker_elsewhere:
+                worker()
+            server, port = gunicorn("supervision:create_app()", env, folder / "app.log", workers)
+            processes.append(server)
+            rec = Recorder()
+            phases = run_tablets(port, token, info, args.tablets, args.photos, photo, rec,
+                                 not args.no_reports, worker if args.worker_elsewhere else None)
+            scale = {c: run_scale(port, token, info, c, 4, rec)
+                     for c in map(int, args.scale.split(","))}
+            (folder / "bare").mkdir()
+            bare, bare_port = gunicorn(f"bench.load:fsync_app('{folder / 'bare'}')", env,
+                                       folder / "bare.log", workers)
+            processes.append(bare)
+            bare_seconds = run_bare(bare_port, args.tablets, args.photos, photo, rec)
+        finally:
+            for process in processes:
+                process.terminate()
+            for process in processes:
+                process.wait(timeout=60)
+    report(args, workers, len(photo), phases, bare_seconds, scale, rec)
+
+
+def report(args, workers, size, phases, bare_seconds, scale, rec: Recorder) -> None:
+    photos = args.tablets * args.photos
+    print(f"{args.tablets} tablets at once, each 1 visit + {args.photos} photos of "
+          f"{size / 1e6:.1f} MB (12 MP){'' if args.no_reports else ' + its PDF report'}; "
+          f"gunicorn {workers} processes; {os.cpu_count()} CPUs; worker "
+          f"{'started after the uploads' if args.worker_elsewhere else 'running throughout'}")
+    for kind, values in rec.latency.items():
+        print(line(kind, values))
+    print("phases: " + ", ".join(f"{k} {v:.2f} s" for k, v in phases.items()))
+    ours, bare = photos / phases["photos"], photos / bare_seconds
+    print(f"throughput: {args.tablets / sum(phases.values()):.2f} visits/s end to end, "
+          f"{ours:.2f} photos/s acknowledged ({ours * size / 1e6:.0f} MB/s)")
+    print(f"bare streaming to disk with fsync: {bare:.2f} photos/s")
+    print(f"ratio photos/s (app ÷ bare): {ours / bare:.2f}")
+    counts = sorted(scale)
+    if len(counts) == 2:
+        low, high = (pct(scale[c], 99) for c in counts)
+        print(f"p99 of visit PUT at {counts[1]} clients ÷ at {counts[0]}: {high / low:.2f}")
+    print(f"errors: {len(rec.errors)}")
+    for error in rec.errors[:10]:
+        print("  ", error)
+
+
+if __name__ == "__main__":
+    main()

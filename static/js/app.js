@@ -1,0 +1,207 @@
+// Every page starts here: the bearer token, the service worker and its updates, the outbox's
+// triggers (start, online, visible, backoff timer, Background Sync), the top bar's status.
+
+import { currentAuth, refreshToken } from './api.js';
+import { delKv, getKv, setKv, StorageFullError } from './db.js';
+import { _ } from './i18n.js';
+import { flush, pending } from './outbox.js';
+import { banner, clearBanner, toast } from './ui.js';
+
+export const page = document.body.dataset.page;
+export const user = { id: Number(document.body.dataset.userId), role: document.body.dataset.role };
+const csrf = () => document.querySelector('meta[name=csrf-token]')?.content || '';
+
+// A capture page sets this: an app update then waits for the user's go-ahead.
+let captureOpen = false;
+export function setCaptureOpen(flag) { captureOpen = flag; }
+
+export async function boot() {
+  markNav();
+  keepQueryOnLanguageLinks();
+  updateStatus();
+  document.getElementById('logout-form')?.addEventListener('submit', onLogout);
+  // Only a device without this user's token waits for one; otherwise the page opens at once.
+  const tokenReady = ensureToken();
+  const auth = await currentAuth();
+  if (!auth || auth.user.id !== user.id) await tokenReady;
+  registerWorker();
+  tokenReady.finally(startSync);
+  askPersistence();
+  return { user };
+}
+
+function markNav() {
+  const queue = new URLSearchParams(window.location.search).get('queue');
+  const key = page === 'visits' && queue === 'review' ? 'review' : page === 'visit' ? 'visits' : page;
+  for (const link of document.querySelectorAll(`[data-nav="${key}"]`)) link.setAttribute('aria-current', 'page');
+}
+
+function keepQueryOnLanguageLinks() {
+  for (const link of document.querySelectorAll('[data-lang-link]')) {
+    const query = new URLSearchParams(window.location.search);
+    query.set('lang', link.dataset.langLink);
+    link.href = `${window.location.pathname}?${query}`;
+  }
+}
+
+async function ensureToken() {
+  const auth = await currentAuth();
+  const paused = await getKv('auth_paused');
+  const old = !auth || !auth.at || Date.now() - Date.parse(auth.at) > 12 * 3600 * 1000;
+  if ((old || paused || auth.user.id !== user.id) && navigator.onLine) {
+    try { await refreshToken(csrf()); } catch { /* offline or signed out: keep what we have */ }
+  }
+}
+
+async function onLogout(event) {
+  event.preventDefault();
+  await delKv('auth');
+  const worker = navigator.serviceWorker && navigator.serviceWorker.controller;
+  if (worker) worker.postMessage({ type: 'CLEAR_USER_DATA' });
+  event.target.submit();
+}
+
+// ---------- Service worker and updates ----------
+
+async function registerWorker() {
+  if (!('serviceWorker' in navigator)) return;
+  const hadController = Boolean(navigator.serviceWorker.controller);
+  let registration;
+  try {
+    registration = await navigator.serviceWorker.register('/sw.js', { type: 'module', scope: '/' });
+  } catch (error) {
+    console.warn('service worker not registered', error);
+    return;
+  }
+  let asked = false;  // this page asked the new version to take over: reload into it
+  navigator.serviceWorker.addEventListener('controllerchange', () => {
+    if (!hadController) return;
+    if (captureOpen && !asked) {
+      banner('update', 'info', _('The app was updated. Reload when convenient: your visit is saved.'),
+        [{ label: _('Reload'), primary: true, onclick: () => window.location.reload() }]);
+    } else {
+      window.location.reload();
+    }
+  });
+  const offer = (worker) => {
+    if (!hadController) return;
+    if (!captureOpen) { worker.postMessage({ type: 'SKIP_WAITING' }); return; }
+    banner('update', 'info', _('A new version of the app is ready. Your visit is saved on this device.'),
+      [{ label: _('Reload'), primary: true, onclick: () => { asked = true; worker.postMessage({ type: 'SKIP_WAITING' }); } }]);
+  };
+  if (registration.waiting) offer(registration.waiting);
+  registration.addEventListener('updatefound', () => {
+    const worker = registration.installing;
+    worker?.addEventListener('statechange', () => { if (worker.state === 'installed') offer(worker); });
+  });
+  refreshShellsWhenNeeded();
+}
+
+async function refreshShellsWhenNeeded() {
+  const url = new URL(window.location.href);
+  const langChanged = url.searchParams.has('lang');
+  const key = `${user.id}:${document.body.dataset.lang}`;
+  if (!langChanged && (await getKv('shells_for')) === key) return;
+  const ready = await navigator.serviceWorker.ready;
+  ready.active?.postMessage({ type: 'REFRESH_SHELLS' });
+  await setKv('shells_for', key);
+  if (langChanged) {
+    url.searchParams.delete('lang');
+    window.history.replaceState(null, '', url.pathname + url.search + url.hash);
+  }
+}
+
+// ---------- Outbox triggers ----------
+
+let timer = null;
+
+export async function syncNow(force = true) {
+  clearTimeout(timer);
+  let result;
+  try {
+    result = await flush({ force });
+  } catch (error) {
+    console.error('outbox', error);
+    result = { state: 'retry', retryIn: 30 };
+  }
+  if (result.state === 'retry' || result.state === 'waiting') {
+    timer = setTimeout(() => syncNow(false), Math.max(1, result.retryIn) * 1000);
+    registerBackgroundSync();
+  } else if (result.state === 'busy') {
+    timer = setTimeout(() => syncNow(false), 2000);
+  }
+  await updateStatus();
+  return result;
+}
+
+async function registerBackgroundSync() {
+  try {
+    const registration = await navigator.serviceWorker.ready;
+    if ('sync' in registration) await registration.sync.register('outbox');
+  } catch {
+    // No Background Sync here (Safari, Firefox): the timer and the triggers above suffice.
+  }
+}
+
+function startSync() {
+  window.addEventListener('online', () => { updateStatus(); syncNow(true); });
+  window.addEventListener('offline', () => updateStatus());
+  document.addEventListener('visibilitychange', () => {
+    if (document.visibilityState === 'visible') syncNow(true);
+  });
+  if (typeof BroadcastChannel === 'function') {
+    new BroadcastChannel('outbox').addEventListener('message', () => updateStatus());
+  }
+  syncNow(true);
+}
+
+export async function updateStatus() {
+  const label = document.getElementById('net-label');
+  const pill = document.getElementById('net-pill');
+  const count = document.getElementById('outbox-count');
+  if (!pill) return;
+  const online = navigator.onLine;
+  pill.classList.toggle('offline', !online);
+  label.textContent = online ? _('Online') : _('Offline');
+  const waiting = await pending(user.id);
+  count.hidden = waiting.length === 0;
+  count.textContent = String(waiting.length);
+  const outbox = _('Outbox');
+  pill.setAttribute('aria-label', `${label.textContent}. ${outbox}: ${waiting.length}`);
+  await showPaused(waiting.length);
+}
+
+async function showPaused(waiting) {
+  if (!(await getKv('auth_paused'))) { clearBanner('auth'); return; }
+  const next = encodeURIComponent(window.location.pathname + window.location.search);
+  banner('auth', 'warn',
+    _('Your sign-in has expired. Log in again to send {n} waiting visit(s); they stay on this device.', { n: waiting }),
+    [{ label: _('Log in again'), href: `/login?next=${next}`, primary: true }]);
+}
+
+// ---------- Storage ----------
+
+async function askPersistence() {
+  if (!navigator.storage || !navigator.storage.persist) {
+    await setKv('persisted', 'unsupported');
+    return;
+  }
+  let persisted = await navigator.storage.persisted();
+  if (!persisted && !(await getKv('persist_asked'))) {
+    persisted = await navigator.storage.persist();
+    await setKv('persist_asked', true);
+  }
+  await setKv('persisted', persisted ? 'granted' : 'refused');
+}
+
+/** Show a failed save: a full device gets its own message; nothing earlier is lost either way. */
+export function saveFailed(error) {
+  console.error(error);
+  if (error instanceof StorageFullError) {
+    banner('storage', 'error',
+      _('The device storage is full: this change was not saved. Earlier visits are safe. Send or export waiting visits, then free some space.'),
+      [{ label: _('Outbox'), href: '/outbox', primary: true }]);
+  } else {
+    toast(_('Could not save on this device: {error}', { error: error.message || error }));
+  }
+}

@@ -1,0 +1,241 @@
+// The questionnaire of a visit, section by section, with the running score and a summary step.
+// Used by the supervisor's audit and by the shopper after leaving the store.
+
+import { saveFailed, syncNow } from './app.js';
+import { _, storeName, tr } from './i18n.js';
+import { estimate, indexOf, isAnswered, items, missingRequired, applies } from './score.js';
+import { itemCard } from './form.js';
+import { h, icon, mount, band } from './ui.js';
+import { addPhoto, photosOf, removePhoto, saveVisit, submitVisit } from './visits.js';
+
+/**
+ * options: {visit, root, summaryExtras(visit, rerender) → nodes, topExtras(visit) → nodes,
+ *           submitLabel}
+ */
+export async function questionnaire(options) {
+  const { visit, root } = options;
+  const definition = visit.definition;
+  const sections = definition.sections;
+  const state = { photos: await photosOf(visit.id), missing: new Set(), saveTimer: null };
+
+  const sectionIndex = () => {
+    const n = Number(new URLSearchParams(window.location.hash.slice(1)).get('s'));
+    return Number.isInteger(n) && n >= 0 && n <= sections.length ? n : 0;
+  };
+  const go = (n) => {
+    const url = new URL(window.location.href);
+    url.hash = `s=${n}`;
+    window.history.replaceState(null, '', url);
+    render();
+    window.scrollTo({ top: 0 });
+  };
+
+  async function persist(quiet) {
+    clearTimeout(state.saveTimer);
+    const write = () => { state.saveTimer = null; return saveVisit(visit).catch(saveFailed); };
+    if (quiet) state.saveTimer = setTimeout(write, 300);
+    else await write();
+  }
+
+  const ctx = {
+    answers: visit.answers,
+    get photos() { return state.photos; },
+    statuses: {},
+    missing: state.missing,
+    allowAnyPhoto: true,
+    async onAnswer(item, patch, { quiet = false } = {}) {
+      const next = { ...(visit.answers[item.id] || {}), ...patch };
+      if (!next.na && (next.value === undefined || next.value === '') && !next.note) delete visit.answers[item.id];
+      else visit.answers[item.id] = next;
+      state.missing.delete(item.id);
+      await persist(quiet);
+      if (quiet) updateHead(); else render();
+    },
+    async onPhoto(item, file) {
+      try {
+        const photo = await addPhoto(visit, item.id, file);
+        state.photos.push(photo);
+      } catch (error) {
+        saveFailed(error);
+      }
+      render();
+    },
+    async onRemovePhoto(id) {
+      if (!window.confirm(_('Remove this photo?'))) return;
+      await removePhoto(visit, id);
+      state.photos = state.photos.filter((p) => p.id !== id);
+      render();
+    },
+  };
+
+  function head(score) {
+    const title = tr(definition.title);
+    return h('div', { class: 'capture-head' },
+      h('div', { class: 'row' },
+        h('div', { class: 'store' },
+          h('h1', {}, storeName(visit.store)),
+          h('p', { class: 'muted small', style: 'margin:0' }, `${title} · v${visit.checklist.version}`)),
+        h('div', { class: 'live-score', id: 'live-score', role: 'status', 'aria-live': 'polite' },
+          h('div', { class: 'lbl' }, _('Score so far'), h('br'), _('estimate')),
+          h('span', { class: `score-chip ${score.red_lines.length ? 'low' : band(score.total)}` },
+            h('span', { class: 'num' }, Math.round(score.total))))),
+      score.red_lines.length ? redLines(score) : null,
+      chips(score));
+  }
+
+  function redLines(score) {
+    return h('div', { class: 'redline-alert', role: 'alert' }, icon('alert'),
+      h('div', {}, _('Red line failed: the visit scores 0.'),
+        h('ul', { style: 'margin:4px 0 0;padding-left:18px;font-weight:500' },
+          score.red_lines.map((item) => h('li', {}, tr(item.text))))));
+  }
+
+  function chips(score) {
+    const current = sectionIndex();
+    const index = indexOf(definition);
+    const nodes = sections.map((section, n) => {
+      const list = section.items.filter((item) => applies(definition, item, visit.answers, index));
+      const done = list.filter((item) => isAnswered(visit.answers[item.id])).length;
+      const alert = section.items.some((item) => score.statuses[item.id] === 'red_line');
+      return h('button', { type: 'button', class: `chip ${done === list.length ? 'done' : ''} ${alert ? 'alert' : ''}`,
+        'aria-current': n === current ? 'step' : false, onclick: () => go(n) },
+      tr(section.title), h('span', { class: 'prog' }, `${done}/${list.length}`));
+    });
+    nodes.push(h('button', { type: 'button', class: 'chip', 'aria-current': current === sections.length ? 'step' : false,
+      onclick: () => go(sections.length) }, icon('check'), _('Summary')));
+    return h('nav', { class: 'chips', 'aria-label': _('Sections') }, nodes);
+  }
+
+  function sectionView(section) {
+    const index = indexOf(definition);
+    const visible = section.items.filter((item) => applies(definition, item, visit.answers, index));
+    return h('section', { 'aria-label': tr(section.title) },
+      h('h2', { class: 'section-title' }, tr(section.title)),
+      visible.length ? visible.map((item) => itemCard(item, ctx))
+        : h('p', { class: 'empty' }, _('Nothing to check here for this visit.')));
+  }
+
+  function photoGaps() {
+    const index = indexOf(definition);
+    return [...items(definition)].map(([, item]) => item).filter((item) => {
+      const rule = item.photo || {};
+      const answer = visit.answers[item.id];
+      if (rule.rule !== 'required' || (answer && answer.na) || !applies(definition, item, visit.answers, index)) return false;
+      return state.photos.filter((p) => p.item === item.id).length < (rule.min || 1);
+    });
+  }
+
+  function jumpTo(item) {
+    const n = sections.findIndex((s) => s.items.some((i) => i.id === item.id));
+    state.missing.add(item.id);
+    go(n);
+    requestAnimationFrame(() => document.getElementById(`item-${item.id}`)?.scrollIntoView({ block: 'center' }));
+  }
+
+  function summaryView() {
+    const final = estimate(definition, visit.answers, { sofar: false });
+    const missing = missingRequired(definition, visit.answers);
+    const gaps = photoGaps();
+    const blocked = missing.length > 0 || gaps.length > 0;
+    return h('section', { class: 'stack', 'aria-label': _('Summary') },
+      h('div', { class: 'card' },
+        h('div', { class: 'score-hero' },
+          h('div', { class: `ring ${final.red_lines.length ? 'low' : band(final.total)}`, style: `--p:${final.total}` },
+            h('div', {}, h('div', {}, h('div', { class: 'num' }, Math.round(final.total)),
+              h('div', { class: 'lbl' }, final.grade ? tr(final.grade.label) : '')))),
+          h('div', {},
+            h('h2', {}, _('Score estimate')),
+            h('p', { class: 'muted' }, _('Calculated on this device. The score the server gives on submission is final.')),
+            h('p', {}, _('{answered} of {applicable} items answered', { answered: final.answered, applicable: final.applicable })))),
+        sectionBars(final)),
+      missing.length ? gapCard(_('Still to answer'), missing) : null,
+      gaps.length ? gapCard(_('Photos still needed'), gaps) : null,
+      options.summaryExtras ? options.summaryExtras(visit, { render, persist, score: final }) : null,
+      h('div', { class: 'card' },
+        h('label', { for: 'visit-notes' }, _('Overall notes')),
+        h('textarea', { id: 'visit-notes', rows: 4, placeholder: _('Overall impression, strengths, main problems'),
+          oninput: (e) => { visit.notes = e.target.value; persist(true); } }, visit.notes || '')),
+      h('button', { type: 'button', class: 'btn primary big block', id: 'submit-visit', disabled: blocked,
+        onclick: submit }, icon('upload'), options.submitLabel || _('Submit visit')),
+      blocked ? h('p', { class: 'hint center' }, _('Answer every required item and take the required photos to submit.')) : null);
+  }
+
+  function sectionBars(score) {
+    return h('div', { class: 'section-bars', style: 'margin-top:16px' }, sections.map((section) => {
+      const pct = score.sections[section.id];
+      return h('div', { class: 'row' },
+        h('span', { class: 'name' }, tr(section.title)),
+        h('div', { class: `bar ${band(pct)}` }, h('span', { style: `width:${pct ?? 0}%` })),
+        h('span', { class: 'pct' }, pct === null || pct === undefined ? '–' : Math.round(pct)));
+    }));
+  }
+
+  function gapCard(title, list) {
+    // Grouped by section: a long list of single questions helps nobody at the end of a visit.
+    const groups = sections.map((section) => ({ section, items: list.filter((item) => section.items.includes(item)) }))
+      .filter((group) => group.items.length);
+    return h('div', { class: 'card' }, h('h2', {}, title),
+      h('ul', { class: 'list' }, groups.map(({ section, items: gaps }) => h('li', {},
+        h('button', { type: 'button', class: 'list-item btn ghost block', style: 'justify-content:flex-start;text-align:left',
+          onclick: () => jumpTo(gaps[0]) },
+        h('span', { class: 'main' }, h('span', { class: 'title', style: 'display:block;color:var(--text)' }, tr(section.title)),
+          h('span', { class: 'meta', style: 'display:block;font-weight:400' },
+            gaps.slice(0, 2).map((item) => tr(item.text)).join(' · ') + (gaps.length > 2 ? ' …' : ''))),
+        h('span', { class: 'badge amber' }, gaps.length), icon('next'))))));
+  }
+
+  async function submit() {
+    const button = document.getElementById('submit-visit');
+    button.disabled = true;
+    try {
+      await submitVisit(visit);
+    } catch (error) {
+      button.disabled = false;
+      saveFailed(error);
+      return;
+    }
+    syncNow(true);
+    window.location.href = `/outbox?queued=${visit.id}`;
+  }
+
+  function actionbar() {
+    const n = sectionIndex();
+    return h('div', { class: 'actionbar' }, h('div', { class: 'actionbar-inner' },
+      h('button', { type: 'button', class: 'btn big', id: 'prev-section', disabled: n === 0, onclick: () => go(n - 1) },
+        icon('prev'), _('Back')),
+      n < sections.length
+        ? h('button', { type: 'button', class: 'btn primary big', id: 'next-section', onclick: () => go(n + 1) },
+          n === sections.length - 1 ? _('Summary') : _('Next'), icon('next'))
+        : null));
+  }
+
+  function updateHead() {
+    const score = estimate(definition, visit.answers);
+    ctx.statuses = score.statuses;
+    const old = root.querySelector('.capture-head');
+    if (old) old.replaceWith(head(score));
+  }
+
+  function render() {
+    const focused = document.activeElement && document.activeElement.dataset
+      ? document.activeElement.dataset.key : null;
+    const score = estimate(definition, visit.answers);
+    ctx.statuses = score.statuses;
+    const n = sectionIndex();
+    mount(root,
+      options.topExtras ? options.topExtras(visit) : null,
+      head(score),
+      n < sections.length ? sectionView(sections[n]) : summaryView(),
+      actionbar());
+    root.removeAttribute('aria-busy');
+    if (focused) root.querySelector(`[data-key="${CSS.escape(focused)}"]`)?.focus();
+  }
+
+  window.addEventListener('hashchange', render);
+  // A note typed a moment ago is written before the page can be closed or frozen.
+  const flushNow = () => { if (state.saveTimer) persist(false); };
+  document.addEventListener('visibilitychange', () => { if (document.visibilityState === 'hidden') flushNow(); });
+  window.addEventListener('pagehide', flushNow);
+  render();
+  return { render };
+}

@@ -1,0 +1,141 @@
+// One visit as the server has it: score, red lines, answers with photos, review, PDF.
+
+import { ApiError, getJson, writeJson } from '../api.js';
+import { boot, user } from '../app.js';
+import { definitionFor } from '../checklists.js';
+import { storesById } from '../data.js';
+import { downloadPdf } from '../download.js';
+import { _, fmt, storeName, tr } from '../i18n.js';
+import { band, emptyState, h, icon, mount, params, statusBadge, toast } from '../ui.js';
+
+await boot();
+const root = document.getElementById('view');
+const id = params().get('id');
+const reviewer = user.role === 'manager' || user.role === 'admin';
+
+function answerText(item, response) {
+  if (!response) return h('span', { class: 'muted' }, '–');
+  if (response.na) return h('span', { class: 'badge' }, _('N/A'));
+  const value = response.value;
+  if (item.type === 'yes_no') {
+    const good = value !== item.inverse;
+    return h('span', { class: `badge ${good ? 'green' : 'red'}` }, value ? _('Yes') : _('No'));
+  }
+  if (item.type === 'scale') return h('span', { class: 'badge blue' }, `${value} / 5`);
+  if (item.type === 'number') return h('span', { class: 'badge blue' }, `${value} ${item.unit ? tr(item.unit) : ''}`);
+  if (item.type === 'choice') return h('span', { class: 'badge blue' }, tr(item.options.find((o) => o.id === value)?.label) || value);
+  return null;
+}
+
+function scoreCard(visit, definition) {
+  const score = visit.score;
+  if (!score) return h('div', { class: 'card' }, h('p', { class: 'muted' }, _('Not scored yet: the visit is a draft.')));
+  const titles = Object.fromEntries(definition.sections.map((s) => [s.id, tr(s.title)]));
+  return h('div', { class: 'card', id: 'score-card' },
+    h('div', { class: 'score-hero' },
+      h('div', { class: `ring ${visit.red_line ? 'low' : band(score.total)}`, style: `--p:${score.total}` },
+        h('div', {}, h('div', {}, h('div', { class: 'num' }, Math.round(score.total)),
+          h('div', { class: 'lbl' }, tr(score.grade && score.grade.label))))),
+      h('div', { style: 'flex:1 1 240px' },
+        score.red_lines.length
+          ? h('div', { class: 'redline-alert' }, icon('alert'), h('div', {}, _('Red line failed: the visit scores 0.'),
+            h('ul', { style: 'margin:4px 0 0;padding-left:18px;font-weight:500' }, score.red_lines.map((r) => h('li', {}, tr(r.text))))))
+          : h('p', { class: 'muted' }, _('No red line failed.')),
+        visit.wait_minutes !== null && visit.wait_minutes !== undefined
+          ? h('p', {}, icon('clock'), ' ', _('Waited {n} min', { n: visit.wait_minutes })) : null)),
+    h('div', { class: 'section-bars', style: 'margin-top:16px' }, (score.sections || []).map((s) => h('div', { class: 'row' },
+      h('span', { class: 'name' }, titles[s.id] || s.id),
+      h('div', { class: `bar ${band(s.percent)}` }, h('span', { style: `width:${s.percent ?? 0}%` })),
+      h('span', { class: 'pct' }, s.percent === null ? '–' : Math.round(s.percent))))));
+}
+
+function momentsCard(visit, definition) {
+  if (!visit.moments || !visit.moments.length) return null;
+  const titles = Object.fromEntries((definition.moments || []).map((m) => [m.id, tr(m.title)]));
+  return h('div', { class: 'card' }, h('h2', {}, _('Key moments')),
+    h('ul', { class: 'timeline' }, visit.moments.map((m) => h('li', {},
+      h('span', { class: 't' }, fmt(m.at, 'time')), h('span', {}, titles[m.moment] || m.moment)))));
+}
+
+function answersCard(visit, definition) {
+  const responses = Object.fromEntries((visit.responses || []).map((r) => [r.item, r]));
+  const photos = (visit.photos || []).filter((p) => p.status === 'received' || p.status === 'processed');
+  return definition.sections.map((section) => {
+    const answered = section.items.filter((item) => responses[item.id]);
+    if (!answered.length) return null;
+    return h('div', { class: 'card' }, h('h2', {}, tr(section.title)), answered.map((item) => {
+      const response = responses[item.id];
+      const mine = photos.filter((p) => p.item === item.id);
+      return h('div', { class: 'resp' },
+        h('div', { class: 'q' }, h('div', {}, tr(item.text)),
+          item.type === 'text' && response.value ? h('p', { class: 'muted', style: 'margin:4px 0 0' }, response.value) : null,
+          response.note ? h('p', { class: 'muted small', style: 'margin:4px 0 0' }, icon('note'), ' ', response.note) : null,
+          mine.length ? h('div', { class: 'thumbs' }, mine.map((p) => h('a', { class: 'thumb', href: `/api/v1/visits/${visit.id}/photos/${p.id}?size=display`, target: '_blank' },
+            h('img', { src: `/api/v1/visits/${visit.id}/photos/${p.id}?size=thumb`, alt: tr(item.text), loading: 'lazy' })))) : null),
+        h('div', { class: 'a' }, answerText(item, response)));
+    }));
+  });
+}
+
+function reviewCard(visit) {
+  if (!reviewer || visit.kind !== 'mystery' || visit.status !== 'submitted') return null;
+  const comment = h('textarea', { id: 'review-comment', rows: 3, placeholder: _('What should the shopper fix? (needed to return)') });
+  const decide = async (decision) => {
+    if (decision === 'reject' && !comment.value.trim()) { toast(_('Say what to fix before returning the visit.')); comment.focus(); return; }
+    try {
+      await writeJson('POST', `/api/v1/visits/${visit.id}/review`, { decision, comment: comment.value.trim() || null });
+      window.location.reload();
+    } catch (error) {
+      toast(error.message);
+    }
+  };
+  return h('div', { class: 'card', id: 'review-card' }, h('h2', {}, _('Review')),
+    (visit.flags || []).length ? h('ul', {}, visit.flags.map((f) => h('li', {}, icon('flag'), ' ', f.message || f.code || JSON.stringify(f)))) : null,
+    h('label', { for: 'review-comment' }, _('Comment')), comment,
+    h('div', { class: 'row', style: 'margin-top:10px' },
+      h('button', { type: 'button', class: 'btn primary', id: 'publish', onclick: () => decide('publish') }, icon('check'), _('Publish')),
+      h('button', { type: 'button', class: 'btn', onclick: () => decide('reject') }, _('Return to the shopper'))));
+}
+
+async function actionsCard(visit) {
+  if (user.role === 'shopper') return null;
+  let list = [];
+  try { list = await getJson(`/api/v1/actions?visit_id=${visit.id}`); } catch { return null; }
+  if (!list.length) return null;
+  return h('div', { class: 'card' }, h('h2', {}, _('Agreed actions')), h('ul', { class: 'list' }, list.map((a) => h('li', { class: 'list-item' },
+    icon('flag'), h('div', { class: 'main' }, h('div', { class: 'title' }, a.title),
+      h('div', { class: 'meta' }, [a.owner, a.due_date ? _('due {date}', { date: fmt(a.due_date, 'date') }) : null].filter(Boolean).join(' · '))),
+    h('span', { class: `badge ${a.overdue ? 'red' : ''}` }, a.status)))));
+}
+
+async function render() {
+  let visit;
+  try {
+    visit = await getJson(`/api/v1/visits/${id}`);
+  } catch (error) {
+    const offline = error instanceof ApiError && error.kind === 'network';
+    mount(root, h('div', { class: 'card' }, emptyState('list', offline ? _('This page needs a network connection.') : _('Visit not found.'))));
+    return;
+  }
+  const [definition, stores] = await Promise.all([definitionFor(visit.checklist.slug, visit.checklist.version), storesById()]);
+  const store = stores[visit.store_id];
+  mount(root,
+    h('div', { class: 'page-head' },
+      h('div', {}, h('h1', {}, storeName(store) || `#${visit.store_id}`),
+        h('p', { class: 'sub' }, `${tr(definition.definition.title)} · ${fmt(visit.started_at)}`),
+        h('div', { class: 'row', style: 'gap:6px;margin-top:6px' }, statusBadge(visit.status),
+          h('span', { class: 'badge' }, visit.kind === 'audit' ? _('Audit') : _('Mystery visit')))),
+      visit.status !== 'draft' ? h('button', { type: 'button', class: 'btn primary', id: 'download-report',
+        onclick: (e) => downloadPdf(`/api/v1/visits/${visit.id}/report.pdf`, e.currentTarget, `visit-${visit.id.slice(0, 8)}.pdf`) },
+      icon('download'), _('Coaching report (PDF)')) : null),
+    h('div', { class: 'stack' },
+      reviewCard(visit),
+      scoreCard(visit, definition.definition),
+      momentsCard(visit, definition.definition),
+      visit.notes ? h('div', { class: 'card' }, h('h2', {}, _('Overall notes')), h('p', { style: 'white-space:pre-line' }, visit.notes)) : null,
+      await actionsCard(visit),
+      answersCard(visit, definition.definition)));
+  root.removeAttribute('aria-busy');
+}
+
+if (!id) mount(root, emptyState('list', _('Visit not found.'))); else await render();

@@ -1,0 +1,1 @@
+"""Administration without a command line: regions, stores, users, checklists, imports, audit."""

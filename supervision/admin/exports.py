@@ -1,0 +1,256 @@
+"""Exports for analysts: visits, answers with item scores, actions and disputes, as CSV or XLSX.
+
+Rows are fetched in batches (`yield_per`, a server-side cursor on PostgreSQL) and written as they
+come, so an export of 100 000 answers never holds them all in memory."""
+
+import csv
+import io
+import json
+import re
+import tempfile
+from collections.abc import Iterable, Iterator
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from openpyxl import Workbook
+from sqlalchemy import select
+
+from supervision.accounts.models import User
+from supervision.accounts.scoping import scoped_actions, scoped_disputes, scoped_visits
+from supervision.checklists.models import Checklist, ChecklistVersion
+from supervision.db import db
+from supervision.errors import Invalid, NotFound
+from supervision.followup.models import Action, Dispute
+from supervision.stores.models import Region, Store
+from supervision.visits.models import Response, Visit
+
+BATCH = 500
+ANSWER_BATCH = 100  # visits per batch: each carries its frozen score
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+VISIT_COLUMNS = ("visit_id", "store_code", "store_name", "region_code", "checklist",
+                 "checklist_version", "kind", "status", "author", "started_at", "ended_at",
+                 "submitted_at", "published_at", "total", "grade", "red_line")
+ANSWER_COLUMNS = ("visit_id", "started_at", "store_code", "region_code", "checklist",
+                  "checklist_version", "section", "function", "moment", "item", "item_text_zh",
+                  "item_text_en", "kano", "value", "na", "note", "staff", "item_status",
+                  "fraction", "earned", "possible", "bonus")
+ACTION_COLUMNS = ("action_id", "store_code", "region_code", "visit_id", "item", "title", "owner",
+                  "due_date", "status", "created_at", "done_at", "verified_at")
+# No customer names or contacts: analysts get the case, not the person.
+DISPUTE_COLUMNS = ("dispute_id", "reference", "store_code", "region_code", "visit_id", "category",
+                   "matter", "customer_request", "first_handler", "received_at",
+                   "promised_reply_at", "due_at", "status", "closed_at", "result")
+
+
+def parse_period(start: str | None, end: str | None, zone: str) -> tuple[datetime | None, ...]:
+    """[start, end) as aware datetimes; a date means the whole day in `zone`, `end` included."""
+    return _moment(start, "from", zone, 0), _moment(end, "to", zone, 1)
+
+
+def _moment(text: str | None, name: str, zone: str, extra_days: int) -> datetime | None:
+    if not text:
+        return None
+    try:
+        if len(text) == 10:
+            day = date.fromisoformat(text) + timedelta(days=extra_days)
+            return datetime.combine(day, time(), ZoneInfo(zone))
+        # A "+" left unencoded in a query string arrives as a space.
+        moment = datetime.fromisoformat(re.sub(r" (\d\d:?\d\d)$", r"+\1", text))
+    except ValueError:
+        moment = None
+    if moment is None or moment.tzinfo is None:
+        raise Invalid(f"{name}: give a date (YYYY-MM-DD) or a time with its offset.",
+                      {"query": {name: ["Not a date or a time with offset."]}})
+    return moment
+
+
+def export_rows(what: str, user: User, start, end) -> tuple[tuple[str, ...], Iterator[tuple]]:
+    """The column names and a lazy iterator over the rows the user may see in the period.
+
+    The query, with the user's scope, is built now; it runs only when the rows are read, which
+    for a streamed response is after the view has returned (and its session was closed)."""
+    if what not in EXPORTS:
+        raise NotFound(f"No export named {what!r}: use visits, answers, actions or disputes.")
+    columns, build, rows = EXPORTS[what]
+    return columns, rows(build(user, start, end))
+
+
+def _execute(query, batch: int | None = None):
+    """Plain rows, no ORM bookkeeping; `batch` rows at a time through a server-side cursor."""
+    options = {"yield_per": batch} if batch else {}
+    return db.session.connection().execute(query, execution_options=options)
+
+
+def _plain_rows(query) -> Iterator[tuple]:
+    for row in _execute(query, BATCH):
+        yield tuple(row)
+
+
+def _visits_query(user: User, start, end, *extra):
+    visible = _ids(scoped_visits(user), Visit.id)
+    columns = (Visit.id, Store.code, Store.name, Region.code, Checklist.slug,
+               ChecklistVersion.version, Visit.kind, Visit.status, User.email, Visit.started_at,
+               Visit.ended_at, Visit.submitted_at, Visit.published_at, Visit.total, Visit.grade,
+               Visit.red_line)
+    query = (
+        select(*(c.label(name) for c, name in zip(columns, VISIT_COLUMNS, strict=True)), *extra)
+        .join(Store, Store.id == Visit.store_id).join(Region, Region.id == Store.region_id)
+        .join(ChecklistVersion, ChecklistVersion.id == Visit.checklist_version_id)
+        .join(Checklist, Checklist.id == ChecklistVersion.checklist_id)
+        .join(User, User.id == Visit.author_id)
+        .where(Visit.id.in_(visible), Visit.status != "draft")
+        .order_by(Visit.started_at, Visit.id)
+    )
+    return _in_period(query, Visit.started_at, start, end)
+
+
+def _in_period(query, column, start, end):
+    if start is not None:
+        query = query.where(column >= start)
+    if end is not None:
+        query = query.where(column < end)
+    return query
+
+
+def _answers_query(user: User, start, end):
+    return _visits_query(user, start, end, Visit.checklist_version_id, Visit.score)
+
+
+def _answer_rows(query) -> Iterator[tuple]:
+    """Visits in small batches; each batch's answers in one query, with the item's score frozen
+    on the visit and the item's text from the visit's checklist version."""
+    items = _ItemTexts()
+    result = _execute(query, ANSWER_BATCH)
+    for batch in result.partitions():
+        answers: dict = {row.visit_id: [] for row in batch}
+        for answer in _execute(
+            select(Response.visit_id, Response.item_id, Response.value, Response.na,
+                   Response.note, Response.staff)
+            .where(Response.visit_id.in_(list(answers))).order_by(Response.id)
+        ):
+            answers[answer.visit_id].append(answer)
+        for visit in batch:
+            yield from _visit_answers(visit, answers[visit.visit_id], items)
+
+
+def _visit_answers(visit, answers, items: "_ItemTexts") -> Iterator[tuple]:
+    scores = {s["item"]: s for s in (visit.score or {}).get("items", ())}
+    for answer in answers:
+        score = scores.get(answer.item_id, {})
+        yield (visit.visit_id, visit.started_at, visit.store_code, visit.region_code,
+               visit.checklist, visit.checklist_version,
+               *items.get(visit.checklist_version_id, answer.item_id), answer.value, answer.na,
+               answer.note, answer.staff, score.get("status"), score.get("fraction"),
+               score.get("earned"), score.get("possible"), score.get("bonus"))
+
+
+class _ItemTexts:
+    """(section, function, moment, item, text zh, text en, kano) by version and item id."""
+
+    def __init__(self):
+        self.versions: dict[int, dict[str, tuple]] = {}
+
+    def get(self, version_id: int, item_id: str) -> tuple:
+        if version_id not in self.versions:
+            definition = db.session.get(ChecklistVersion, version_id).definition
+            self.versions[version_id] = {
+                item["id"]: (section["id"], item.get("function"), item.get("moment"), item["id"],
+                             item["text"]["zh"], item["text"]["en"], item.get("kano"))
+                for section in definition.get("sections", ()) for item in section["items"]
+            }
+        unknown = (None, None, None, item_id, None, None, None)
+        return self.versions[version_id].get(item_id, unknown)
+
+
+def _ids(scoped, column):
+    return scoped.with_only_columns(column).order_by(None)
+
+
+def _actions_query(user: User, start, end):
+    query = (
+        select(Action.id, Store.code, Region.code, Action.visit_id, Action.item_id, Action.title,
+               Action.owner, Action.due_date, Action.status, Action.created_at, Action.done_at,
+               Action.verified_at)
+        .join(Store, Store.id == Action.store_id).join(Region, Region.id == Store.region_id)
+        .where(Action.id.in_(_ids(scoped_actions(user), Action.id)))
+        .order_by(Action.created_at, Action.id)
+    )
+    return _in_period(query, Action.created_at, start, end)
+
+
+def _disputes_query(user: User, start, end):
+    query = (
+        select(Dispute.id, Dispute.reference, Store.code, Region.code, Dispute.visit_id,
+               Dispute.category, Dispute.matter, Dispute.customer_request,
+               Dispute.first_handler, Dispute.received_at, Dispute.promised_reply_at,
+               Dispute.due_at, Dispute.status, Dispute.closed_at, Dispute.result)
+        .join(Store, Store.id == Dispute.store_id).join(Region, Region.id == Store.region_id)
+        .where(Dispute.id.in_(_ids(scoped_disputes(user), Dispute.id)))
+        .order_by(Dispute.received_at, Dispute.id)
+    )
+    return _in_period(query, Dispute.received_at, start, end)
+
+
+EXPORTS = {
+    "visits": (VISIT_COLUMNS, _visits_query, _plain_rows),
+    "answers": (ANSWER_COLUMNS, _answers_query, _answer_rows),
+    "actions": (ACTION_COLUMNS, _actions_query, _plain_rows),
+    "disputes": (DISPUTE_COLUMNS, _disputes_query, _plain_rows),
+}
+
+
+PLAIN = frozenset({int, float, type(None)})
+
+
+def _cell(value, zone: ZoneInfo, for_excel: bool):
+    """A value as a spreadsheet shows it; text that looks like a formula stays text."""
+    kind = type(value)
+    if kind in PLAIN:
+        return value
+    if kind is str:
+        return "'" + value if value.startswith(FORMULA_START) else value
+    if kind is bool:
+        return value if for_excel else ("true" if value else "false")
+    if isinstance(value, datetime):
+        local = value.astimezone(zone)
+        return local.replace(tzinfo=None) if for_excel else local.isoformat()
+    if isinstance(value, date):
+        return value
+    if isinstance(value, dict | list):
+        return json.dumps(value, ensure_ascii=False)
+    return _cell(str(value), zone, for_excel)
+
+
+def csv_chunks(columns: Iterable[str], rows: Iterable[tuple], zone: str) -> Iterator[str]:
+    """The CSV text in chunks, with a BOM so that Excel reads the Chinese as UTF-8."""
+    tz, buffer = ZoneInfo(zone), io.StringIO()
+    writer = csv.writer(buffer)
+    buffer.write("\ufeff")
+    writer.writerow(columns)
+    for count, row in enumerate(rows, start=1):
+        writer.writerow([_cell(value, tz, False) for value in row])
+        if count % BATCH == 0:
+            yield buffer.getvalue()
+            buffer.seek(0)
+            buffer.truncate()
+    yield buffer.getvalue()
+
+
+def xlsx_file(title: str, columns: Iterable[str], rows: Iterable[tuple], zone: str):
+    """An XLSX workbook written row by row (openpyxl's write-only mode) into a temporary file,
+    returned open at its start; the file disappears when closed."""
+    tz, workbook = ZoneInfo(zone), Workbook(write_only=True)
+    sheet = workbook.create_sheet(title)
+    sheet.append(list(columns))
+    for row in rows:
+        sheet.append([_cell(value, tz, True) for value in row])
+    file = tempfile.TemporaryFile(suffix=".xlsx")
+    workbook.save(file)
+    file.seek(0)
+    return file
+
+
+def file_chunks(file, size: int = 64 * 1024) -> Iterator[bytes]:
+    with file:
+        while chunk := file.read(size):
+            yield chunk

@@ -1,0 +1,300 @@
+"""Bulk import of stores and users: check every row, report each problem, upsert all or none."""
+
+import re
+import secrets
+from dataclasses import dataclass, field
+
+import marshmallow as ma
+from marshmallow import validate
+from sqlalchemy import select
+
+from supervision.accounts.models import User
+from supervision.admin.schemas import CODE, StoreFieldsSchema, UserFieldsSchema
+from supervision.admin.services import apply_changes
+from supervision.admin.tables import HEADER_SEARCH_ROWS, Table, normalise_header, read_table
+from supervision.audit.services import record
+from supervision.db import db
+from supervision.errors import NotFound
+from supervision.stores.models import Region, Store
+
+TRUE = {"是", "启用", "有效", "在用", "正常", "y"}
+FALSE = {"否", "停用", "无效", "禁用", "n"}
+ROLE_NAMES = {"管理员": "admin", "区域经理": "manager", "经理": "manager", "督导": "supervisor",
+              "现场督导": "supervisor", "神秘顾客": "shopper", "暗访员": "shopper"}
+# Column → the header spellings accepted (compared without spaces, dashes or case).
+STORE_COLUMNS = {
+    "code": ("code", "storecode", "编码", "门店编码", "营业厅编码", "厅编码", "代码", "编号"),
+    "name": ("name", "storename", "名称", "门店名称", "营业厅名称", "厅名", "营业厅"),
+    "name_en": ("nameen", "englishname", "英文名称", "英文名"),
+    "address": ("address", "地址", "门店地址", "营业厅地址"),
+    "region": ("region", "regioncode", "区域", "区域编码", "片区", "地区"),
+    "lat": ("lat", "latitude", "纬度"),
+    "lon": ("lon", "lng", "longitude", "经度"),
+    "geofence_m": ("geofencem", "geofence", "geofenceradius", "radius", "围栏半径", "半径"),
+    "timezone": ("timezone", "tz", "时区"),
+    "manager_name": ("managername", "manager", "店长", "厅主任", "负责人"),
+    "active": ("active", "启用", "状态"),
+}
+USER_COLUMNS = {
+    "email": ("email", "mail", "邮箱", "电子邮件", "电子邮箱"),
+    "name": ("name", "姓名", "名字"),
+    "role": ("role", "角色"),
+    "regions": ("regions", "region", "区域", "片区"),
+    "phone": ("phone", "mobile", "手机", "电话", "手机号"),
+    "locale": ("locale", "language", "lang", "语言"),
+    "active": ("active", "启用", "状态"),
+    "password": ("password", "密码", "初始密码"),
+}
+STORE_DEFAULTS = {"geofence_m": 300, "timezone": "Asia/Shanghai", "active": True}
+USER_DEFAULTS = {"active": True}
+
+
+def _boolean() -> ma.fields.Boolean:
+    return ma.fields.Boolean(truthy=ma.fields.Boolean.truthy | TRUE,
+                             falsy=ma.fields.Boolean.falsy | FALSE)
+
+
+class _RowSchema(ma.Schema):
+    active = _boolean()
+
+    @ma.pre_load
+    def blanks_are_missing(self, data: dict, **kwargs) -> dict:
+        return {key: value for key, value in data.items() if value != ""}
+
+
+class StoreRowSchema(_RowSchema, StoreFieldsSchema):
+    code = ma.fields.String(required=True, validate=[validate.Length(max=32), CODE])
+    region = ma.fields.String(required=True)
+    active = _boolean()
+
+
+class UserRowSchema(_RowSchema, UserFieldsSchema):
+    email = ma.fields.Email(required=True, validate=validate.Length(max=254))
+    regions = ma.fields.String()
+    password = ma.fields.String(validate=validate.Length(min=8, max=200))
+    active = _boolean()
+
+    @ma.pre_load
+    def role_names(self, data: dict, **kwargs) -> dict:
+        role, locale = data.get("role", "").strip(), data.get("locale", "").strip().lower()
+        if role:
+            data["role"] = ROLE_NAMES.get(role, role.lower())
+        if locale:
+            data["locale"] = "zh" if locale.startswith(("zh", "中")) else locale
+        return data
+
+
+@dataclass
+class Report:
+    kind: str
+    format: str
+    encoding: str | None
+    dry_run: bool
+    applied: bool = False
+    rows: int = 0
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    ignored_columns: list[str] = field(default_factory=list)
+    problems: list[dict] = field(default_factory=list)
+    positions: dict = field(default_factory=dict, repr=False)  # header text → its column
+
+    def problem(self, line: int, column: str | None, message: str) -> None:
+        self.problems.append({"line": line, "column": column, "message": message})
+
+
+@dataclass
+class Row:
+    line: int
+    values: dict
+    headers: dict  # column → the header text as written in the file
+
+
+def import_file(kind: str, data: bytes, filename: str, dry_run: bool, actor) -> Report:
+    """Check every row; unless `dry_run` or a problem was found, create or update every row."""
+    if kind not in IMPORTERS:
+        raise NotFound(f"Nothing to import as {kind!r}: use stores or users.")
+    columns, required, schema, plan, apply = IMPORTERS[kind]
+    table = read_table(data, filename)
+    report = Report(kind, table.format, table.encoding, dry_run)
+    rows = _rows(table, columns, required, report)
+    loaded = _validated(rows, schema, report)
+    plans = plan(loaded, report)
+    report.rows = len(rows)
+    for action in ("created", "updated", "unchanged"):
+        setattr(report, action, sum(1 for p in plans if p["action"] == action))
+    report.problems.sort(key=lambda p: (p["line"], report.positions.get(p["column"], -1)))
+    if not dry_run and not report.problems:
+        for item in plans:
+            apply(item, actor)
+        record(actor, "import", "import", (filename or "upload")[:64], kind=kind,
+               rows=report.rows, created=report.created, updated=report.updated)
+        report.applied = True
+    return report
+
+
+def _rows(table: Table, columns: dict, required: tuple, report: Report) -> list[Row]:
+    """Find the header row, map its cells to columns, and read the rows below it."""
+    aliases = {alias: column for column, spellings in columns.items() for alias in spellings}
+    line, header = _header(table, aliases)
+    mapping: dict[int, str] = {}
+    for index, text in enumerate(header):
+        column = next((aliases[k] for k in normalise_header(text) if k in aliases), None)
+        if column and column not in mapping.values():
+            mapping[index] = column
+            report.positions[text] = index
+        elif text:
+            report.ignored_columns.append(text)
+    for column in required:
+        if column not in mapping.values():
+            chinese = next(a for a in columns[column] if not a.isascii())
+            report.problem(line, column, f"Missing column {column} ({chinese}).")
+    if report.problems:
+        return []
+    rows = []
+    for number, cells in table.rows:
+        if number <= line or not any(cells):
+            continue
+        values = {column: cells[i] if i < len(cells) else "" for i, column in mapping.items()}
+        rows.append(Row(number, values, {column: header[i] for i, column in mapping.items()}))
+    return rows
+
+
+def _header(table: Table, aliases: dict) -> tuple[int, list[str]]:
+    """The row among the first few that names the most known columns (the last of equals,
+    so that the lower row of a two-row merged header wins)."""
+    best, best_count = (1, []), 0
+    for number, cells in table.rows[:HEADER_SEARCH_ROWS]:
+        count = sum(any(k in aliases for k in normalise_header(cell)) for cell in cells)
+        if count and count >= best_count:
+            best, best_count = (number, cells), count
+    return best
+
+
+def _validated(rows: list[Row], schema: ma.Schema, report: Report) -> list[Row]:
+    good = []
+    for row in rows:
+        try:
+            row.values = schema.load(row.values, unknown=ma.INCLUDE)
+        except ma.ValidationError as error:
+            for column, messages in error.normalized_messages().items():
+                for message in messages if isinstance(messages, list) else [str(messages)]:
+                    report.problem(row.line, row.headers.get(column, column), message)
+            continue
+        good.append(row)
+    return good
+
+
+def _duplicates(rows: list[Row], key: str, report: Report) -> list[Row]:
+    first: dict[str, int] = {}
+    unique = []
+    for row in rows:
+        value = row.values[key].lower() if key == "email" else row.values[key]
+        if value in first:
+            report.problem(row.line, row.headers[key],
+                           f"Duplicate {key} {row.values[key]} (also on line {first[value]}).")
+        else:
+            first[value] = row.line
+            unique.append(row)
+    return unique
+
+
+class _Regions:
+    """Regions by code, by case-insensitive code, or by name, as people write them."""
+
+    def __init__(self):
+        self.all = list(db.session.scalars(select(Region)))
+        self.by_key = {r.name: r for r in self.all} | {r.code.lower(): r for r in self.all} | {
+            r.code: r for r in self.all}
+
+    def find(self, text: str) -> Region | None:
+        return self.by_key.get(text) or self.by_key.get(text.lower())
+
+
+def _plan_stores(rows: list[Row], report: Report) -> list[dict]:
+    rows, regions = _duplicates(rows, "code", report), _Regions()
+    existing = {s.code: s for s in db.session.scalars(
+        select(Store).where(Store.code.in_([row.values["code"] for row in rows])))}
+    plans = []
+    for row in rows:
+        values = dict(row.values)
+        region = regions.find(values.pop("region"))
+        if region is None:
+            report.problem(row.line, row.headers["region"],
+                           f"Unknown region {row.values['region']}: create it first.")
+            continue
+        values["region_id"] = region.id
+        plans.append(_plan(row, values, STORE_DEFAULTS, existing.get(values["code"])))
+    return plans
+
+
+def _plan(row: Row, values: dict, defaults: dict, current) -> dict:
+    """Columns in the file are the truth, blank cells included; columns not in it are kept."""
+    for column in row.headers:
+        if column in values or column in ("region", "regions", "password"):
+            continue
+        values[column] = defaults.get(column)
+    if current is None:
+        return {"action": "created", "values": values}
+    changed = any(getattr(current, key) != value for key, value in values.items())
+    return {"action": "updated" if changed else "unchanged", "values": values, "current": current}
+
+
+def _apply_store(plan: dict, actor) -> None:
+    if plan["action"] == "created":
+        store = Store(**{**STORE_DEFAULTS, **plan["values"]})
+        db.session.add(store)
+        db.session.flush()
+        record(actor, "create", "store", store.id, source="import", **plan["values"])
+    elif plan["action"] == "updated":
+        store = plan["current"]
+        changes = apply_changes(store, plan["values"])
+        record(actor, "update", "store", store.id, source="import", code=store.code,
+               changes=changes)
+
+
+def _plan_users(rows: list[Row], report: Report) -> list[dict]:
+    rows, regions = _duplicates(rows, "email", report), _Regions()
+    emails = [row.values["email"].lower() for row in rows]
+    existing = {u.email: u for u in db.session.scalars(select(User).where(User.email.in_(emails)))}
+    plans = []
+    for row in rows:
+        values = dict(row.values)
+        values["email"] = values["email"].lower()
+        password = values.pop("password", None)
+        if "regions" in row.headers:
+            codes = [c for c in re.split(r"[;,，；、\s]+", values.pop("regions", "")) if c]
+            found = [regions.find(code) for code in codes]
+            unknown = [code for code, region in zip(codes, found, strict=True) if region is None]
+            if unknown:
+                report.problem(row.line, row.headers["regions"],
+                               f"Unknown region {', '.join(unknown)}: create it first.")
+                continue
+            values["regions"] = sorted(set(found), key=lambda region: region.id)
+        plan = _plan(row, values, USER_DEFAULTS, existing.get(values["email"]))
+        plans.append({**plan, "password": password})
+    return plans
+
+
+def _apply_user(plan: dict, actor) -> None:
+    values = plan["values"]
+    if plan["action"] == "created":
+        user = User(**{**USER_DEFAULTS, **values})
+        # Without a password in the file the account waits for an administrator's reset.
+        user.set_password(plan["password"] or secrets.token_urlsafe(24))
+        db.session.add(user)
+        db.session.flush()
+        record(actor, "create", "user", user.id, source="import", email=user.email,
+               role=user.role, regions=[r.code for r in user.regions])
+    elif plan["action"] == "updated":
+        user = plan["current"]
+        changes = apply_changes(user, values)
+        record(actor, "update", "user", user.id, source="import", email=user.email,
+               changes=changes)
+
+
+IMPORTERS = {
+    "stores": (STORE_COLUMNS, ("code", "name", "region"), StoreRowSchema(), _plan_stores,
+               _apply_store),
+    "users": (USER_COLUMNS, ("email", "name", "role"), UserRowSchema(), _plan_users, _apply_user),
+}

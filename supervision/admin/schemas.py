@@ -1,0 +1,231 @@
+"""Request and response shapes of the admin API, and the row models of imports."""
+
+from zoneinfo import available_timezones
+
+import marshmallow as ma
+from flask_smorest.fields import Upload
+from marshmallow import validate
+
+from supervision.accounts.models import ROLES
+
+CODE = validate.Regexp(
+    r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$",
+    error="Must be a code of letters, digits, '.', '-' and '_' (no spaces).",
+)
+TIMEZONES = frozenset(available_timezones())
+LOCALES = ("zh", "en")
+ROLE_ERROR = f"Must be one of: {', '.join(ROLES)}."
+
+
+def _timezone(value: str) -> None:
+    if value not in TIMEZONES:
+        raise ma.ValidationError("Unknown time zone; use a name like Asia/Shanghai.")
+
+
+def _not_blank(value: str) -> None:
+    if not value.strip():
+        raise ma.ValidationError("Must not be blank.")
+
+
+def text(max_length: int, required: bool = False, **kwargs) -> ma.fields.String:
+    checks = [validate.Length(max=max_length)] + ([_not_blank] if required else [])
+    return ma.fields.String(required=required, validate=checks, **kwargs)
+
+
+def optional(max_length: int) -> ma.fields.String:
+    return ma.fields.String(allow_none=True, validate=validate.Length(max=max_length))
+
+
+class RegionInSchema(ma.Schema):
+    code = ma.fields.String(required=True, validate=[validate.Length(min=1, max=32), CODE])
+    name = text(120, required=True)
+    name_en = optional(120)
+
+
+class RegionPatchSchema(RegionInSchema):
+    code = ma.fields.String(validate=[validate.Length(min=1, max=32), CODE])
+    name = text(120)
+
+
+class StoreFieldsSchema(ma.Schema):
+    """Every store field but its code and region, shared by the API and the import rows."""
+
+    name = text(160, required=True)
+    name_en = optional(160)
+    address = optional(500)
+    lat = ma.fields.Float(allow_none=True, validate=validate.Range(-90, 90), allow_nan=False)
+    lon = ma.fields.Float(allow_none=True, validate=validate.Range(-180, 180), allow_nan=False)
+    geofence_m = ma.fields.Integer(validate=validate.Range(10, 10_000, error="Must be 10–10000 m."))
+    timezone = ma.fields.String(validate=_timezone)
+    manager_name = optional(120)
+    active = ma.fields.Boolean()
+
+
+class StoreInSchema(StoreFieldsSchema):
+    code = ma.fields.String(required=True, validate=[validate.Length(min=1, max=32), CODE])
+    region_id = ma.fields.Integer(required=True)
+
+
+class StorePatchSchema(StoreInSchema):
+    code = ma.fields.String(validate=[validate.Length(min=1, max=32), CODE])
+    name = text(160)
+    region_id = ma.fields.Integer()
+
+
+class StoreQueryArgsSchema(ma.Schema):
+    q = ma.fields.String(load_default=None,
+                         metadata={"description": "Part of a code, name or address."})
+    region_id = ma.fields.Integer(load_default=None)
+
+
+class UserFieldsSchema(ma.Schema):
+    name = text(120, required=True)
+    role = ma.fields.String(required=True, validate=validate.OneOf(ROLES, error=ROLE_ERROR))
+    locale = ma.fields.String(allow_none=True, validate=validate.OneOf(
+        LOCALES, error="Must be zh or en."))
+    phone = optional(32)
+    active = ma.fields.Boolean()
+
+
+class UserInSchema(UserFieldsSchema):
+    email = ma.fields.Email(required=True, validate=validate.Length(max=254))
+    password = ma.fields.String(required=True, load_only=True,
+                                validate=validate.Length(min=8, max=200))
+    region_ids = ma.fields.List(ma.fields.Integer(), load_default=list)
+
+
+class UserPatchSchema(UserFieldsSchema):
+    email = ma.fields.Email(validate=validate.Length(max=254))
+    name = text(120)
+    role = ma.fields.String(validate=validate.OneOf(ROLES, error=ROLE_ERROR))
+    region_ids = ma.fields.List(ma.fields.Integer())
+
+
+class PasswordResetSchema(ma.Schema):
+    password = ma.fields.String(load_default=None, validate=validate.Length(min=8, max=200),
+                                metadata={"description": "Leave out to get a random one back."})
+
+
+class PasswordSchema(ma.Schema):
+    password = ma.fields.String(metadata={"description": "Shown once; tell it to the user."})
+
+
+class AdminRegionSchema(ma.Schema):
+    id = ma.fields.Integer()
+    code = ma.fields.String()
+    name = ma.fields.String()
+    name_en = ma.fields.String(allow_none=True)
+
+
+class AdminStoreSchema(StoreFieldsSchema):
+    id = ma.fields.Integer()
+    code = ma.fields.String()
+    region_id = ma.fields.Integer()
+    region = ma.fields.Nested(AdminRegionSchema)
+
+
+class AdminUserSchema(ma.Schema):
+    id = ma.fields.Integer()
+    email = ma.fields.String()
+    name = ma.fields.String()
+    role = ma.fields.String()
+    locale = ma.fields.String(allow_none=True)
+    phone = ma.fields.String(allow_none=True)
+    active = ma.fields.Boolean()
+    regions = ma.fields.List(ma.fields.Nested(AdminRegionSchema))
+    created_at = ma.fields.AwareDateTime()
+
+
+class ImportArgsSchema(ma.Schema):
+    dry_run = ma.fields.Boolean(load_default=False, metadata={
+        "description": "Check the file and report what would change; apply nothing."})
+
+
+class ProblemSchema(ma.Schema):
+    line = ma.fields.Integer()
+    column = ma.fields.String(allow_none=True)
+    message = ma.fields.String()
+
+
+class ImportReportSchema(ma.Schema):
+    kind = ma.fields.String()
+    format = ma.fields.String(metadata={"description": "csv or xlsx"})
+    encoding = ma.fields.String(allow_none=True)
+    dry_run = ma.fields.Boolean()
+    applied = ma.fields.Boolean()
+    rows = ma.fields.Integer()
+    created = ma.fields.Integer()
+    updated = ma.fields.Integer()
+    unchanged = ma.fields.Integer()
+    ignored_columns = ma.fields.List(ma.fields.String())
+    problems = ma.fields.List(ma.fields.Nested(ProblemSchema))
+
+
+class PeriodArgsSchema(ma.Schema):
+    from_ = ma.fields.String(data_key="from", load_default=None, metadata={
+        "description": "First day (YYYY-MM-DD, local time) or an ISO 8601 time with offset."})
+    to = ma.fields.String(load_default=None, metadata={
+        "description": "Last day, included (YYYY-MM-DD), or an ISO 8601 time with offset."})
+
+
+class AuditQueryArgsSchema(PeriodArgsSchema):
+    user = ma.fields.String(load_default=None, metadata={"description": "User id or e-mail."})
+    entity = ma.fields.String(load_default=None)
+    action = ma.fields.String(load_default=None)
+    limit = ma.fields.Integer(load_default=100, validate=validate.Range(1, 1000))
+    offset = ma.fields.Integer(load_default=0, validate=validate.Range(min=0))
+
+
+class AuditEntrySchema(ma.Schema):
+    id = ma.fields.Integer()
+    at = ma.fields.AwareDateTime()
+    user_id = ma.fields.Integer(allow_none=True)
+    user_email = ma.fields.String(allow_none=True)
+    action = ma.fields.String()
+    entity = ma.fields.String()
+    entity_id = ma.fields.String()
+    details = ma.fields.Dict()
+
+
+class AuditPageSchema(ma.Schema):
+    total = ma.fields.Integer()
+    entries = ma.fields.List(ma.fields.Nested(AuditEntrySchema))
+
+
+class VersionSummarySchema(ma.Schema):
+    version = ma.fields.Integer()
+    content_hash = ma.fields.String()
+    source_name = ma.fields.String()
+    created_at = ma.fields.AwareDateTime()
+    created_by = ma.fields.String(allow_none=True)
+    items = ma.fields.Integer()
+
+
+class DiffArgsSchema(ma.Schema):
+    from_ = ma.fields.Integer(data_key="from", required=True)
+    to = ma.fields.Integer(required=True)
+
+
+class ItemChangeSchema(ma.Schema):
+    id = ma.fields.String()
+    fields = ma.fields.List(ma.fields.String())
+
+
+class VersionDiffSchema(ma.Schema):
+    slug = ma.fields.String()
+    from_ = ma.fields.Integer(data_key="from")
+    to = ma.fields.Integer()
+    unified = ma.fields.String(metadata={"description": "difflib unified diff of the YAML."})
+    added = ma.fields.List(ma.fields.String())
+    removed = ma.fields.List(ma.fields.String())
+    changed = ma.fields.List(ma.fields.Nested(ItemChangeSchema))
+
+
+class ChecklistStateSchema(ma.Schema):
+    slug = ma.fields.String()
+    retired = ma.fields.Boolean()
+    retired_at = ma.fields.AwareDateTime(allow_none=True)
+
+
+class ImportFileSchema(ma.Schema):
+    file = Upload(required=True, metadata={"description": "A CSV (UTF-8 or GBK) or XLSX file."})

@@ -1,0 +1,270 @@
+"""Admin pages: regions, stores and users (this file); checklists, imports, exports, audit
+(views_files.py). Server-rendered forms with the PWA's look, zh-CN and English."""
+
+import json
+from functools import wraps
+from zoneinfo import ZoneInfo
+
+import marshmallow as ma
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from sqlalchemy import func, select
+
+from supervision.accounts.models import ROLES, User
+from supervision.admin import services
+from supervision.admin.api import export_zone
+from supervision.admin.schemas import (
+    RegionInSchema,
+    RegionPatchSchema,
+    StoreInSchema,
+    StorePatchSchema,
+    UserInSchema,
+    UserPatchSchema,
+)
+from supervision.db import db
+from supervision.errors import DomainError, Forbidden
+from supervision.stores.models import Region, Store
+
+blp = Blueprint("admin", __name__, url_prefix="/admin")
+PAGE_SIZE = 100
+COMMON_TIMEZONES = ("Asia/Shanghai", "Asia/Urumqi", "Asia/Hong_Kong", "Asia/Macau",
+                    "Asia/Taipei", "UTC")
+
+
+def page_roles(*roles: str):
+    """Logged in (else the login page) and of one of `roles` (else 403)."""
+
+    def decorator(view):
+        @wraps(view)
+        def wrapped(*args, **kwargs):
+            if current_user.role not in roles:
+                raise Forbidden(_("This page is for administrators."))
+            return view(*args, **kwargs)
+
+        return login_required(wrapped)
+
+    return decorator
+
+
+admin_only = page_roles("admin")
+
+
+def render(template: str, **context):
+    return render_template(f"admin/{template}", page="admin", **context)
+
+
+@blp.app_template_filter("localtime")
+def localtime(value) -> str:
+    if value is None:
+        return ""
+    return value.astimezone(ZoneInfo(export_zone())).strftime("%Y-%m-%d %H:%M")
+
+
+@blp.app_template_filter("audit_details")
+def audit_details(details: dict) -> str:
+    """`key: value` pairs, Chinese left readable."""
+    return "; ".join(f"{key}: {json.dumps(value, ensure_ascii=False, default=str)}"
+                     for key, value in (details or {}).items())
+
+
+def form_values(schema: ma.Schema, lists: tuple[str, ...] = ()) -> dict:
+    """The submitted form as the schema expects it: blanks are None where a field may be empty
+    and left out otherwise; a checkbox sends its last value (a hidden "false" comes first)."""
+    data = {}
+    for name, field in schema.fields.items():
+        if name in lists:
+            data[name] = request.form.getlist(name)
+            continue
+        sent = request.form.getlist(name)
+        if not sent:
+            continue
+        value = sent[-1].strip()
+        if value or field.allow_none:
+            data[name] = value or None
+    return data
+
+
+def submit(schema: ma.Schema, action, lists: tuple[str, ...] = ()):
+    """Load the form and run `action(values)`; returns (result, errors by field)."""
+    try:
+        result = action(schema.load(form_values(schema, lists)))
+    except ma.ValidationError as error:
+        return None, error.normalized_messages()
+    except DomainError as error:
+        db.session.rollback()
+        errors = (error.errors or {}).get("json") or {"_": [error.message]}
+        return None, errors
+    db.session.commit()
+    return result, {}
+
+
+@blp.get("/")
+@page_roles("admin", "manager")
+def index():
+    if current_user.role != "admin":
+        return redirect(url_for("admin.exports"))
+    return redirect(url_for("admin.stores"))
+
+
+# Regions
+
+
+@blp.route("/regions", methods=["GET", "POST"])
+@admin_only
+def regions():
+    errors, values = {}, {}
+    if request.method == "POST":
+        region, errors = submit(RegionInSchema(), lambda v: services.create_region(v, current_user))
+        if region is not None:
+            flash(_("Region %(code)s created.", code=region.code), "success")
+            return redirect(url_for("admin.regions"))
+        values = request.form
+    counts = dict(db.session.execute(
+        select(Store.region_id, func.count()).group_by(Store.region_id)).all())
+    return render("regions.html", regions=services.list_regions(), counts=counts, errors=errors,
+                  values=values), 422 if errors else 200
+
+
+@blp.route("/regions/<int:region_id>", methods=["GET", "POST"])
+@admin_only
+def region(region_id):
+    region = services.get_or_404(Region, region_id, _("Region"))
+    errors = {}
+    if request.method == "POST":
+        done, errors = submit(RegionPatchSchema(),
+                              lambda v: services.update_region(region_id, v, current_user))
+        if done is not None:
+            flash(_("Region %(code)s saved.", code=done.code), "success")
+            return redirect(url_for("admin.regions"))
+    return render("region_form.html", region=region, errors=errors,
+                  values=request.form if errors else region), 422 if errors else 200
+
+
+# Stores
+
+
+@blp.get("/stores")
+@admin_only
+def stores():
+    q, region_id = request.args.get("q", "").strip(), request.args.get("region_id", type=int)
+    page = max(1, request.args.get("page", 1, type=int))
+    query = services.search_stores(q or None, region_id)
+    total = db.session.scalar(select(func.count()).select_from(query.subquery()))
+    found = db.session.scalars(query.limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)).all()
+    return render("stores.html", stores=found, total=total, page_no=page, q=q, region_id=region_id,
+                  pages=max(1, -(-total // PAGE_SIZE)), regions=services.list_regions())
+
+
+@blp.route("/stores/new", methods=["GET", "POST"])
+@admin_only
+def store_new():
+    errors = {}
+    if request.method == "POST":
+        store, errors = submit(StoreInSchema(), lambda v: services.create_store(v, current_user))
+        if store is not None:
+            flash(_("Store %(code)s created.", code=store.code), "success")
+            return redirect(url_for("admin.stores", q=store.code))
+    values = request.form if request.method == "POST" else {"geofence_m": 300,
+                                                            "timezone": "Asia/Shanghai"}
+    return _store_form(None, values, errors)
+
+
+@blp.route("/stores/<int:store_id>", methods=["GET", "POST"])
+@admin_only
+def store_edit(store_id):
+    store = services.get_or_404(Store, store_id, _("Store"))
+    errors = {}
+    if request.method == "POST":
+        done, errors = submit(StorePatchSchema(),
+                              lambda v: services.update_store(store_id, v, current_user))
+        if done is not None:
+            flash(_("Store %(code)s saved.", code=done.code), "success")
+            return redirect(url_for("admin.stores", q=done.code))
+    return _store_form(store, request.form if errors else store, errors)
+
+
+def _store_form(store, values, errors):
+    return render("store_form.html", store=store, values=values, errors=errors,
+                  regions=services.list_regions(), timezones=COMMON_TIMEZONES,
+                  ), 422 if errors else 200
+
+
+# Users
+
+
+@blp.get("/users")
+@admin_only
+def users():
+    q, role = request.args.get("q", "").strip(), request.args.get("role") or None
+    found = db.session.scalars(services.search_users(q or None, role)).all()
+    return render("users.html", users=found, q=q, role_filter=role, roles=ROLES)
+
+
+@blp.route("/users/new", methods=["GET", "POST"])
+@admin_only
+def user_new():
+    errors = {}
+    if request.method == "POST":
+        user, errors = submit(UserInSchema(), lambda v: services.create_user(v, current_user),
+                              lists=("region_ids",))
+        if user is not None:
+            flash(_("User %(email)s created.", email=user.email), "success")
+            return redirect(url_for("admin.user_edit", user_id=user.id))
+    return _user_form(None, request.form if errors else {"active": True}, errors)
+
+
+@blp.route("/users/<int:user_id>", methods=["GET", "POST"])
+@admin_only
+def user_edit(user_id):
+    user = services.get_or_404(User, user_id, _("User"))
+    errors = {}
+    if request.method == "POST":
+        done, errors = submit(UserPatchSchema(),
+                              lambda v: services.update_user(user_id, v, current_user),
+                              lists=("region_ids",))
+        if done is not None:
+            flash(_("User %(email)s saved.", email=done.email), "success")
+            return redirect(url_for("admin.user_edit", user_id=user_id))
+    return _user_form(user, request.form if errors else user, errors)
+
+
+def _user_form(user, values, errors):
+    if hasattr(values, "getlist"):
+        chosen = {int(v) for v in values.getlist("region_ids") if v.isdigit()}
+    else:
+        chosen = {r.id for r in getattr(values, "regions", [])}
+    return render("user_form.html", user=user, values=values, errors=errors, roles=ROLES,
+                  regions=services.list_regions(), chosen=chosen), 422 if errors else 200
+
+
+@blp.post("/users/<int:user_id>/password")
+@admin_only
+def user_password(user_id):
+    given = request.form.get("password", "").strip() or None
+    if given is not None and len(given) < 8:
+        flash(_("A password needs at least 8 characters."), "error")
+        return redirect(url_for("admin.user_edit", user_id=user_id))
+    password = services.reset_password(user_id, given, current_user)
+    db.session.commit()
+    flash(_("New password: %(password)s — tell it to the user; it is not shown again.",
+            password=password), "success")
+    return redirect(url_for("admin.user_edit", user_id=user_id))
+
+
+@blp.post("/users/<int:user_id>/active")
+@admin_only
+def user_active(user_id):
+    active = request.form.get("active") == "true"
+    try:
+        services.update_user(user_id, {"active": active}, current_user)
+    except DomainError as error:
+        db.session.rollback()
+        flash(error.message, "error")
+        return redirect(url_for("admin.user_edit", user_id=user_id))
+    db.session.commit()
+    flash(_("Account activated.") if active else _("Account deactivated."), "success")
+    return redirect(url_for("admin.user_edit", user_id=user_id))
+
+
+from supervision.admin import views_files  # noqa: E402,F401  (its routes join this blueprint)

@@ -1,0 +1,125 @@
+"""Review of submitted mystery visits: publish to the store's side, or reject to the shopper.
+
+A mystery visit that played the dispute scenario is checked against the store's dispute records
+when it is published. The record found is linked to the visit. When the store made none, the
+visit gets the reviewer flag `no_dispute_record`, and its "dispute record" item, if the shopper
+answered it as met, is set to failed and the visit is scored again. That changes a score frozen
+at submission, on purpose: the shopper cannot see whether the store wrote the record down, the
+store's records can; the issue requires that a store that made none has failed the item. The
+score stays what `score_visit` gives for the stored answers against the visit's own checklist
+version (it is never patched by hand), and the audit log keeps the old and the new total.
+"""
+
+from sqlalchemy import select
+
+from supervision.accounts.models import User
+from supervision.accounts.scoping import get_visit
+from supervision.audit.services import record
+from supervision.checklists.definition import ChecklistDefinition, applies
+from supervision.checklists.services import definition_of
+from supervision.db import db, utcnow
+from supervision.errors import Conflict, Invalid
+from supervision.followup.disputes import dispute_record_for
+from supervision.followup.models import Dispute
+from supervision.followup.services import on_visit_published
+from supervision.scoring import score_visit
+from supervision.visits.models import Response, Visit
+
+# Ids of the item "staff filled in a dispute record" (争议记录单) in the mystery checklists.
+DISPUTE_RECORD_ITEMS = ("dis_record_form",)
+# Item statuses that show the dispute moment was played (not N/A, not switched off).
+PLAYED = ("met", "partial", "failed", "red_line")
+NOTE_NO_RECORD = "复核：门店无争议记录单 / Review: the store has no dispute record of this visit."
+
+
+def review_visit(user: User, visit_id, decision: str, comment: str | None) -> Visit:
+    """Publish or reject a submitted mystery visit; the same decision again changes nothing."""
+    visit = get_visit(user, visit_id)
+    if visit.kind != "mystery":
+        raise Conflict("Audits are published on submission; only mystery visits are reviewed.")
+    target = "published" if decision == "publish" else "rejected"
+    if visit.status == target:
+        return visit
+    if visit.status != "submitted":
+        raise Conflict(f"Visit {visit.id} is {visit.status}; only a submitted visit is reviewed.",
+                       {"json": {"decision": [f"The visit is {visit.status}."]}})
+    comment = (comment or "").strip() or None
+    visit.reviewed_by_id, visit.review_comment = user.id, comment
+    if decision == "reject":
+        _reject(user, visit)
+    else:
+        _publish(user, visit)
+    return visit
+
+
+def _reject(user: User, visit: Visit) -> None:
+    if not visit.review_comment:
+        raise Invalid("Say what the shopper should fix.",
+                      {"json": {"comment": ["Required to reject a visit."]}})
+    visit.status = "rejected"
+    record(user, "reject", "visit", visit.id, comment=visit.review_comment)
+
+
+def _publish(user: User, visit: Visit) -> None:
+    visit.status, visit.published_at = "published", utcnow()
+    definition = definition_of(visit.checklist_version)
+    dispute_id = check_dispute_record(user, visit, definition)
+    on_visit_published(visit, definition)
+    record(user, "publish", "visit", visit.id, comment=visit.review_comment,
+           dispute_id=dispute_id, total=visit.total)
+
+
+def linked_dispute_ids(visit: Visit) -> list[int]:
+    return db.session.scalars(select(Dispute.id).where(Dispute.visit_id == visit.id)).all()
+
+
+def played_dispute(visit: Visit) -> bool:
+    return any(row["moment"] == "dispute" and row["status"] in PLAYED
+               for row in (visit.score or {}).get("items", []))
+
+
+def check_dispute_record(user: User, visit: Visit, definition: ChecklistDefinition) -> int | None:
+    """Link the store's record of the played dispute; without one, fail the record item."""
+    if not played_dispute(visit):
+        return None
+    dispute = dispute_record_for(visit)
+    if dispute is not None:
+        dispute.visit_id = visit.id
+        record(user, "link", "dispute", dispute.id, visit_id=str(visit.id))
+        return dispute.id
+    visit.flags = [*(f for f in visit.flags or [] if f.get("code") != "no_dispute_record"), {
+        "code": "no_dispute_record",
+        "message": "门店没有这次争议的记录单 / The store made no dispute record of this visit.",
+    }]
+    item_ids = {item.id for _, item in definition.items()}
+    for item_id in item_ids.intersection(DISPUTE_RECORD_ITEMS):
+        _fail_item(user, visit, definition, item_id)
+    return None
+
+
+def _fail_item(user: User, visit: Visit, definition: ChecklistDefinition, item_id: str) -> None:
+    item = definition.item(item_id)
+    answers = {r.item_id: {"value": r.value, "na": r.na} for r in visit.responses}
+    failing = bool(item.inverse)
+    if item.type != "yes_no" or not applies(definition, item, answers):
+        return
+    if answers.get(item_id) == {"value": failing, "na": False}:
+        return
+    response = next((r for r in visit.responses if r.item_id == item_id), None)
+    if response is None:
+        response = Response(item_id=item_id)
+        visit.responses.append(response)
+    response.value, response.na = failing, False
+    response.note = f"{response.note}\n{NOTE_NO_RECORD}" if response.note else NOTE_NO_RECORD
+    _rescore(user, visit, definition, item_id)
+
+
+def _rescore(user: User, visit: Visit, definition: ChecklistDefinition, item_id: str) -> None:
+    answers = {r.item_id: {"value": r.value, "na": r.na} for r in visit.responses}
+    result = score_visit(definition, answers).to_dict()
+    old_total = visit.total
+    visit.score = {**(visit.score or {}), **result}
+    visit.total, visit.grade = result["total"], result["grade"]["id"]
+    visit.red_line = bool(result["red_lines"])
+    record(user, "rescore", "visit", visit.id, item=item_id, reason="no_dispute_record",
+           old_total=old_total, new_total=visit.total)

@@ -1,0 +1,234 @@
+"""Request and response shapes of assignments, reviews, corrective actions and dispute records."""
+
+
+import marshmallow as ma
+from marshmallow import validate
+
+from supervision.followup.models import (
+    ACTION_STATUSES,
+    ASSIGNMENT_STATUSES,
+    DISPUTE_CATEGORIES,
+    DISPUTE_STATUSES,
+)
+from supervision.followup.review import linked_dispute_ids
+from supervision.schemas import instant
+
+
+def _one_of(choices) -> validate.OneOf:
+    return validate.OneOf(choices, error=f"Must be one of: {', '.join(choices)}.")
+
+
+def _text(max_length: int, **kwargs) -> ma.fields.String:
+    return ma.fields.String(validate=validate.Length(min=1, max=max_length), **kwargs)
+
+
+_NOTE = 4000
+# Ids are 32-bit integers in the database: a larger number is no id (and never a 500).
+_ID = validate.Range(min=1, max=2**31 - 1, error="Not a valid id.")
+
+
+def _id(**kwargs) -> ma.fields.Integer:
+    return ma.fields.Integer(strict=True, validate=_ID, **kwargs)
+
+
+class StoreRefSchema(ma.Schema):
+    id = ma.fields.Integer()
+    code = ma.fields.String()
+    name = ma.fields.String()
+    name_en = ma.fields.String(allow_none=True)
+    address = ma.fields.String(allow_none=True)
+    timezone = ma.fields.String()
+
+
+# Assignments ---------------------------------------------------------------------------------
+
+class AssignmentCreateSchema(ma.Schema):
+    store_id = _id(required=True)
+    checklist = ma.fields.String(required=True, metadata={"description": "Checklist slug."})
+    shopper_id = _id(required=True)
+    window_start = instant(required=True)
+    window_end = instant(required=True)
+    scenario = _text(_NOTE, allow_none=True, load_default=None, metadata={
+        "description": "What to play, e.g. 'ask to switch plan, then dispute the last bill'."})
+
+
+class AssignmentUpdateSchema(ma.Schema):
+    window_start = instant()
+    window_end = instant()
+    scenario = _text(_NOTE, allow_none=True)
+    shopper_id = _id()
+    status = ma.fields.String(validate=_one_of(("cancelled",)),
+                              metadata={"description": "Send 'cancelled' to cancel."})
+    reason = _text(_NOTE, metadata={"description": "Why it was rescheduled or cancelled."})
+
+
+class AssignmentQuerySchema(ma.Schema):
+    store_id = ma.fields.Integer(validate=_ID)
+    shopper_id = ma.fields.Integer(validate=_ID)
+    status = ma.fields.String(validate=_one_of(ASSIGNMENT_STATUSES))
+
+
+class AssignmentSchema(ma.Schema):
+    id = ma.fields.Integer()
+    store_id = ma.fields.Integer()
+    store = ma.fields.Nested(StoreRefSchema)
+    checklist = ma.fields.Function(lambda a: a.checklist.slug, metadata={"type": "string"})
+    shopper_id = ma.fields.Integer()
+    shopper_name = ma.fields.Function(lambda a: a.shopper.name, metadata={"type": "string"})
+    window_start = ma.fields.AwareDateTime()
+    window_end = ma.fields.AwareDateTime()
+    scenario = ma.fields.String(allow_none=True)
+    status = ma.fields.String()
+    visit_ids = ma.fields.Function(lambda a: [str(v.id) for v in a.visits], metadata={
+        "type": "array", "items": {"type": "string", "format": "uuid"},
+        "description": "The visits made for it."})
+    created_by_id = ma.fields.Integer()
+    created_at = ma.fields.AwareDateTime()
+
+
+# Review --------------------------------------------------------------------------------------
+
+class ReviewSchema(ma.Schema):
+    decision = ma.fields.String(required=True, validate=_one_of(("publish", "reject")))
+    comment = ma.fields.String(load_default=None, allow_none=True,
+                               validate=validate.Length(max=_NOTE),
+                               metadata={"description": "Required to reject: what to fix."})
+
+
+class ReviewResultSchema(ma.Schema):
+    id = ma.fields.UUID()
+    kind = ma.fields.String()
+    status = ma.fields.String()
+    store_id = ma.fields.Integer()
+    assignment_id = ma.fields.Integer(allow_none=True)
+    flags = ma.fields.List(ma.fields.Dict())
+    reviewed_by_id = ma.fields.Integer(allow_none=True)
+    review_comment = ma.fields.String(allow_none=True)
+    published_at = ma.fields.AwareDateTime(allow_none=True)
+    total = ma.fields.Float(allow_none=True)
+    grade = ma.fields.String(allow_none=True)
+    dispute_ids = ma.fields.Function(linked_dispute_ids, metadata={
+        "type": "array", "items": {"type": "integer"},
+        "description": "The store's dispute records linked to this visit."})
+
+
+# Corrective actions --------------------------------------------------------------------------
+
+class ActionCreateSchema(ma.Schema):
+    store_id = _id(required=True)
+    visit_id = ma.fields.UUID(load_default=None, allow_none=True)
+    item_id = ma.fields.String(load_default=None, allow_none=True,
+                               validate=validate.Length(max=64))
+    title = _text(_NOTE, required=True)
+    coaching_question = _text(_NOTE, load_default=None, allow_none=True)
+    owner = _text(120, required=True)
+    due_date = ma.fields.Date(required=True)
+
+
+class ActionUpdateSchema(ma.Schema):
+    status = ma.fields.String(validate=_one_of(("open", "done", "verified", "dismissed")))
+    title = _text(_NOTE)
+    coaching_question = _text(_NOTE, allow_none=True)
+    owner = _text(120)
+    due_date = ma.fields.Date()
+    note = _text(_NOTE, metadata={"description": "What was done (needed for status done)."})
+    evidence_photo_id = ma.fields.UUID(metadata={
+        "description": "A photo uploaded to a visit of the same store (needed for status done)."})
+    visit_id = ma.fields.UUID(metadata={"description": "The later visit that verified it."})
+
+
+class ActionQuerySchema(ma.Schema):
+    store_id = ma.fields.Integer(validate=_ID)
+    visit_id = ma.fields.UUID()
+    status = ma.fields.String(validate=_one_of(ACTION_STATUSES))
+    overdue = ma.fields.Boolean(metadata={"description": "Only actions past their due date."})
+
+
+class ActionSchema(ma.Schema):
+    id = ma.fields.Integer()
+    store_id = ma.fields.Integer()
+    store = ma.fields.Nested(StoreRefSchema)
+    visit_id = ma.fields.UUID(allow_none=True)
+    item_id = ma.fields.String(allow_none=True)
+    title = ma.fields.String()
+    coaching_question = ma.fields.String(allow_none=True)
+    owner = ma.fields.String(allow_none=True)
+    due_date = ma.fields.Date(allow_none=True)
+    status = ma.fields.String()
+    overdue = ma.fields.Boolean()
+    done_note = ma.fields.String(allow_none=True)
+    done_at = ma.fields.AwareDateTime(allow_none=True)
+    evidence_photo_id = ma.fields.UUID(allow_none=True)
+    verified_at = ma.fields.AwareDateTime(allow_none=True)
+    verified_visit_id = ma.fields.UUID(allow_none=True)
+    created_by_id = ma.fields.Integer(allow_none=True)
+    created_at = ma.fields.AwareDateTime()
+
+
+# Dispute records (争议记录单) -----------------------------------------------------------------
+
+class CallbackSchema(ma.Schema):
+    at = instant(required=True)
+    by = _text(120, required=True)
+    outcome = _text(_NOTE, required=True)
+
+
+class DisputeCreateSchema(ma.Schema):
+    store_id = _id(required=True)
+    category = ma.fields.String(required=True, validate=_one_of(DISPUTE_CATEGORIES))
+    matter = _text(_NOTE, required=True)
+    customer_name = _text(120, load_default=None, allow_none=True)
+    customer_contact = _text(120, load_default=None, allow_none=True)
+    customer_request = _text(_NOTE, load_default=None, allow_none=True)
+    first_handler = _text(120, required=True, metadata={"description": "首问负责人."})
+    received_at = instant(required=True)
+    promised_reply_at = instant(load_default=None, allow_none=True)
+    store_opinion = _text(_NOTE, load_default=None, allow_none=True)
+    due_at = instant(load_default=None, allow_none=True, metadata={
+        "description": "Only for emergencies (case by case); computed for the other classes."})
+
+
+class DisputeUpdateSchema(ma.Schema):
+    callback = ma.fields.Nested(CallbackSchema, metadata={"description": "A callback to add."})
+    status = ma.fields.String(validate=_one_of(("closed",)))
+    result = _text(_NOTE)
+    promised_reply_at = instant()
+    customer_request = _text(_NOTE, allow_none=True)
+    store_opinion = _text(_NOTE, allow_none=True)
+
+
+class DisputeQuerySchema(ma.Schema):
+    store_id = ma.fields.Integer(validate=_ID)
+    visit_id = ma.fields.UUID()
+    status = ma.fields.String(validate=_one_of(DISPUTE_STATUSES))
+    category = ma.fields.String(validate=_one_of(DISPUTE_CATEGORIES))
+    overdue = ma.fields.Boolean(metadata={"description": "Only open records past their due time."})
+    from_ = instant(data_key="from")
+    to = instant()
+
+
+class DisputeSchema(ma.Schema):
+    id = ma.fields.Integer()
+    reference = ma.fields.String()
+    store_id = ma.fields.Integer()
+    store = ma.fields.Nested(StoreRefSchema)
+    visit_id = ma.fields.UUID(allow_none=True)
+    category = ma.fields.String()
+    complaint_class = ma.fields.String()
+    matter = ma.fields.String()
+    customer_name = ma.fields.String(allow_none=True)
+    customer_contact = ma.fields.String(allow_none=True)
+    customer_request = ma.fields.String(allow_none=True)
+    first_handler = ma.fields.String()
+    received_at = ma.fields.AwareDateTime()
+    promised_reply_at = ma.fields.AwareDateTime(allow_none=True)
+    due_at = ma.fields.AwareDateTime()
+    overdue = ma.fields.Boolean()
+    reply_overdue = ma.fields.Boolean()
+    callbacks = ma.fields.List(ma.fields.Dict())
+    store_opinion = ma.fields.String(allow_none=True)
+    result = ma.fields.String(allow_none=True)
+    status = ma.fields.String()
+    closed_at = ma.fields.AwareDateTime(allow_none=True)
+    created_by_id = ma.fields.Integer(allow_none=True)
+    created_at = ma.fields.AwareDateTime()

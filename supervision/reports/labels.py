@@ -1,0 +1,282 @@
+"""The reports' fixed wording in Chinese and English, and number/time formats for each language."""
+
+from collections.abc import Callable
+from datetime import date, datetime
+
+# key: (zh, en). Placeholders use str.format names.
+LABELS: dict[str, tuple[str, str]] = {
+    # headers
+    "title_audit": ("现场督导辅导报告", "Coaching report — storefront audit"),
+    "title_mystery": ("神秘顾客辅导报告", "Coaching report — mystery visit"),
+    "title_store": ("门店服务质量报告", "Store service report"),
+    "title_region": ("区域服务质量报告", "Region service report"),
+    "audience_store": ("门店版", "Store version"),
+    "audience_internal": (
+        "内部版 · 含暗访员身份，请勿外传",
+        "Internal version · names the mystery shopper, do not pass on",
+    ),
+    "store": ("门店", "Store"),
+    "region": ("区域", "Region"),
+    "visit_time": ("到访时间", "Visited"),
+    "duration": ("时长", "Duration"),
+    "checklist": ("检查表", "Checklist"),
+    "version": ("版本", "version"),
+    "supervisor": ("督导", "Supervisor"),
+    "shopper": ("神秘顾客", "Mystery shopper"),
+    "reviewer": ("复核人", "Reviewer"),
+    "store_manager": ("厅主任", "Store manager"),
+    "period": ("统计周期", "Period"),
+    "as_of": ("数据截至", "Data as of"),
+    "page": ("第 {n} 页", "Page {n}"),
+    # page one
+    "total_score": ("总分", "Total score"),
+    "grade": ("等级", "Grade"),
+    "red_line_title": ("触碰红线：100 − 1 = 0", "Red line: 100 − 1 = 0"),
+    "red_line_reason": (
+        "一次触碰红线，整次服务体验归零。不计红线时本次得分为 {raw}，因下列红线记为 0 分。",
+        "One bad touchpoint spoils the whole experience. Without the red line this visit "
+        "would have scored {raw}; it scores 0 because of:",
+    ),
+    "strengths": ("做得好的地方 · 用事实表扬", "What went well · praise with facts"),
+    "strengths_hint": (
+        "当场、具体、当着大家的面表扬。",
+        "Praise on the spot, with the facts, in front of the team.",
+    ),
+    "no_strengths": (
+        "本次没有完全达标的检查项。先了解背景，找到一个可以肯定的努力。",
+        "No item was fully met this time. Understand the background first and find one "
+        "effort to acknowledge.",
+    ),
+    "gaps": ("需要改进的地方 · 启发式辅导", "What to improve · coach by questions"),
+    "gaps_hint": (
+        "先问，让员工自己找到办法；再商定行动。",
+        "Ask first and let the person find the answer; then agree an action.",
+    ),
+    "no_gaps": ("所有检查项都已达标。", "Every item was met."),
+    "standard": ("标准", "Standard"),
+    "observed": ("现场记录", "Observed"),
+    "question": ("辅导提问", "Coaching question"),
+    "script": ("推荐话术", "Suggested line"),
+    "generic_question": (
+        "这一项什么情况下最容易做不到？怎样才能每次都做到？",
+        "When is this hardest to get right, and what would make it happen every time?",
+    ),
+    "actions": ("商定的改进行动", "Agreed actions"),
+    "action": ("行动", "Action"),
+    "owner": ("负责人", "Owner"),
+    "due": ("完成期限", "Due"),
+    "status": ("状态", "Status"),
+    "no_actions": (
+        "尚未登记行动：请在辅导谈话中商定，写明负责人和完成期限。",
+        "No action recorded yet: agree them in the conversation, with an owner and a due "
+        "date.",
+    ),
+    # later pages
+    "grid_title": ("六大功能 × 关键时刻", "Six functions × key moments"),
+    "grid_hint": (
+        "每格为该功能在该关键时刻的得分率；越红越弱，灰色为没有检查项。",
+        "Each cell is the score of a function at a key moment; redder is weaker, grey has no "
+        "items.",
+    ),
+    "function": ("功能", "Function"),
+    "moment": ("关键时刻", "Key moment"),
+    "timeline": ("关键时刻时间线", "Timeline of key moments"),
+    "timeline_hint": (
+        "顾客记住的是峰值和结尾（峰终定律）：争议与离开放在最前面看。",
+        "Customers remember the peak and the end (peak–end rule): look at the dispute and "
+        "the departure first.",
+    ),
+    "time": ("时间", "Time"),
+    "since_previous": ("距上一时刻", "Since previous"),
+    "peak": ("峰值", "Peak"),
+    "end": ("结尾", "End"),
+    "intervals": ("关键时长", "Key durations"),
+    "interval_greeting": ("进门到被问候", "Entering to being greeted"),
+    "interval_queue": ("取号到被叫号", "Ticket to being called"),
+    "interval_service": ("柜台办理", "At the counter"),
+    "interval_dispute": ("提出争议到被请到接待室", "Dispute raised to reception room"),
+    "interval_visit": ("整个到访", "Whole visit"),
+    "details": ("逐项明细", "Every section in detail"),
+    "item": ("检查项", "Item"),
+    "answer": ("结果", "Answer"),
+    "points": ("得分", "Points"),
+    "note": ("备注", "Note"),
+    "staff": ("员工", "Staff"),
+    "notes": ("总体记录", "Visit notes"),
+    "impression": ("暗访员总体印象", "The shopper’s overall impression"),
+    "how_scored": ("分数是怎样计算的", "How the score was computed"),
+    "ack_title": ("确认签字", "Acknowledgement"),
+    "ack_text": (
+        "以上内容已当面沟通，双方确认改进行动、负责人和完成期限，下次到访时复查。",
+        "We went through this report together and agree the actions, owners and due dates; "
+        "they will be checked at the next visit.",
+    ),
+    "signature": ("签名", "Signature"),
+    "date": ("日期", "Date"),
+    "yes": ("是", "Yes"),
+    "no": ("否", "No"),
+    "na": ("不适用", "N/A"),
+    "unanswered": ("未作答", "Not answered"),
+    "section": ("环节", "Section"),
+    # statuses
+    "status_met": ("达标", "Met"),
+    "status_partial": ("部分达标", "Partly met"),
+    "status_failed": ("未达标", "Not met"),
+    "status_red_line": ("红线", "Red line"),
+    "status_na": ("不适用", "N/A"),
+    "status_not_applicable": ("不涉及", "Not in play"),
+    "status_unanswered": ("未作答", "Not answered"),
+    "status_unscored": ("记录", "Record only"),
+    "status_proposed": ("待确认", "Proposed"),
+    "status_open": ("进行中", "Open"),
+    "status_done": ("已完成", "Done"),
+    "status_verified": ("已复查", "Verified"),
+    "status_overdue": ("已逾期", "Overdue"),
+    "status_closed": ("已办结", "Closed"),
+    # kano
+    "kano_must_be": ("基本型", "Must-be"),
+    "kano_performance": ("期望型", "Performance"),
+    "kano_delighter": ("兴奋型", "Delighter"),
+    # explanation
+    "expl_formula": (
+        "总分 = 100 × (得分 + 加分) ÷ 应得分，最高 100；触碰任一红线则为 0。",
+        "Total = 100 × (earned + bonus) ÷ possible, at most 100; any failed red line makes "
+        "it 0.",
+    ),
+    "expl_weights": (
+        "每项的分值 = 权重 × 峰终系数 {peak_end}（争议、离开环节）× 基本型系数 {must_be}。",
+        "Each item's stake = weight × peak–end factor {peak_end} (dispute and departure) × "
+        "must-be factor {must_be}.",
+    ),
+    "expl_kano": (
+        "基本型只有完全做到才得分；期望型按做到的程度得分；兴奋型只加分，不扣分。",
+        "Must-be items score only when fully met; performance items score in proportion; "
+        "delighters only add a bonus.",
+    ),
+    "expl_na": (
+        "“不适用”和不涉及的检查项不计入应得分；必答而未作答的计 0 分。",
+        "Items answered N/A or not in play leave the denominator; required items left "
+        "unanswered score 0.",
+    ),
+    "expl_counts": (
+        "本次：计分 {scored} 项，不适用 {na} 项，不涉及 {off} 项，未作答 {unanswered} 项，红"
+        "线 {red} 项。",
+        "This visit: {scored} items scored, {na} N/A, {off} not in play, {unanswered} "
+        "unanswered, {red} red line.",
+    ),
+    "expl_sum": (
+        "得分 {earned} + 加分 {bonus}，应得分 {possible}。",
+        "Earned {earned} + bonus {bonus} of a possible {possible}.",
+    ),
+    "max": ("满分", "Max"),
+    "percent": ("得分率", "Score"),
+    # store and region
+    "visits": ("到访次数", "Visits"),
+    "average": ("平均分", "Average"),
+    "latest": ("最近一次", "Latest"),
+    "region_average": ("区域平均", "Region average"),
+    "trend_total": ("总分趋势", "Total score over time"),
+    "trend_functions": ("六大功能趋势", "The six functions over time"),
+    "recurring": ("反复未达标的检查项", "Items that keep failing"),
+    "times_failed": ("未达标次数", "Times not met"),
+    "of_visits": ("/ {n} 次", "of {n}"),
+    "no_recurring": (
+        "本期没有反复未达标的检查项。",
+        "No item failed more than once in this period.",
+    ),
+    "actions_summary": ("改进行动", "Corrective actions"),
+    "open": ("进行中", "Open"),
+    "overdue": ("已逾期", "Overdue"),
+    "closed": ("已完成", "Closed"),
+    "disputes": ("争议处理", "Disputes"),
+    "received": ("受理时间", "Received"),
+    "reference": ("单号", "Reference"),
+    "matter": ("事由", "Matter"),
+    "on_time": ("按时办结", "Closed on time"),
+    "late": ("超时办结", "Closed late"),
+    "open_overdue": ("逾期未结", "Open, overdue"),
+    "open_in_time": ("处理中", "Open, in time"),
+    "overdue_disputes": ("逾期未结争议", "Overdue disputes"),
+    "no_disputes": ("本期没有争议记录。", "No dispute recorded in this period."),
+    "compare_region": ("与区域平均比较", "Compared with the region"),
+    "this_store": ("本店", "This store"),
+    "difference": ("差值", "Difference"),
+    "no_visits": ("本期没有已发布的到访。", "No published visit in this period."),
+    "summary": ("一分钟摘要", "One-minute summary"),
+    "stores_visited": ("到访门店", "Stores visited"),
+    "ranking": ("门店排名", "Store ranking"),
+    "rank": ("名次", "Rank"),
+    "trend": ("趋势", "Trend"),
+    "heatmap_stores": ("门店 × 六大功能", "Stores × the six functions"),
+    "weakest": ("全区最薄弱的检查项", "Weakest items across the region"),
+    "fail_rate": ("未达标率", "Not met"),
+    "red_line_stores": ("触碰红线的门店", "Stores with red lines"),
+    "red_line_visits": ("触碰红线的到访", "Visits with a red line"),
+    "stores_affected": ("涉及门店", "Stores"),
+    "no_red_lines": ("本期没有门店触碰红线。", "No store crossed a red line in this period."),
+    "overdue_actions": ("逾期的改进行动", "Overdue actions"),
+    "no_overdue": ("没有逾期的改进行动。", "No overdue action."),
+    "best_stores": ("表现最好", "Best"),
+    "weakest_stores": ("最需要关注", "Needs attention"),
+    "not_visited": ("本期未到访", "Not visited in this period"),
+    "more": ("另有 {n} 条未列出", "{n} more not listed"),
+}
+
+FREQUENCY = {
+    1: ("从不", "never"), 2: ("很少", "rarely"), 3: ("有时", "sometimes"),
+    4: ("通常", "usually"), 5: ("总是", "always"),
+}
+TREND_ARROWS = {"up": "↑", "down": "↓", "flat": "→", None: "·"}
+
+
+def is_zh(lang: str) -> bool:
+    return lang.lower().startswith("zh")
+
+
+def translator(lang: str) -> Callable[..., str]:
+    """t(key, **values) in `lang`; an unknown key shows itself, so a typo is visible."""
+    index = 0 if is_zh(lang) else 1
+
+    def t(key: str, **values) -> str:
+        pair = LABELS.get(key)
+        text = pair[index] if pair else key
+        return text.format(**values) if values else text
+
+    return t
+
+
+def pick(text: dict | None, lang: str) -> str | None:
+    """The `lang` side of a {zh, en} dict (or of a definition Text)."""
+    if text is None:
+        return None
+    if hasattr(text, "get") and not isinstance(text, dict):
+        return text.get(lang)
+    return text["zh"] if is_zh(lang) else text["en"]
+
+
+def duration(seconds: float | None, lang: str) -> str | None:
+    """'12 分 5 秒' / '12 min 5 s'; hours when long."""
+    if seconds is None:
+        return None
+    seconds = max(0, round(seconds))
+    hours, rest = divmod(seconds, 3600)
+    minutes, secs = divmod(rest, 60)
+    parts = [(hours, "小时", "h"), (minutes, "分", "min"), (secs, "秒", "s")]
+    shown = [(n, zh, en) for n, zh, en in parts if n] or [(0, "秒", "s")]
+    return " ".join(f"{n} {zh if is_zh(lang) else en}" for n, zh, en in shown[:2])
+
+
+def day(value: date | datetime | None) -> str | None:
+    return value.strftime("%Y-%m-%d") if value else None
+
+
+def minute(value: datetime | None) -> str | None:
+    return value.strftime("%Y-%m-%d %H:%M") if value else None
+
+
+def number(value: float | None, digits: int = 1) -> str:
+    """A score as people write it: 87.5, 90 (not 90.0), – when missing."""
+    if value is None:
+        return "–"
+    text = f"{value:.{digits}f}"
+    return text.rstrip("0").rstrip(".") if "." in text else text

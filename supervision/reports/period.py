@@ -1,0 +1,174 @@
+"""What store and region reports share: the published visits of a period, item failures,
+actions and disputes, reduced to plain rows."""
+
+from collections import Counter, defaultdict
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+
+from supervision.checklists.definition import FUNCTIONS
+from supervision.checklists.models import ChecklistVersion
+from supervision.checklists.services import definition_of
+from supervision.db import db
+from supervision.followup.duedates import is_overdue_date
+from supervision.followup.models import Action, Dispute
+from supervision.reports import labels
+from supervision.visits.models import Visit
+
+NOT_MET = ("partial", "failed", "red_line", "unanswered")
+OPEN_ACTIONS = ("proposed", "open")
+CLOSED_ACTIONS = ("done", "verified")
+DEFAULT_DAYS = 90
+LIST_LIMIT = 12
+
+
+@dataclass(frozen=True)
+class Period:
+    start: date
+    end: date
+    tz: str
+
+    @property
+    def begins(self) -> datetime:
+        return datetime.combine(self.start, time(), ZoneInfo(self.tz)).astimezone(UTC)
+
+    @property
+    def ends(self) -> datetime:
+        """The first instant after the period (the end day is included)."""
+        after = datetime.combine(self.end + timedelta(days=1), time(), ZoneInfo(self.tz))
+        return after.astimezone(UTC)
+
+    def as_dict(self) -> dict:
+        return {"from": self.start.isoformat(), "to": self.end.isoformat()}
+
+
+def period_of(start: date | None, end: date | None, tz: str, today: date) -> Period:
+    """The period asked for; by default the 90 days up to today."""
+    end = end or today
+    return Period(start or end - timedelta(days=DEFAULT_DAYS - 1), end, tz)
+
+
+def visit_rows(store_ids: list[int], period: Period) -> list[dict]:
+    """Published visits of the stores in the period, oldest first, as plain rows."""
+    if not store_ids:
+        return []
+    found = db.session.execute(
+        select(Visit.id, Visit.store_id, Visit.kind, Visit.started_at, Visit.total, Visit.score,
+               Visit.checklist_version_id)
+        .where(Visit.store_id.in_(store_ids), Visit.status == "published",
+               Visit.started_at >= period.begins, Visit.started_at < period.ends,
+               Visit.total.is_not(None))
+        .order_by(Visit.started_at, Visit.id)
+    ).all()
+    zone = ZoneInfo(period.tz)
+    return [{
+        "id": str(row.id), "store_id": row.store_id, "kind": row.kind,
+        "date": row.started_at.astimezone(zone).date(), "total": row.total,
+        "functions": {f["id"]: f["percent"] for f in (row.score or {}).get("functions", [])},
+        "items": (row.score or {}).get("items", []),
+        "red_lines": [r["item"] for r in (row.score or {}).get("red_lines", [])],
+        "grade": (row.score or {}).get("grade", {}).get("label"),
+        "version_id": row.checklist_version_id,
+    } for row in found]
+
+
+def average(values) -> float | None:
+    values = [v for v in values if v is not None]
+    return round(sum(values) / len(values), 1) if values else None
+
+
+def function_averages(visits: list[dict]) -> dict[str, float | None]:
+    return {f: average(v["functions"].get(f) for v in visits) for f in FUNCTIONS}
+
+
+def item_texts(visits: list[dict], lang: str) -> dict[str, str]:
+    """Item id → text, from the definitions the visits were scored against (newest wins)."""
+    version_ids = sorted({v["version_id"] for v in visits})
+    versions = db.session.scalars(
+        select(ChecklistVersion).where(ChecklistVersion.id.in_(version_ids))
+        .order_by(ChecklistVersion.id)
+    ).all() if version_ids else []
+    texts = {}
+    for version in versions:
+        for _, item in definition_of(version).items():
+            texts[item.id] = labels.pick(item.text, lang)
+    return texts
+
+
+def item_failures(visits: list[dict]) -> list[dict]:
+    """Per item: visits where it was scored, those where it was not met, the last miss."""
+    scored, missed, last = Counter(), Counter(), {}
+    stores = defaultdict(set)
+    for visit in visits:
+        for row in visit["items"]:
+            if row["status"] == "met" or (row["status"] in NOT_MET and row["possible"] > 0):
+                scored[row["item"]] += 1
+            if row["status"] in NOT_MET and (row["possible"] > 0 or row["status"] == "red_line"):
+                missed[row["item"]] += 1
+                last[row["item"]] = visit["date"]
+                stores[row["item"]].add(visit["store_id"])
+    return sorted(({
+        "item": item, "missed": count, "scored": max(scored[item], count),
+        "rate": round(100 * count / max(scored[item], count)), "last": labels.day(last[item]),
+        "stores": len(stores[item]),
+    } for item, count in missed.items()), key=lambda r: (-r["missed"], -r["rate"], r["item"]))
+
+
+def action_rows(store_ids: list[int], period: Period, now: datetime) -> list[dict]:
+    """Actions raised in the period, and older ones still open; dismissed ones are left out."""
+    if not store_ids:
+        return []
+    found = db.session.scalars(
+        select(Action).where(
+            Action.store_id.in_(store_ids), Action.status != "dismissed",
+            Action.created_at < period.ends,
+            # An action of a mystery visit still under review must not reveal the visit.
+            Action.visit_id.is_(None) | Action.visit_id.in_(
+                select(Visit.id).where(Visit.status == "published")),
+            (Action.created_at >= period.begins) | Action.status.in_(OPEN_ACTIONS),
+        ).order_by(Action.due_date, Action.id)
+    ).all()
+    return [{
+        "store_id": a.store_id, "title": a.title, "owner": a.owner, "due": labels.day(a.due_date),
+        "status": a.status,
+        "overdue": a.status in OPEN_ACTIONS and is_overdue_date(a.due_date, now, period.tz),
+    } for a in found]
+
+
+def action_counts(actions: list[dict]) -> dict:
+    return {
+        "open": sum(a["status"] in OPEN_ACTIONS and not a["overdue"] for a in actions),
+        "overdue": sum(a["overdue"] for a in actions),
+        "closed": sum(a["status"] in CLOSED_ACTIONS for a in actions),
+    }
+
+
+def dispute_rows(store_ids: list[int], period: Period, now: datetime) -> list[dict]:
+    """Disputes received in the period, each with how timely it was handled."""
+    if not store_ids:
+        return []
+    found = db.session.scalars(
+        select(Dispute).where(
+            Dispute.store_id.in_(store_ids), Dispute.received_at >= period.begins,
+            Dispute.received_at < period.ends,
+        ).order_by(Dispute.received_at, Dispute.id)
+    ).all()
+    zone = ZoneInfo(period.tz)
+    return [{
+        "store_id": d.store_id, "reference": d.reference, "category": d.category,
+        "matter": d.matter, "received": labels.minute(d.received_at.astimezone(zone)),
+        "due": labels.minute(d.due_at.astimezone(zone)), "timeliness": _timeliness(d, now),
+    } for d in found]
+
+
+def _timeliness(dispute, now: datetime) -> str:
+    if dispute.status == "closed" and dispute.closed_at is not None:
+        return "on_time" if dispute.closed_at <= dispute.due_at else "late"
+    return "open_overdue" if dispute.due_at < now else "open_in_time"
+
+
+def dispute_counts(disputes: list[dict]) -> dict:
+    counts = Counter(d["timeliness"] for d in disputes)
+    return {key: counts.get(key, 0) for key in ("on_time", "late", "open_overdue", "open_in_time")}

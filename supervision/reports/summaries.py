@@ -1,0 +1,179 @@
+"""A store or a region over a period → the plain dict its report is rendered from."""
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+
+from supervision.checklists.definition import FUNCTION_LABELS, FUNCTIONS
+from supervision.db import db
+from supervision.reports import labels
+from supervision.reports import period as p
+from supervision.reports.charts import bar, heat_color, line_chart, trend
+from supervision.reports.context import store_dict
+from supervision.stores.models import Store
+
+DEFAULT_TZ = "Asia/Shanghai"
+
+
+def store_context(store, start, end, lang: str, now: datetime) -> dict:
+    """Trend, recurring failures, actions, disputes and the region's average for one store."""
+    today = now.astimezone(ZoneInfo(store.timezone)).date()
+    period = p.period_of(start, end, store.timezone, today)
+    region_ids = [s.id for s in _region_stores(store.region_id)]
+    region_visits = p.visit_rows(region_ids, period)
+    visits = [v for v in region_visits if v["store_id"] == store.id]
+    texts = p.item_texts(visits, lang)
+    actions = p.action_rows([store.id], period, now)
+    disputes = p.dispute_rows([store.id], period, now)
+    mine, region = p.function_averages(visits), p.function_averages(region_visits)
+    t = labels.translator(lang)
+    return {
+        "kind": "store", "lang": lang, "period": period.as_dict(), "as_of": labels.day(today),
+        "store": store_dict(store, lang),
+        "kpis": {
+            "visits": len(visits), "average": p.average(v["total"] for v in visits),
+            "latest": visits[-1]["total"] if visits else None,
+            "region_average": p.average(v["total"] for v in region_visits),
+            "red_lines": sum(bool(v["red_lines"]) for v in visits),
+        },
+        "trend_chart": _total_chart(visits, region_visits, t),
+        "function_charts": _function_charts(visits, region, lang),
+        "compare": [_compare_row(f, mine[f], region[f], lang) for f in FUNCTIONS],
+        "visits": [_visit_line(v, texts, lang) for v in reversed(visits)],
+        "recurring": [{**row, "text": texts.get(row["item"], row["item"])}
+                      for row in p.item_failures(visits) if row["missed"] > 1][:p.LIST_LIMIT],
+        "actions": {"counts": p.action_counts(actions),
+                    "list": [a for a in actions if a["status"] in p.OPEN_ACTIONS][:p.LIST_LIMIT]},
+        "disputes": {"counts": p.dispute_counts(disputes), "list": disputes[-p.LIST_LIMIT:]},
+    }
+
+
+def _region_stores(region_id: int) -> list[Store]:
+    return db.session.scalars(
+        select(Store).where(Store.region_id == region_id, Store.active.is_(True))
+        .order_by(Store.code)
+    ).all()
+
+
+def _short(day) -> str:
+    return day.strftime("%m-%d")
+
+
+def _total_chart(visits: list[dict], region_visits: list[dict], t) -> dict:
+    region_average = p.average(v["total"] for v in region_visits)
+    return line_chart([_short(v["date"]) for v in visits], [
+        {"name": t("this_store"), "values": [v["total"] for v in visits]},
+        {"name": t("region_average"), "values": [region_average] * len(visits), "dashed": True,
+         "color": "#9a9a9a"},
+    ])
+
+
+def _function_charts(visits: list[dict], region: dict, lang: str) -> list[dict]:
+    t = labels.translator(lang)
+    return [{
+        "label": labels.pick(FUNCTION_LABELS[f], lang),
+        "chart": line_chart([_short(v["date"]) for v in visits], [
+            {"name": t("this_store"), "values": [v["functions"].get(f) for v in visits]},
+            {"name": t("region_average"), "values": [region[f]] * len(visits), "dashed": True,
+             "color": "#9a9a9a"},
+        ], width=220, height=90),
+    } for f in FUNCTIONS]
+
+
+def _compare_row(function: str, mine: float | None, region: float | None, lang: str) -> dict:
+    difference = None if mine is None or region is None else round(mine - region, 1)
+    return {
+        "label": labels.pick(FUNCTION_LABELS[function], lang),
+        "mine": labels.number(mine), "region": labels.number(region),
+        "difference": "–" if difference is None else f"{difference:+.1f}",
+        "worse": difference is not None and difference < 0,
+        "bar": bar(mine), "color": heat_color(mine),
+    }
+
+
+def _visit_line(visit: dict, texts: dict, lang: str) -> dict:
+    return {
+        "date": labels.day(visit["date"]), "kind": visit["kind"],
+        "total": labels.number(visit["total"]), "color": heat_color(visit["total"]),
+        "grade": labels.pick(visit["grade"], lang) if visit["grade"] else "",
+        "red_lines": [texts.get(item, item) for item in visit["red_lines"]],
+    }
+
+
+def region_context(region, start, end, lang: str, now: datetime) -> dict:
+    """Ranking, stores × functions, weakest items, red lines, overdue actions and disputes."""
+    stores = _region_stores(region.id)
+    tz = stores[0].timezone if stores else DEFAULT_TZ
+    today = now.astimezone(ZoneInfo(tz)).date()
+    period = p.period_of(start, end, tz, today)
+    ids = [s.id for s in stores]
+    visits = p.visit_rows(ids, period)
+    texts = p.item_texts(visits, lang)
+    actions = p.action_rows(ids, period, now)
+    disputes = p.dispute_rows(ids, period, now)
+    names = {s.id: store_dict(s, lang)["name"] for s in stores}
+    ranking = _ranking(stores, visits, actions, disputes, names)
+    weakest = [{**row, "text": texts.get(row["item"], row["item"])}
+               for row in p.item_failures(visits)][:10]
+    overdue = [{**a, "store": names[a["store_id"]]} for a in actions if a["overdue"]]
+    return {
+        "kind": "region", "lang": lang, "period": period.as_dict(), "as_of": labels.day(today),
+        "region": {"id": region.id, "code": region.code,
+                   "name": region.name if labels.is_zh(lang) else (region.name_en or region.name)},
+        "kpis": {
+            "average": p.average(v["total"] for v in visits), "visits": len(visits),
+            "stores": len(stores), "visited": sum(r["visits"] > 0 for r in ranking),
+            "red_line_visits": sum(bool(v["red_lines"]) for v in visits),
+            "overdue_actions": len(overdue),
+            "overdue_disputes": p.dispute_counts(disputes)["open_overdue"],
+        },
+        "ranking": ranking,
+        "best": [r for r in ranking if r["visits"]][:3],
+        "attention": _attention(ranking),
+        "functions": [labels.pick(FUNCTION_LABELS[f], lang) for f in FUNCTIONS],
+        "weakest": weakest,
+        "red_lines": _red_lines(visits, texts, names),
+        "overdue_actions": {"count": len(overdue), "list": overdue[:15]},
+        "disputes": {"counts": p.dispute_counts(disputes),
+                     "list": [{**d, "store": names[d["store_id"]]} for d in disputes
+                              if d["timeliness"] in ("open_overdue", "late")][:15]},
+    }
+
+
+def _ranking(stores, visits, actions, disputes, names) -> list[dict]:
+    rows = []
+    for store in stores:
+        own = [v for v in visits if v["store_id"] == store.id]
+        totals = [v["total"] for v in own]
+        functions = p.function_averages(own)
+        rows.append({
+            "store_id": store.id, "code": store.code, "name": names[store.id],
+            "visits": len(own), "average_value": p.average(totals),
+            "average": labels.number(p.average(totals)), "color": heat_color(p.average(totals)),
+            "latest": labels.number(totals[-1]) if totals else "–",
+            "trend": trend(totals),
+            "red_lines": sum(bool(v["red_lines"]) for v in own),
+            "overdue_actions": sum(a["overdue"] for a in actions if a["store_id"] == store.id),
+            "overdue_disputes": sum(d["timeliness"] == "open_overdue" for d in disputes
+                                    if d["store_id"] == store.id),
+            "cells": [{"text": labels.number(functions[f], 0), "color": heat_color(functions[f])}
+                      for f in FUNCTIONS],
+        })
+    rows.sort(key=lambda r: (r["average_value"] is None, -(r["average_value"] or 0), r["code"]))
+    for rank, row in enumerate(rows, 1):
+        row["rank"] = rank if row["visits"] else None
+    return rows
+
+
+def _attention(ranking: list[dict]) -> list[dict]:
+    """Red lines first, then the lowest averages."""
+    visited = [r for r in ranking if r["visits"]]
+    visited.sort(key=lambda r: (-r["red_lines"], r["average_value"]))
+    return visited[:3]
+
+
+def _red_lines(visits: list[dict], texts: dict, names: dict) -> list[dict]:
+    return [{"store": names[v["store_id"]], "date": labels.day(v["date"]),
+             "what": [texts.get(item, item) for item in v["red_lines"]]}
+            for v in reversed(visits) if v["red_lines"]][:15]

@@ -1,0 +1,127 @@
+"""Visits over HTTP: drafts and photos by client-made ids, submission, reading — all replayable."""
+
+from flask import current_app, request
+from flask.views import MethodView
+from flask_login import current_user
+from flask_smorest import Blueprint
+from sqlalchemy.exc import IntegrityError
+
+from supervision.accounts.scoping import get_visit, roles_required
+from supervision.db import db
+from supervision.storage import get_storage
+from supervision.visits import photos as pipeline
+from supervision.visits import queries, services
+from supervision.visits.schemas import (
+    PhotoQuerySchema,
+    PhotoSchema,
+    PhotoSizeQuerySchema,
+    SubmitResultSchema,
+    VisitInSchema,
+    VisitQueryArgsSchema,
+    VisitSchema,
+)
+
+blp = Blueprint("visits", __name__, url_prefix="/api/v1", description="Visits and photos")
+
+CAPTURERS = ("admin", "supervisor", "shopper")
+IMAGE_BODY = {"content": {t: {"schema": {"type": "string", "format": "binary"}}
+                          for t in ("image/jpeg", "image/png", "image/heic", "image/webp")}}
+
+
+def committed(action, *args):
+    """Run a service and commit. A concurrent twin that won a unique-key race makes this one
+    fail on commit: roll back and run it again, when it finds the twin's row — a replay."""
+    try:
+        result = action(*args)
+        db.session.commit()
+    except IntegrityError:
+        db.session.rollback()
+        current_app.logger.info("%s lost a unique-key race; run again as a replay",
+                                action.__name__)
+        result = action(*args)
+        db.session.commit()
+    return result
+
+
+def _document(visit):
+    return queries.visit_document(visit)
+
+
+def _saved_draft(user, visit_id, body) -> tuple[dict, bool]:
+    """save_draft, and the document built from what it flushed: the commit would expire it all
+    and the answer would read the visit, its answers and photos back."""
+    visit, created = services.save_draft(user, visit_id, body)
+    db.session.flush()
+    return _document(visit), created
+
+
+@blp.route("/visits")
+class VisitsView(MethodView):
+    @blp.arguments(VisitQueryArgsSchema, location="query")
+    @blp.response(200, VisitSchema(many=True), headers={"X-Total-Count": {
+        "description": "Visits matching the filters", "schema": {"type": "integer"}}})
+    def get(self, args):
+        """Visits the caller may see, newest first; filters: store_id, from, to, status, kind."""
+        page, total = queries.list_visits(current_user, args)
+        return [_document(v) for v in page], 200, {"X-Total-Count": str(total)}
+
+
+@blp.route("/visits/<uuid:visit_id>")
+class VisitView(MethodView):
+    @blp.response(200, VisitSchema)
+    def get(self, visit_id):
+        """One visit, with missing_photos and the frozen score."""
+        return _document(get_visit(current_user, visit_id))
+
+    @roles_required(*CAPTURERS)
+    @blp.arguments(VisitInSchema)
+    @blp.response(200, VisitSchema)
+    @blp.alt_response(201, schema=VisitSchema, description="Created")
+    def put(self, body, visit_id):
+        """Create or update a draft (201 created, 200 updated or replayed)."""
+        document, created = committed(_saved_draft, current_user, visit_id, body)
+        return document, 201 if created else 200
+
+
+@blp.route("/visits/<uuid:visit_id>/submit")
+class SubmitView(MethodView):
+    @roles_required(*CAPTURERS)
+    @blp.response(200, SubmitResultSchema)
+    def post(self, visit_id):
+        """Submit: 422 listing each gap; freezes the score; repeated → the same answer."""
+        visit = committed(services.submit, current_user, visit_id)
+        return {"status": visit.status, "score": visit.score}
+
+
+@blp.route("/visits/<uuid:visit_id>/photos/<uuid:photo_id>")
+class PhotoView(MethodView):
+    @blp.arguments(PhotoSizeQuerySchema, location="query")
+    @blp.response(200, description="The image, without EXIF or location data",
+                  content_type="image/jpeg")
+    def get(self, args, visit_id, photo_id):
+        """A photo: size thumb (≈320 px), display (≈1600 px) or original (full size, stripped)."""
+        key, mimetype, etag = services.photo_file(current_user, visit_id, photo_id, args["size"])
+        return get_storage().send(key, mimetype, etag)
+
+    @roles_required(*CAPTURERS)
+    @blp.arguments(PhotoQuerySchema, location="query")
+    @blp.doc(requestBody=IMAGE_BODY)
+    @blp.response(200, PhotoSchema)
+    @blp.alt_response(201, schema=PhotoSchema, description="Stored")
+    def put(self, args, visit_id, photo_id):
+        """Upload a photo as the raw body (201 stored, 200 the same bytes again)."""
+        config = current_app.config
+        limits = (config["PHOTO_MAX_BYTES"], config["PHOTO_MAX_PIXELS"])
+        photo, stored = services.receive_photo(
+            current_user, visit_id, photo_id, args["item"], request.stream,
+            request.content_type or "", limits)
+        db.session.commit()
+        if stored:
+            pipeline.schedule(photo.id)
+        return _photo_document(photo), 201 if stored else 200
+
+
+def _photo_document(photo) -> dict:
+    return {**{c.key: getattr(photo, c.key) for c in type(photo).__table__.columns},
+            "item": photo.item_id}
+

@@ -1,0 +1,390 @@
+"""The photo pipeline: stream to disk, check by content, store once per hash, derive display/thumb.
+
+Receiving is cheap and happens in the request: the body is streamed to a spool file while it is
+hashed, identified by its content (magic bytes), its pixel count read from the header (nothing
+is decoded), a JPEG checked to end with its EOI marker and a PNG's chunks (to IEND) checked,
+then moved into storage atomically and durably before the row is committed. The derivatives
+(display ≈1600 px, thumb ≈320 px) are made by `process_photo`, after the answer, from a strict
+decode of all the data (a JPEG at reduced scale) — a photo damaged inside its data is marked
+corrupt there and shown in the visit's missing_photos, so the client sends it again. The
+full-size "original" that is served is made when first asked for. All are re-encoded from
+pixels turned upright by their EXIF orientation, without EXIF, GPS or any other metadata. The received bytes
+themselves are kept untouched under originals/ (the idempotency hash is theirs) and never served.
+"""
+
+import hashlib
+import mmap
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import BinaryIO
+
+import pillow_heif
+from flask import Flask, current_app
+from PIL import ExifTags, Image, ImageFile, ImageOps, UnidentifiedImageError
+from sqlalchemy import select
+
+from supervision.db import db
+from supervision.errors import DomainError, Invalid
+from supervision.storage import Storage, get_storage
+
+pillow_heif.register_heif_opener()
+
+CHUNK = 1024 * 1024
+# Pillow format → the media type we record. Cameras often write MPO (a JPEG with a preview).
+FORMATS = {"JPEG": "image/jpeg", "MPO": "image/jpeg", "PNG": "image/png", "HEIF": "image/heic",
+           "WEBP": "image/webp"}
+DECLARED = {"image/jpeg": "image/jpeg", "image/jpg": "image/jpeg", "image/pjpeg": "image/jpeg",
+            "image/png": "image/png", "image/heic": "image/heic", "image/heif": "image/heic",
+            "image/webp": "image/webp"}
+UNDECLARED = {"", "application/octet-stream"}
+HEIF_BRANDS = {b"heic", b"heix", b"heim", b"heis", b"hevc", b"hevx", b"mif1", b"msf1"}
+SIZES = {"display": 1600, "thumb": 320}
+PROCESSED_SIZES = ("display", "thumb")  # the full-size "original" is made when first asked
+JPEG_QUALITY = {"original": 90, "display": 82, "thumb": 75}
+
+
+class TooLarge(DomainError):
+    code = 413
+
+
+class UnsupportedMedia(DomainError):
+    code = 415
+
+
+@dataclass(frozen=True)
+class Upload:
+    path: Path
+    sha256: str
+    size: int
+
+
+@dataclass(frozen=True)
+class ImageInfo:
+    content_type: str
+    width: int
+    height: int
+
+
+def spool(stream: BinaryIO, storage: Storage, max_bytes: int) -> Upload:
+    """Copy the request body to a spool file chunk by chunk, hashing it on the way."""
+    path, digest, size = storage.spool_file(), hashlib.sha256(), 0
+    try:
+        with open(path, "wb") as out:
+            while chunk := stream.read(CHUNK):
+                size += len(chunk)
+                if size > max_bytes:
+                    raise TooLarge(f"The photo is larger than {max_bytes // (1024 * 1024)} MB.")
+                digest.update(chunk)
+                out.write(chunk)
+    except BaseException:
+        path.unlink(missing_ok=True)
+        raise
+    return Upload(path, digest.hexdigest(), size)
+
+
+def inspect(path: Path, declared: str, max_pixels: int) -> ImageInfo:
+    """Identify the image by its bytes and check it cheaply; raise a 4xx DomainError if unfit."""
+    try:
+        with Image.open(path) as image:
+            info = _identify(image, declared, max_pixels)
+            _check_complete(image)
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as error:
+        raise _too_many_pixels(None, max_pixels) from error
+    except UnidentifiedImageError as error:
+        if _signature(path):
+            raise Invalid("The image is damaged or incomplete: was the upload cut off? Send it "
+                          "again.", {"body": ["Damaged or incomplete image."]}) from error
+        raise UnsupportedMedia("The body is not an image: send a JPEG, PNG, HEIC or WebP photo.",
+                               {"body": ["Not an image."]}) from error
+    except (OSError, SyntaxError, ValueError) as error:
+        message = f"The image is damaged or incomplete ({error}): was the upload cut off?"
+        errors = {"body": ["Damaged or incomplete image."]}
+        raise Invalid(f"{message} Send it again.", errors) from error
+    return info
+
+
+def _signature(path: Path) -> bool:
+    """Whether the file starts like one of the accepted formats (so it is damaged, not foreign)."""
+    with open(path, "rb") as file:
+        head = file.read(12)
+    return (head.startswith((b"\xff\xd8\xff", b"\x89PNG\r\n\x1a\n"))
+            or (head[:4] == b"RIFF" and head[8:12] == b"WEBP")
+            or (head[4:8] == b"ftyp" and head[8:12] in HEIF_BRANDS))
+
+
+def _identify(image: Image.Image, declared: str, max_pixels: int) -> ImageInfo:
+    content_type = FORMATS.get(image.format or "")
+    if content_type is None:
+        raise UnsupportedMedia(f"{image.format} images are not accepted: send JPEG, PNG, HEIC "
+                               "or WebP.", {"body": ["Unsupported image format."]})
+    declared = (declared or "").split(";")[0].strip().lower()
+    if declared not in UNDECLARED and DECLARED.get(declared) != content_type:
+        raise UnsupportedMedia(
+            f"The body is a {content_type} image but was sent as {declared}: send it with "
+            f"Content-Type: {content_type}.", {"headers": {"Content-Type": ["Does not match."]}})
+    width, height = image.size
+    if width * height > max_pixels:
+        raise _too_many_pixels(image.size, max_pixels)
+    return ImageInfo(content_type, width, height)
+
+
+def _too_many_pixels(size, max_pixels: int) -> Invalid:
+    given = f"{size[0]}×{size[1]} pixels is" if size else "The image has"
+    return Invalid(f"{given} more than the limit of {max_pixels / 1e6:g} megapixels.",
+                   {"body": ["Too many pixels."]})
+
+
+def _check_complete(image: Image.Image) -> None:
+    """A cut-off upload fails here, without decoding: a JPEG must end its scans with the EOI
+    marker; a PNG checks its chunk checksums up to IEND. HEIC (whose boxes pillow-heif reads on
+    open) and WebP, and data damaged inside a complete file, fail the strict decode of
+    `process_photo`, which marks the photo corrupt so that the client sends it again."""
+    if image.format in ("JPEG", "MPO"):
+        if not _jpeg_ends(image.filename, image.tile[0][2]):
+            raise OSError("the JPEG data stops before its end marker")
+    elif image.format == "PNG":
+        image.verify()
+
+
+def _jpeg_ends(path: str, scan_offset: int) -> bool:
+    """Whether an end-of-image marker follows the scan data, which can contain no such bytes.
+
+    Pillow cannot say it: it pads a cut-off JPEG silently once ImageFile.LOAD_TRUNCATED_IMAGES
+    is set, and WeasyPrint sets it for the whole process on import."""
+    with open(path, "rb") as file, mmap.mmap(file.fileno(), 0, access=mmap.ACCESS_READ) as data:
+        # From the end: the marker is (near) the last bytes of a complete file.
+        return data.rfind(b"\xff\xd9", scan_offset) != -1
+
+
+def original_key(content_hash: str) -> str:
+    return f"originals/{content_hash[:2]}/{content_hash}"
+
+
+def derived_key(content_hash: str, size: str, content_type: str | None) -> str:
+    extension = "png" if size == "original" and content_type == "image/png" else "jpg"
+    return f"{size}/{content_hash[:2]}/{content_hash}.{extension}"
+
+
+def derived_type(size: str, content_type: str | None) -> str:
+    return "image/png" if derived_key("x", size, content_type).endswith(".png") else "image/jpeg"
+
+
+def make_derivatives(storage: Storage, content_hash: str, content_type: str) -> tuple[int, int]:
+    """Decode the original strictly, at the scale the display version needs, turn it upright
+    and store display and thumb; returns the upright size of the original.
+
+    Raises OSError/ValueError/SyntaxError on a damaged image: a reduced JPEG decode still
+    reads all of the data. The full-size version is made by `make_original` when asked for."""
+    with storage.open(original_key(content_hash)) as raw:
+        upright, size = _decode_upright(raw, content_type, SIZES["display"])
+    upright, icc = _stripped(upright, content_type)
+    for name in PROCESSED_SIZES:
+        _store_image(storage, _fit(upright, SIZES[name]), derived_key(content_hash, name, None),
+                     name, icc)
+    return size
+
+
+def make_original(storage: Storage, content_hash: str, content_type: str) -> None:
+    """The full-size stripped version, made on its first request (few are ever asked for)."""
+    with storage.open(original_key(content_hash)) as raw:
+        upright, _ = _decode_upright(raw, content_type)
+    upright, icc = _stripped(upright, content_type)
+    _store_image(storage, upright, derived_key(content_hash, "original", content_type),
+                 "original", icc)
+
+
+def _stripped(image: Image.Image, content_type: str) -> tuple[Image.Image, bytes | None]:
+    icc = image.info.get("icc_profile")
+    if content_type != "image/png" or image.mode not in ("RGB", "RGBA", "L", "LA"):
+        image = image.convert("RGB")
+    image.info = {}  # nothing of the camera's metadata goes along
+    return image, icc
+
+
+def _decode_upright(raw: BinaryIO, content_type: str,
+                    longest: int | None = None) -> tuple[Image.Image, tuple[int, int]]:
+    """(pixels turned as the EXIF orientation says, the original's upright size). A JPEG is
+    decoded at the smallest 1/2, 1/4, 1/8 scale still at least `longest` px (libjpeg's DCT
+    scaling). HEIC is decoded by pillow-heif itself (already upright): its Pillow plugin hands
+    back a blank image for damaged data once ImageFile.LOAD_TRUNCATED_IMAGES is set, which
+    WeasyPrint does on import."""
+    if content_type == "image/heic":
+        image = pillow_heif.open_heif(raw, convert_hdr_to_8bit=True).to_pillow()
+        return image, image.size
+    with Image.open(raw) as image, _strict_decoding():
+        width, height = image.size
+        if longest and max(width, height) > longest:
+            scale = longest / max(width, height)
+            image.draft("RGB", (round(width * scale), round(height * scale)))
+        turned = image.getexif().get(ExifTags.Base.Orientation) in (5, 6, 7, 8)
+        image.load()
+        return ImageOps.exif_transpose(image), (height, width) if turned else (width, height)
+
+
+def _fit(image: Image.Image, longest: int) -> Image.Image:
+    fitted = image.copy()
+    fitted.thumbnail((longest, longest), Image.Resampling.LANCZOS)
+    return fitted.convert("RGB") if fitted.mode != "RGB" else fitted
+
+
+def _store_image(storage: Storage, image: Image.Image, key: str, size: str, icc) -> None:
+    path = storage.spool_file()
+    try:
+        extras = {"icc_profile": icc} if icc else {}
+        if key.endswith(".png"):
+            image.save(path, "PNG", optimize=False, **extras)
+        else:
+            # Progressive encoding would triple the cost of the display version and optimized
+            # Huffman tables add half (for 4 % fewer bytes): only the full-size one, made on
+            # request, gets both.
+            image.convert("RGB").save(path, "JPEG", quality=JPEG_QUALITY[size],
+                                      optimize=size != "display",
+                                      progressive=size == "original", **extras)
+        storage.put_file(key, path)
+    finally:
+        path.unlink(missing_ok=True)
+
+
+_strict_lock = threading.Lock()
+
+
+@contextmanager
+def _strict_decoding():
+    """Have Pillow raise on a decoder error instead of padding the image with grey.
+
+    WeasyPrint turns ImageFile.LOAD_TRUNCATED_IMAGES on for the whole process; it is off only
+    while a photo decodes (a report rendering meanwhile skips a broken image either way)."""
+    with _strict_lock:
+        before, ImageFile.LOAD_TRUNCATED_IMAGES = ImageFile.LOAD_TRUNCATED_IMAGES, False
+        try:
+            yield
+        finally:
+            ImageFile.LOAD_TRUNCATED_IMAGES = before
+
+
+def _fit(image: Image.Image, longest: int) -> Image.Image:
+    fitted = image.copy()
+    fitted.thumbnail((longest, longest), Image.Resampling.LANCZOS)
+    return fitted.convert("RGB") if fitted.mode != "RGB" else fitted
+
+
+def _store_image(storage: Storage, image: Image.Image, key: str, size: str, icc) -> None:
+    path = storage.spool_file()
+    try:
+        extras = {"icc_profile": icc} if icc else {}
+        if key.endswith(".png"):
+            image.save(path, "PNG", optimize=False, **extras)
+        else:
+            # Progressive encoding would triple the cost of the display version and optimized
+            # Huffman tables add half (for 4 % fewer bytes): only the full-size one, made on
+            # request, gets both.
+            image.convert("RGB").save(path, "JPEG", quality=JPEG_QUALITY[size],
+                                      optimize=size != "display",
+                                      progressive=size == "original", **extras)
+        storage.put_file(key, path)
+    finally:
+        path.unlink(missing_ok=True)
+
+
+def process_photo(photo_id) -> str:
+    """Make the derivatives of a received photo and mark it processed (or corrupt); commits.
+
+    Safe to call again, from any process: a photo not in the `received` state is left as it is.
+    This is the job a worker (in-process thread now, RQ later) or `flask photos process-pending`
+    runs; it needs an app context."""
+    from supervision.visits.models import Photo
+
+    photo = db.session.get(Photo, photo_id)
+    if photo is None or photo.status != "received":
+        return photo.status if photo else "missing"
+    storage = get_storage()
+    try:
+        if not _derived(storage, photo):
+            photo.width, photo.height = make_derivatives(storage, photo.content_hash,
+                                                         photo.content_type)
+        photo.status, photo.error = "processed", None
+    except (OSError, SyntaxError, ValueError, Image.DecompressionBombError) as error:
+        current_app.logger.warning("photo %s is corrupt: %s", photo_id, error)
+        photo.status = "corrupt"
+        photo.error = f"The image could not be decoded ({error}); send it again."
+    db.session.commit()
+    return photo.status
+
+
+def _derived(storage: Storage, photo) -> bool:
+    """Derivatives already exist when another photo had the same content."""
+    return all(storage.exists(derived_key(photo.content_hash, size, photo.content_type))
+               for size in PROCESSED_SIZES)
+
+
+_executor: ThreadPoolExecutor | None = None
+_executor_lock = threading.Lock()
+
+
+def _pool() -> ThreadPoolExecutor:
+    global _executor
+    with _executor_lock:
+        if _executor is None:
+            _executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="photos")
+        return _executor
+
+
+def _run_in_app(app: Flask, photo_id) -> str:
+    with app.app_context():
+        try:
+            return process_photo(photo_id)
+        except Exception:  # logged; the photo stays `received` for process-pending
+            app.logger.exception("processing photo %s failed", photo_id)
+            db.session.rollback()
+            raise
+
+
+def schedule(photo_id):
+    """Have a received photo processed as PHOTO_PROCESSING says; call after the commit."""
+    app = current_app._get_current_object()
+    mode = app.config["PHOTO_PROCESSING"]
+    if mode == "inline":
+        return process_photo(photo_id)
+    if mode == "thread":
+        return _pool().submit(_run_in_app, app, photo_id)
+    if mode == "queue":  # a `flask jobs worker` on the Redis queue (REDIS_URL)
+        from supervision.jobs.queue import enqueue_photo
+
+        return enqueue_photo(photo_id)
+    return None
+
+
+def wait_for_processing() -> None:
+    """Block until the in-process queue is empty (tests, and the bench's final count)."""
+    _pool().submit(lambda: None).result()
+
+
+def pending_photo_ids() -> list:
+    """Photos received but not processed yet (the process died, or no worker ran)."""
+    from supervision.visits.models import Photo
+
+    return list(db.session.scalars(select(Photo.id).where(Photo.status == "received")))
+
+
+def clean_storage(older_than_s: float) -> dict[str, int]:
+    """Remove abandoned uploads and content no photo refers to, both older than the limit.
+
+    Content is written before its row is committed, so a crash in between leaves a file no row
+    names; the age limit spares what a request still in flight is about to commit."""
+    from supervision.visits.models import Photo
+
+    storage = get_storage()
+    spool = storage.remove_stale_spool(older_than_s)
+    hashes = select(Photo.content_hash).where(Photo.content_hash.is_not(None))
+    used = set(db.session.scalars(hashes))
+    limit, orphans = time.time() - older_than_s, 0
+    for prefix in ("originals", "original", "display", "thumb"):
+        for key, mtime in list(storage.keys(prefix)):
+            if mtime < limit and key.rsplit("/", 1)[-1].split(".")[0] not in used:
+                storage.delete(key)
+                orphans += 1
+    return {"temporaries": len(spool), "orphans": orphans}

@@ -1,0 +1,350 @@
+"""Changes to visits — drafts by client-made id, photos, submission — each one safe to replay."""
+
+import hashlib
+import json
+import uuid
+from collections import Counter
+from datetime import UTC, datetime
+
+from sqlalchemy import select, update
+
+from supervision.accounts.scoping import get_visit, scoped_stores
+from supervision.audit.services import record
+from supervision.checklists.definition import Answer, ChecklistDefinition, applies, missing_required
+from supervision.checklists.models import Checklist, ChecklistVersion
+from supervision.checklists.services import definition_of
+from supervision.db import db, utcnow
+from supervision.errors import Conflict, Forbidden, Invalid, NotFound
+from supervision.followup.services import on_visit_submitted
+from supervision.scoring import score_visit
+from supervision.storage import get_storage
+from supervision.stores.models import Store
+from supervision.visits import photos as pipeline
+from supervision.visits.models import Photo, Response, Visit
+from supervision.visits.queries import missing_photos
+from supervision.visits.validation import body_errors
+
+EDITABLE = ("draft", "rejected")
+# Who may capture which kind of visit.
+CAPTURE_ROLES = {"audit": ("admin", "supervisor"), "mystery": ("admin", "shopper")}
+RECEIVED = ("received", "processed")
+
+
+def body_hash(body: dict) -> str:
+    """The identity of a parsed body: the same content hashes the same, however it was written."""
+    canonical = json.dumps(body, sort_keys=True, separators=(",", ":"), default=_plain)
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def _plain(value):
+    if isinstance(value, datetime):
+        return value.astimezone(UTC).isoformat()
+    return str(value)
+
+
+def _locked(visit_id) -> Visit | None:
+    """The visit, re-read under a write lock held until commit.
+
+    An UPDATE that changes nothing takes the row lock on PostgreSQL and the write lock on
+    SQLite (whose transactions otherwise begin at the first write): two requests for the same
+    visit then run one after the other, the second seeing what the first committed."""
+    db.session.execute(update(Visit).where(Visit.id == visit_id)
+                       .values({Visit.updated_at: Visit.updated_at}))
+    query = select(Visit).where(Visit.id == visit_id).execution_options(populate_existing=True)
+    return db.session.scalars(query).first()
+
+
+# ------------------------------------------------------------------------------ drafts
+
+
+def save_draft(user, visit_id: uuid.UUID, body: dict) -> tuple[Visit, bool]:
+    """Create or update a draft from the client's whole body; returns (visit, created).
+
+    The same body again changes nothing; so does a body with a lower revision (an old edit
+    arriving late). A different store or checklist, or a change after submission: 409."""
+    digest = body_hash(body)
+    visit = _locked(visit_id)
+    if visit is None:
+        return _create(user, visit_id, body, digest), True
+    if visit.author_id != user.id:
+        raise Forbidden(f"Visit {visit_id} was started by another user.")
+    _check_same_target(visit, body)
+    if visit.body_hash == digest or body["revision"] < visit.revision:
+        return visit, False
+    if visit.status not in EDITABLE:
+        raise Conflict(f"Visit {visit_id} is {visit.status}: it can no longer change.")
+    _validate(user, definition_of(visit.checklist_version), body)
+    _apply(visit, body, digest)
+    record(user, "update", "visit", visit.id, revision=body["revision"])
+    return visit, False
+
+
+def _create(user, visit_id, body: dict, digest: str) -> Visit:
+    version = _checklist_version(body)
+    if version.checklist.retired_at is not None:  # retired (admin): old visits keep theirs
+        raise Conflict(f"Checklist {version.checklist.slug} is retired: no new visit may use it.")
+    _check_capture(user, body, version)
+    _validate(user, definition_of(version), body)
+    visit = Visit(id=visit_id, store_id=body["store_id"], checklist_version=version,
+                  kind=body["kind"], status="draft", author_id=user.id, moments=[], flags=[])
+    _apply(visit, body, digest)
+    db.session.add(visit)
+    db.session.flush()  # a concurrent twin fails here on the primary key, and is replayed
+    record(user, "create", "visit", visit.id, store_id=visit.store_id, kind=visit.kind,
+           checklist=body["checklist"])
+    return visit
+
+
+def _checklist_version(body: dict) -> ChecklistVersion:
+    slug, number = body["checklist"]["slug"], body["checklist"]["version"]
+    version = db.session.scalars(
+        select(ChecklistVersion).join(Checklist)
+        .where(Checklist.slug == slug, ChecklistVersion.version == number)
+    ).first()
+    if version is None:
+        raise Invalid(f"Checklist {slug} has no version {number}.",
+                      {"json": {"checklist": {"version": [f"Unknown version of {slug}."]}}})
+    return version
+
+
+def _check_capture(user, body: dict, version: ChecklistVersion) -> None:
+    if version.checklist.kind != body["kind"]:
+        raise Invalid(f"Checklist {version.checklist.slug} is for {version.checklist.kind} visits.",
+                      {"json": {"kind": [f"Must be {version.checklist.kind}."]}})
+    if user.role not in CAPTURE_ROLES[body["kind"]]:
+        raise Forbidden(f"A {user.role} cannot record {body['kind']} visits.")
+    store = scoped_stores(user).where(Store.id == body["store_id"])
+    if db.session.scalars(store).first() is None:
+        raise Invalid(f"Store {body['store_id']} is unknown or outside your regions.",
+                      {"json": {"store_id": ["Unknown store."]}})
+
+
+def _check_same_target(visit: Visit, body: dict) -> None:
+    version = visit.checklist_version
+    given = (body["store_id"], body["checklist"]["slug"], body["checklist"]["version"])
+    if given != (visit.store_id, version.checklist.slug, version.version):
+        raise Conflict(f"Visit {visit.id} was recorded for store {visit.store_id} with "
+                       f"{version.checklist.slug} v{version.version}; its store and checklist "
+                       "cannot change.")
+    if body["kind"] != visit.kind:
+        raise Conflict(f"Visit {visit.id} is a {visit.kind} visit.")
+
+
+def _validate(user, definition: ChecklistDefinition, body: dict) -> None:
+    """422 naming each field that does not fit the checklist version (nothing is changed)."""
+    errors = body_errors(definition, body)
+    if body["assignment_id"] is not None and not _assignment_fits(user, body["assignment_id"]):
+        errors["assignment_id"] = ["Unknown assignment, or not yours."]
+    if errors:
+        raise Invalid("", {"json": errors})
+
+
+def _apply(visit: Visit, body: dict, digest: str) -> None:
+    location = body["location"] or {}
+    visit.started_at, visit.ended_at = _utc(body["started_at"]), _utc(body["ended_at"])
+    visit.lat, visit.lon = location.get("lat"), location.get("lon")
+    visit.accuracy_m = location.get("accuracy_m")
+    visit.moments = [{"moment": m["moment"], "at": m["at"].isoformat()} for m in body["moments"]]
+    visit.notes, visit.assignment_id = body["notes"], body["assignment_id"]
+    visit.revision, visit.body_hash, visit.updated_at = body["revision"], digest, utcnow()
+    _apply_responses(visit, body["responses"])
+    with db.session.no_autoflush:
+        _apply_announcements(visit, body["photos"])
+
+
+def _utc(moment: datetime | None) -> datetime | None:
+    """As the database gives it back, so that the answer built before the commit is the same."""
+    return moment.astimezone(UTC) if moment is not None else None
+
+
+def _assignment_fits(user, assignment_id: int) -> bool:
+    from supervision.followup.models import Assignment
+
+    assignment = db.session.get(Assignment, assignment_id)
+    return assignment is not None and (assignment.shopper_id == user.id or user.role == "admin")
+
+
+def _apply_responses(visit: Visit, responses: list[dict]) -> None:
+    """Change only what changed, so each answer keeps the time it was received."""
+    wanted = {r["item"]: r for r in responses}
+    for row in [r for r in visit.responses if r.item_id not in wanted]:
+        visit.responses.remove(row)
+    current = {r.item_id: r for r in visit.responses}
+    for item_id, given in wanted.items():
+        values = {key: given[key] for key in ("value", "na", "note", "staff")}
+        row = current.get(item_id)
+        if row is None:
+            visit.responses.append(Response(item_id=item_id, received_at=utcnow(), **values))
+        elif any(getattr(row, key) != value for key, value in values.items()):
+            for key, value in values.items():
+                setattr(row, key, value)
+            row.received_at = utcnow()
+
+
+def _apply_announcements(visit: Visit, announced: list[dict]) -> None:
+    """Announced photos follow the body; received ones are data and stay whatever it says."""
+    wanted = {a["id"]: a["item"] for a in announced}
+    for row in [p for p in visit.photos if p.id not in wanted and p.status == "announced"]:
+        visit.photos.remove(row)
+    current = {p.id: p for p in visit.photos}
+    _check_photo_ids_free([photo_id for photo_id in wanted if photo_id not in current])
+    for photo_id, item_id in wanted.items():
+        row = current.get(photo_id)
+        if row is None:
+            visit.photos.append(Photo(id=photo_id, item_id=item_id, status="announced",
+                                      announced_at=utcnow()))
+        elif row.item_id != item_id:
+            if row.status != "announced":
+                raise Conflict(f"Photo {photo_id} was received for item {row.item_id}; it "
+                               f"cannot move to {item_id}.")
+            row.item_id = item_id
+
+
+def _check_photo_ids_free(photo_ids: list) -> None:
+    """One query for all the newly announced ids (a visit may announce dozens)."""
+    if not photo_ids:
+        return
+    taken = db.session.scalars(select(Photo.id).where(Photo.id.in_(photo_ids)).limit(1))
+    if (photo_id := taken.first()) is not None:
+        raise Conflict(f"Photo id {photo_id} belongs to another visit.")
+
+
+# ------------------------------------------------------------------------------ submission
+
+
+def submit(user, visit_id) -> Visit:
+    """Check completeness, freeze the score and submit; a repeated submit answers the same."""
+    visit = _own_visit(user, visit_id, lock=True)
+    if visit.status not in EDITABLE:
+        return visit
+    definition = definition_of(visit.checklist_version)
+    answers = {r.item_id: Answer(r.value, r.na) for r in visit.responses}
+    _check_complete(visit, definition, answers)
+    score = score_visit(definition, answers).to_dict()
+    visit.score, visit.total, visit.grade = score, score["total"], score["grade"]["id"]
+    visit.red_line = bool(score["red_lines"])
+    visit.submitted_at = visit.updated_at = utcnow()
+    # An audit is the supervisor's own finding; a mystery visit waits for a reviewer.
+    visit.status = "published" if visit.kind == "audit" else "submitted"
+    if visit.status == "published":
+        visit.published_at = visit.submitted_at
+    on_visit_submitted(visit, definition, score)  # assignment, reviewer flags, actions
+    record(user, "submit", "visit", visit.id, total=visit.total, grade=visit.grade,
+           red_line=visit.red_line, status=visit.status)
+    return visit
+
+
+def _check_complete(visit: Visit, definition: ChecklistDefinition, answers: dict) -> None:
+    responses = {item.id: ["Required."] for item in missing_required(definition, answers)}
+    received = Counter(p.item_id for p in visit.photos if p.status in RECEIVED)
+    photos = {}
+    for _, item in definition.items():
+        answer = answers.get(item.id)
+        wanted = item.photo.rule == "required" and (item.required or answer is not None)
+        if wanted and not (answer and answer.na) and applies(definition, item, answers) \
+                and received[item.id] < item.photo.min:
+            photos[item.id] = [f"{item.photo.min} required, {received[item.id]} received."]
+    missing = [str(p.id) for p in missing_photos(visit)]
+    errors = {k: v for k, v in
+              {"responses": responses, "photos": photos, "missing_photos": missing}.items() if v}
+    if errors:
+        raise Invalid(
+            f"The visit is incomplete: {len(responses)} required answer(s) missing, "
+            f"{len(photos)} item(s) short of photos, {len(missing)} announced photo(s) "
+            "not received.", errors)
+
+
+def _own_visit(user, visit_id, lock: bool = False) -> Visit:
+    visit = get_visit(user, visit_id)
+    if visit.author_id != user.id:
+        raise Forbidden(f"Only the author of visit {visit_id} can change it.")
+    return _locked(visit_id) if lock else visit
+
+
+# ------------------------------------------------------------------------------ photos
+
+
+def receive_photo(user, visit_id, photo_id, item_id: str | None, stream, declared_type: str,
+                  limits: tuple[int, int]) -> tuple[Photo, bool]:
+    """Take a photo's bytes; returns (photo, stored now). The same bytes again store nothing."""
+    visit = _photo_target(user, visit_id, photo_id, item_id)
+    storage, (max_bytes, max_pixels) = get_storage(), limits
+    upload = pipeline.spool(stream, storage, max_bytes)
+    try:
+        info = pipeline.inspect(upload.path, declared_type, max_pixels)
+        visit = _locked(visit.id)
+        photo = db.session.get(Photo, photo_id, populate_existing=True)
+        if photo is not None and photo.status in RECEIVED:
+            if photo.content_hash != upload.sha256:
+                raise Conflict(f"Photo {photo_id} was already received with other content; "
+                               "give a new photo a new id.")
+            return photo, False
+        if visit.status not in EDITABLE:
+            raise Conflict(f"Visit {visit_id} is {visit.status}: no new photos.")
+        _store_original(storage, upload)
+    finally:
+        upload.path.unlink(missing_ok=True)
+    photo = _received(visit, photo, photo_id, item_id, upload, info)
+    record(user, "receive", "photo", photo_id, visit_id=str(visit_id), item=photo.item_id,
+           bytes=upload.size, content_type=info.content_type, sha256=upload.sha256)
+    return photo, True
+
+
+def _photo_target(user, visit_id, photo_id, item_id) -> Visit:
+    """Fail fast, before the body is read: who, which visit, which item."""
+    visit = db.session.get(Visit, visit_id)
+    if visit is None:
+        raise NotFound(f"Visit {visit_id} is not announced yet: PUT the visit first, then "
+                       "its photos.")
+    visit = _own_visit(user, visit_id)
+    photo = db.session.get(Photo, photo_id)
+    if photo is not None and photo.visit_id != visit.id:
+        raise Conflict(f"Photo id {photo_id} belongs to another visit.")
+    if photo is None and visit.status not in EDITABLE:
+        raise Conflict(f"Visit {visit_id} is {visit.status}: no new photos.")
+    expected = photo.item_id if photo is not None else None
+    if item_id is None and expected is None:
+        raise Invalid("Name the item the photo is for: ?item=<item id>.",
+                      {"query": {"item": ["Missing."]}})
+    if item_id is not None and expected is not None and item_id != expected:
+        raise Conflict(f"Photo {photo_id} was announced for item {expected}, not {item_id}.")
+    definition = definition_of(visit.checklist_version)
+    if (item_id or expected) not in {item.id for _, item in definition.items()}:
+        raise Invalid(f"Item {item_id} does not exist in this visit's checklist.",
+                      {"query": {"item": ["Unknown item."]}})
+    return visit
+
+
+def _store_original(storage, upload) -> None:
+    key = pipeline.original_key(upload.sha256)
+    if not storage.exists(key):  # stored once per content, whichever photo brought it
+        storage.put_file(key, upload.path)
+
+
+def _received(visit, photo, photo_id, item_id, upload, info) -> Photo:
+    if photo is None:
+        photo = Photo(id=photo_id, item_id=item_id, announced_at=utcnow())
+        visit.photos.append(photo)
+    photo.status, photo.error = "received", None
+    photo.content_hash, photo.content_type, photo.size_bytes = (
+        upload.sha256, info.content_type, upload.size)
+    photo.width, photo.height, photo.received_at = info.width, info.height, utcnow()
+    db.session.flush()
+    return photo
+
+
+def photo_file(user, visit_id, photo_id, size: str) -> tuple[str, str, str]:
+    """(storage key, media type, ETag) of a photo's stripped version; processed on demand."""
+    visit = get_visit(user, visit_id)
+    photo = next((p for p in visit.photos if p.id == photo_id), None)
+    if photo is None or photo.status == "announced":
+        raise NotFound(f"Photo {photo_id} of visit {visit_id} has not been received.")
+    if photo.status == "received":
+        pipeline.process_photo(photo.id)
+    if photo.status == "corrupt":
+        raise NotFound(f"Photo {photo_id} could not be decoded; it has to be sent again.")
+    key = pipeline.derived_key(photo.content_hash, size, photo.content_type)
+    storage = get_storage()
+    if size == "original" and not storage.exists(key):
+        pipeline.make_original(storage, photo.content_hash, photo.content_type)
+    return key, pipeline.derived_type(size, photo.content_type), f"{photo.content_hash[:32]}-{size}"

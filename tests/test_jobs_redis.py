@@ -1,0 +1,168 @@
+"""Jobs on a real Redis: a region report rendered by a real `flask jobs worker` process, a worker
+killed mid-render, and login limits that hold across two server processes."""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+from redis import Redis
+
+from supervision.db import db
+from supervision.jobs.models import Job
+from tests.visit_support import live_server
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture
+def app_config(app_config, redis_url):
+    Redis.from_url(redis_url).flushdb()  # no queued leftovers of another test
+    return {**app_config, "REDIS_URL": redis_url}
+
+
+@contextmanager
+def worker(app, log: Path, *args):
+    """`flask jobs worker` in a subprocess on the app's database, storage and Redis."""
+    config = app.config
+    env = {**os.environ, "FLASK_APP": "supervision", "SUPERVISION_SECRET_KEY": "test-secret",
+           "SUPERVISION_SQLALCHEMY_DATABASE_URI": config["SQLALCHEMY_DATABASE_URI"],
+           "SUPERVISION_PHOTO_DIR": config["PHOTO_DIR"],
+           "SUPERVISION_REDIS_URL": config["REDIS_URL"]}
+    with open(log, "ab") as output:
+        process = subprocess.Popen([sys.executable, "-m", "flask", "jobs", "worker", *args],
+                                   cwd=ROOT, env=env, stdout=output, stderr=output)
+    try:
+        yield process
+    finally:
+        if process.poll() is None:
+            process.terminate()
+            process.wait(timeout=20)
+
+
+@pytest.fixture
+def region_world(app, make_region, make_store, make_user, make_visit, auth_headers):
+    region = make_region("EAST", "华东")
+    store = make_store(region, "E1")
+    author = make_user("supervisor", [region])
+    make_visit(store, author)
+    manager = make_user("manager", [region])
+    return {"region": region, "headers": auth_headers(manager)}
+
+
+def ask_report(client, world):
+    return client.get(f"/api/v1/regions/{world['region'].id}/report.pdf?lang=en",
+                      headers=world["headers"])
+
+
+def follow(client, world, location: str, until=("done", "failed"), seconds=90) -> dict:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        job = client.get(location, headers=world["headers"]).json
+        if job["status"] in until:
+            return job
+        time.sleep(0.1)
+    raise AssertionError(f"job still {job['status']} after {seconds} s")
+
+
+def test_a_region_report_is_rendered_by_a_worker_process(app, client, region_world, tmp_path):
+    first = ask_report(client, region_world)
+    assert first.status_code == 202 and first.json["status"] == "queued"
+    with app.app_context():
+        assert db.session.get(Job, first.json["id"]).status == "queued"  # nothing runs in process
+    with worker(app, tmp_path / "worker.log", "--burst"):
+        job = follow(client, region_world, first.headers["Location"])
+    assert job["status"] == "done" and job["progress"] == 100, (tmp_path / "worker.log").read_text()
+    pdf = ask_report(client, region_world)
+    assert pdf.status_code == 200 and pdf.data.startswith(b"%PDF")
+    pdf.close()
+
+
+def _horses(worker_pid: int) -> list[int]:
+    return [int(pid) for pid in
+            Path(f"/proc/{worker_pid}/task/{worker_pid}/children").read_text().split()]
+
+
+def _kill_horse_while_running(app, job_id: str, worker_pid: int, seconds=60) -> bool:
+    """SIGKILL the process running the job; False when the job ended before one was caught."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        with app.app_context():
+            status = db.session.get(Job, job_id).status
+        if status in ("done", "failed"):
+            return False
+        horses = _horses(worker_pid)
+        if status == "running" and horses:
+            for pid in horses:
+                os.kill(pid, signal.SIGKILL)
+            return True
+        time.sleep(0.02)
+    raise AssertionError(f"the job is still {status} after {seconds} s")
+
+
+def test_a_killed_render_is_retried_then_failed_never_left_running(app, client, region_world,
+                                                                   tmp_path):
+    first = ask_report(client, region_world)
+    job_id = first.json["id"]
+    with worker(app, tmp_path / "worker.log") as process:
+        assert _kill_horse_while_running(app, job_id, process.pid)
+        time.sleep(0.5)  # the worker notices the dead horse and queues the job again
+        # The retry may finish first when the killed run had already stored the PDF.
+        killed_again = _kill_horse_while_running(app, job_id, process.pid)
+        job = follow(client, region_world, first.headers["Location"], seconds=30)
+        if killed_again:  # no retry left: failed, with a message, and asking again re-runs it
+            assert job["status"] == "failed" and "stopped" in job["error"]
+            again = ask_report(client, region_world)
+            assert again.status_code == 202 and again.json["id"] == job_id
+            job = follow(client, region_world, again.headers["Location"])
+    log = (tmp_path / "worker.log").read_text()
+    assert job["status"] == "done", log
+    assert log.count("Work-horse terminated unexpectedly") == 1 + killed_again
+
+
+def test_login_limits_hold_across_two_server_processes(app, database_url, redis_url, tmp_path):
+    import json
+    import urllib.error
+    import urllib.request
+
+    config = {"REDIS_URL": redis_url, "LOGIN_RATE_LIMIT": "3 per minute",
+              "RATELIMIT_KEY_PREFIX": uuid.uuid4().hex}
+    photos, log = app.config["PHOTO_DIR"], tmp_path / "servers.log"
+    with live_server(database_url, photos, log, **config) as (_, one), \
+            live_server(database_url, photos, log, **config) as (_, two):
+        statuses = []
+        for base in (one, two, one, two):
+            body = json.dumps({"email": "nobody@example.com", "password": "wrong"}).encode()
+            request = urllib.request.Request(f"{base}/api/v1/auth/token", body,
+                                             {"Content-Type": "application/json"})
+            try:
+                urllib.request.urlopen(request, timeout=10)
+            except urllib.error.HTTPError as error:
+                statuses.append(error.code)
+                error.close()
+    assert statuses == [401, 401, 401, 429]
+
+
+def test_photo_derivatives_are_made_by_a_worker_off_the_request_path(
+        app, client, make_region, make_store, auth_headers, tmp_path):
+    from tests.visit_support import audit_body, jpeg, make_world
+
+    app.config["PHOTO_PROCESSING"] = "queue"
+    world = make_world(app, make_region, make_store, auth_headers)
+    headers = world["headers"]["supervisor"]
+    visit_id, photo_id = str(uuid.uuid4()), str(uuid.uuid4())
+    body = audit_body(world["store"].id, photos=[(photo_id, "signage")])
+    assert client.put(f"/api/v1/visits/{visit_id}", json=body, headers=headers).status_code == 201
+    stored = client.put(f"/api/v1/visits/{visit_id}/photos/{photo_id}?item=signage",
+                        data=jpeg(1200, 900), headers={**headers, "Content-Type": "image/jpeg"})
+    assert stored.status_code == 201 and stored.json["status"] == "received"
+    with worker(app, tmp_path / "worker.log", "--burst", "--queue", "photos") as process:
+        process.wait(timeout=60)
+    visit = client.get(f"/api/v1/visits/{visit_id}", headers=headers).json
+    assert [p["status"] for p in visit["photos"]] == ["processed"], \
+        (tmp_path / "worker.log").read_text()

@@ -1,0 +1,375 @@
+"""The PWA in Debian's Chromium: log in, audit with a photo, an offline mystery visit that
+syncs exactly once, the manager's lists and PDF, installability — on a tablet and a phone."""
+
+import re
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from PIL import Image, ImageDraw
+
+from tests.browser_fixtures import CHROMIUM, CHROMIUM_ARGS, DEMO_PASSWORD, VIEWPORTS
+
+pytestmark = pytest.mark.browser
+
+LONG_TEXT = ("进门即有人问候，等候区整洁；柜台员工解释套餐清楚，但办理时未复述合约期。"
+             "The greeting was quick and warm; the contract term was not repeated.")
+
+
+def jpeg(tmp_path, name: str, size=(3000, 2000), hue=0) -> str:
+    """A real JPEG from a camera-sized canvas (the app shrinks it to 2000 px before sending)."""
+    image = Image.new("RGB", size, (180, 200 - hue, 210))
+    draw = ImageDraw.Draw(image)
+    for x in range(0, size[0], 120):
+        draw.line([(x, 0), (size[0] - x, size[1])], fill=((x + hue) % 255, 90, 140), width=10)
+    draw.rectangle((200, 200, 1400, 900), fill=(15, 92, 110))
+    path = tmp_path / name
+    image.save(path, "JPEG", quality=88)
+    return str(path)
+
+
+def new_page(browser, live_server, viewport: str, lang: str):
+    size, mobile = VIEWPORTS[viewport]
+    context = browser.new_context(
+        viewport=size, is_mobile=mobile, has_touch=mobile, base_url=live_server.url,
+        locale="zh-CN" if lang == "zh" else "en-US", service_workers="allow",
+    )
+    page = context.new_page()
+    errors = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    page.errors = errors
+    return context, page
+
+
+def login(page, email: str) -> None:
+    page.goto("/login")
+    page.fill("#email", email)
+    page.fill("#password", DEMO_PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url(re.compile(r"/(\?.*)?$"))
+    page.wait_for_selector("#view:not([aria-busy])")
+
+
+def shot(page, screenshots, name: str, top=True) -> None:
+    if top:
+        page.evaluate("window.scrollTo(0, 0)")
+    page.wait_for_selector(".toast", state="hidden")
+    page.wait_for_timeout(250)  # let the last render settle
+    path = screenshots / f"{name}.png"
+    page.screenshot(path=str(path))
+    assert path.stat().st_size > 10_000
+
+
+def wait_for_worker(page) -> None:
+    """The service worker is active, controls the page and has precached the app shell."""
+    page.wait_for_function("navigator.serviceWorker && navigator.serviceWorker.controller !== null",
+                           timeout=30_000)
+    page.wait_for_function("""async () => {
+        const names = await caches.keys();
+        const shell = names.find((n) => n.startsWith('shell-'));
+        return shell && (await (await caches.open(shell)).match('/mystery')) !== undefined;
+    }""", timeout=30_000)
+
+
+def best(item: dict):
+    if item["type"] == "yes_no":
+        return "no" if item["inverse"] else "yes"
+    if item["type"] == "scale":
+        return "5"
+    if item["type"] == "choice":
+        return max(item["options"], key=lambda o: o["score"])["id"]
+    return None
+
+
+def answer_item(page, item: dict, choice, photo_files) -> None:
+    key = item["id"]
+    if item["type"] == "number":
+        page.fill(f"#num-{key}", str(int(item["thresholds"]["good"])))
+        page.press(f"#num-{key}", "Tab")
+    elif item["type"] == "text":
+        page.fill(f"#text-{key}", LONG_TEXT)
+    else:
+        page.click(f"[data-key='{key}:{choice}']")
+        page.wait_for_selector(f"[data-key='{key}:{choice}'][aria-pressed=true]")
+    if photo_files and item["photo"]["rule"] == "required":
+        have = page.locator(f"#item-{key} .thumb").count()
+        for path in photo_files[: max(0, item["photo"]["min"] - have)]:
+            page.set_input_files(f"#photo-{key}", path)
+        count = f"document.querySelectorAll('#item-{key} .thumb').length"
+        page.wait_for_function(f"{count} >= {item['photo']['min']}")
+
+
+def walk_sections(page, definition: dict, choices: dict, photo_files, screenshot=None) -> None:
+    """Answer every item that applies, section by section, as the user would."""
+    for number, section in enumerate(definition["sections"]):
+        page.wait_for_selector(f"section[aria-label='{section['title']['zh']}'], "
+                               f"section[aria-label='{section['title']['en']}'], .empty")
+        for item in section["items"]:
+            if page.locator(f"#item-{item['id']}").count():
+                answer_item(page, item, choices.get(item["id"], best(item)), photo_files)
+        if number == 0 and screenshot:
+            screenshot()
+        page.click("#next-section")
+
+
+def checklist(live_server, slug: str) -> dict:
+    answer = live_server.api("GET", f"/api/v1/checklists/{slug}", "admin@example.com")
+    return answer.json["definition"]
+
+
+def store_id(live_server, code: str) -> int:
+    stores = live_server.api("GET", "/api/v1/stores", "admin@example.com").json
+    return next(s["id"] for s in stores if s["code"] == code)
+
+
+def wait_outbox_empty(page) -> None:
+    page.wait_for_selector("#outbox-empty", timeout=60_000)
+
+
+@pytest.mark.parametrize(("viewport", "lang", "store"), [
+    ("tablet", "zh", "SH001"), ("phone", "en", "HZ001")])
+def test_audit_with_photo_reaches_the_managers_list(browser, live_server, screenshots, tmp_path,
+                                                    viewport, lang, store):
+    name = f"{viewport}-{lang}"
+    context, page = new_page(browser, live_server, viewport, lang)
+    page.goto("/login")
+    shot(page, screenshots, f"{name}-01-login")
+    login(page, "supervisor@example.com")
+    shot(page, screenshots, f"{name}-02-supervisor-home")
+    page.click("#start-audit")
+    page.wait_for_selector(f"[data-store={store}]")
+    shot(page, screenshots, f"{name}-03-choose-store")
+    page.click(f"[data-store={store}]")
+    page.wait_for_url(re.compile(r"/audit\?visit="))
+    visit_id = page.url.split("visit=")[1].split("#")[0]
+    definition = checklist(live_server, "storefront-audit")
+    photo = jpeg(tmp_path, "signage.jpg")
+    walk_sections(page, definition, {"img_grooming_counter": "4"}, [photo],
+                  screenshot=lambda: shot(page, screenshots, f"{name}-04-audit-section"))
+    page.wait_for_selector("#submit-visit:not([disabled])")
+    page.fill("#visit-notes", "门头整洁，服务热情。Clean front, warm service.")
+    shot(page, screenshots, f"{name}-05-audit-summary")
+    page.click("#submit-visit")
+    page.wait_for_url(re.compile(r"/outbox"))
+    wait_outbox_empty(page)
+    page.wait_for_selector(f"#sent-list [data-visit='{visit_id}']")
+    shot(page, screenshots, f"{name}-06-outbox-sent")
+
+    server = live_server.api("GET", f"/api/v1/visits/{visit_id}", "admin@example.com").json
+    assert server["status"] == "published" and server["missing_photos"] == []
+    [received] = [p for p in server["photos"] if p["item"] == "img_signage_clean"]
+    assert received["status"] in ("received", "processed")
+    assert max(received["width"], received["height"]) <= 2000  # shrunk on the device
+    assert server["score"]["total"] > 90  # one 4 of 5, the rest best answers
+
+    page.click(".user-menu summary")
+    page.click("#logout-form button")
+    page.wait_for_url(re.compile(r"/login"))
+    login(page, "manager@example.com")
+    page.wait_for_selector(f"#stores-table [data-store={store}] .score-chip")
+    shot(page, screenshots, f"{name}-07-manager-overview")
+    page.goto("/visits")
+    row = page.locator(f"#visit-list [data-visit='{visit_id}']")
+    row.wait_for()
+    assert str(round(server["score"]["total"])) in row.inner_text()
+    shot(page, screenshots, f"{name}-08-manager-visits")
+    row.click()
+    page.wait_for_selector("#score-card")
+    shot(page, screenshots, f"{name}-09-visit-detail")
+    with page.expect_download(timeout=120_000) as download:
+        page.click("#download-report")
+    pdf = download.value.path().read_bytes()
+    assert pdf.startswith(b"%PDF")
+
+    page.goto("/visits?queue=review")  # the demo data has mystery visits waiting for review
+    page.locator("#visit-list a").first.click()
+    page.wait_for_selector("#review-card")
+    shot(page, screenshots, f"{name}-10-review")
+    with page.expect_navigation():
+        page.click("#publish")
+    page.wait_for_selector("#score-card")
+    assert page.locator("#review-card").count() == 0
+    assert page.errors == []
+    context.close()
+
+
+def plan_assignment(live_server, code: str) -> int:
+    now = datetime.now(UTC)
+    shopper = live_server.api("GET", "/api/v1/me", "shopper@example.com").json
+    response = live_server.api("POST", "/api/v1/assignments", "manager@example.com", json={
+        "store_id": store_id(live_server, code), "checklist": "mystery-visit",
+        "shopper_id": shopper["id"], "window_start": (now - timedelta(hours=2)).isoformat(),
+        "window_end": (now + timedelta(days=3)).isoformat(),
+        "scenario": "询问家庭套餐并办理缴费 / Ask about a family plan, then pay a bill"})
+    assert response.status_code == 201, response.json
+    return response.json["id"]
+
+
+MOMENTS = ["entered", "greeted", "ticket_taken", "called", "service_ended", "departed"]
+
+
+@pytest.mark.parametrize(("viewport", "lang", "store"), [
+    ("tablet", "en", "SH003"), ("phone", "zh", "NJ001")])
+def test_offline_mystery_visit_syncs_exactly_once(browser, live_server, screenshots, tmp_path,
+                                                  viewport, lang, store):
+    name = f"{viewport}-{lang}"
+    assignment = plan_assignment(live_server, store)
+    context, page = new_page(browser, live_server, viewport, lang)
+    login(page, "shopper@example.com")
+    wait_for_worker(page)
+    page.wait_for_selector(f"[data-assignment='{assignment}']")
+    page.wait_for_selector("body[data-checklists=ready]")
+    shot(page, screenshots, f"{name}-10-shopper-assignments")
+
+    context.set_offline(True)
+    page.reload()  # the shell, its modules and the strings come from the service worker's cache
+    page.wait_for_selector(f"[data-assignment='{assignment}'] button")
+    assert "Offline" in page.inner_text("#net-label") or "离线" in page.inner_text("#net-label")
+    page.click(f"[data-assignment='{assignment}'] button")
+    page.wait_for_url(re.compile(r"/mystery\?visit="))
+    visit_id = page.url.split("visit=")[1].split("#")[0]
+    for moment in MOMENTS:
+        page.click(f"[data-moment={moment}]")
+        page.wait_for_selector(f"[data-moment={moment}].done")
+    photos = [jpeg(tmp_path, f"moment-{n}.jpg", hue=40 * n) for n in range(4)]
+    page.set_input_files("#quick-photo", photos)
+    page.wait_for_function("document.querySelectorAll('.quick .thumb').length === 4")
+    shot(page, screenshots, f"{name}-11-quick-capture")
+
+    page.click("#leave-store")
+    definition = checklist(live_server, "mystery-visit")
+    choices = {"scenario_transaction": "yes", "scenario_dispute": "no"}
+    walk_sections(page, definition, choices, None,
+                  screenshot=lambda: shot(page, screenshots, f"{name}-12-questionnaire"))
+    # The signage question needs its photo: move one of the quick-capture photos there.
+    page.select_option("select[id^=move-] >> nth=0", "arr_signage")
+    page.wait_for_selector("#submit-visit:not([disabled])")
+    shot(page, screenshots, f"{name}-13-mystery-summary")
+    page.click("#submit-visit")
+    page.wait_for_url(re.compile(r"/outbox"))
+    page.wait_for_selector(f"#outbox-list [data-visit='{visit_id}']")
+    shot(page, screenshots, f"{name}-14-outbox-offline")
+    page.close()
+    not_yet = live_server.api("GET", f"/api/v1/visits/{visit_id}", "admin@example.com")
+    assert not_yet.status_code == 404
+
+    context.set_offline(False)
+    page = context.new_page()
+    page.goto("/outbox")
+    wait_outbox_empty(page)
+
+    visits = live_server.api("GET", f"/api/v1/visits?store_id={store_id(live_server, store)}",
+                             "admin@example.com").json
+    assert [v["id"] for v in visits].count(visit_id) == 1
+    server = live_server.api("GET", f"/api/v1/visits/{visit_id}", "admin@example.com").json
+    assert server["status"] == "submitted" and server["missing_photos"] == []
+    assert len(server["photos"]) == 4
+    assert {p["status"] for p in server["photos"]} <= {"received", "processed"}
+    assert all(max(p["width"], p["height"]) <= 2000 for p in server["photos"])
+    assert [m["moment"] for m in server["moments"]] == MOMENTS
+    context.close()
+
+
+def test_manifest_and_service_worker_pass_the_installability_check(playwright, live_server,
+                                                                   tmp_path):
+    # A persistent profile: Chromium never offers to install from an incognito context.
+    context = playwright.chromium.launch_persistent_context(
+        tmp_path / "profile", executable_path=CHROMIUM, args=CHROMIUM_ARGS,
+        base_url=live_server.url, viewport=VIEWPORTS["tablet"][0], locale="zh-CN")
+    page = context.pages[0] if context.pages else context.new_page()
+    login(page, "supervisor@example.com")
+    wait_for_worker(page)
+    cdp = context.new_cdp_session(page)
+    manifest = cdp.send("Page.getAppManifest")
+    assert manifest["errors"] == [], manifest["errors"]
+    assert cdp.send("Page.getInstallabilityErrors")["installabilityErrors"] == []
+    path = manifest["url"].replace(live_server.url, "")
+    icons = live_server.app.test_client().get(path).json["icons"]
+    assert {"192x192", "512x512"} <= {i["sizes"] for i in icons}
+    assert any(i["purpose"] == "maskable" for i in icons)
+    context.close()
+
+
+FORGE_TOKEN = """() => new Promise((resolve, reject) => {
+    const open = indexedDB.open('supervision');
+    open.onsuccess = () => {
+        const tx = open.result.transaction('kv', 'readwrite');
+        const kv = tx.objectStore('kv');
+        const get = kv.get('auth');
+        get.onsuccess = () => {
+            get.result.value.token = 'forged';
+            kv.put(get.result);
+        };
+        tx.oncomplete = () => resolve(true);
+        tx.onerror = () => reject(tx.error);
+    };
+})"""
+
+
+def test_outbox_survives_a_captive_portal_and_an_expired_sign_in(browser, live_server, screenshots,
+                                                                 tmp_path):
+    """A Wi-Fi login page's 200 text/html is no acknowledgement; a 401 pauses and keeps the data."""
+    name = "tablet-portrait-zh"
+    context, page = new_page(browser, live_server, "tablet-portrait", "zh")
+    login(page, "supervisor@example.com")
+    page.click("#start-audit")
+    page.click("[data-store=SZ001]")
+    page.wait_for_url(re.compile(r"/audit\?visit="))
+    visit_id = page.url.split("visit=")[1].split("#")[0]
+    walk_sections(page, checklist(live_server, "storefront-audit"),
+                  {"svc_red_argue_mock": "yes"}, [jpeg(tmp_path, "front.jpg")],
+                  screenshot=lambda: shot(page, screenshots, f"{name}-04-audit-section"))
+    page.wait_for_selector(".redline-alert")  # a red line shows at once, before the server's score
+    shot(page, screenshots, f"{name}-05-audit-summary-red-line")
+
+    portal = "<html><body>Welcome to Store-WiFi: log in</body></html>"
+    context.route(re.compile(r".*/api/v1/visits.*"),
+                  lambda route: route.fulfill(status=200, content_type="text/html", body=portal))
+    page.click("#submit-visit")
+    page.wait_for_url(re.compile(r"/outbox"))
+    row = page.locator(f"#outbox-list [data-visit='{visit_id}']")
+    row.locator(".meta", has_text="Wi-Fi").wait_for()
+    shot(page, screenshots, f"{name}-15-outbox-captive-portal")
+    not_yet = live_server.api("GET", f"/api/v1/visits/{visit_id}", "admin@example.com")
+    assert not_yet.status_code == 404
+
+    context.unroute(re.compile(r".*/api/v1/visits.*"))
+    page.evaluate(FORGE_TOKEN)
+    context.clear_cookies()
+    page.click("#send-now")
+    page.wait_for_selector("#banner-auth")
+    assert row.count() == 1  # paused, not dropped
+    shot(page, screenshots, f"{name}-16-outbox-log-in-again")
+    page.click("#banner-auth a")
+    page.fill("#email", "supervisor@example.com")
+    page.fill("#password", DEMO_PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url(re.compile(r"/outbox"))
+    wait_outbox_empty(page)
+    server = live_server.api("GET", f"/api/v1/visits/{visit_id}", "admin@example.com").json
+    assert server["status"] == "published" and server["score"]["total"] == 0  # the red line
+    assert page.errors == []
+    context.close()
+
+
+def test_an_update_waits_while_a_visit_is_open(browser, live_server, monkeypatch):
+    """A new service worker never takes over a capture page by itself; the visit survives it."""
+    from supervision.pwa import views
+
+    context, page = new_page(browser, live_server, "tablet", "en")
+    login(page, "supervisor@example.com")
+    wait_for_worker(page)
+    page.click("#start-audit")
+    page.click("[data-store=SH002]")
+    page.wait_for_url(re.compile(r"/audit\?visit="))
+    page.click("[data-key='img_uniform_badge:no']")
+    monkeypatch.setattr(views, "build_version", lambda: "0123456789abcdef")
+    page.evaluate("navigator.serviceWorker.getRegistration().then((r) => r.update())")
+    page.wait_for_selector("#banner-update")
+    assert page.locator("[data-key='img_uniform_badge:no'][aria-pressed=true]").count() == 1
+    with page.expect_navigation():
+        page.click("#banner-update button")
+    page.wait_for_selector("[data-key='img_uniform_badge:no'][aria-pressed=true]")
+    assert page.evaluate("caches.keys()").count("shell-0123456789abcdef") == 1
+    assert page.errors == []
+    context.close()
+

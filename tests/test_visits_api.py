@@ -1,0 +1,419 @@
+"""The visit endpoints: idempotent drafts, validation against the checklist, submission, reading."""
+
+import json
+import random
+import threading
+import uuid
+from http.client import HTTPConnection
+from urllib.parse import urlsplit
+
+import pytest
+from sqlalchemy import func, select
+
+from supervision.db import db
+from tests.visit_support import (
+    audit_body,
+    jpeg,
+    live_server,
+    make_world,
+    mystery_body,
+    new_id,
+    visit_config,
+)
+
+
+@pytest.fixture
+def app_config(database_url, tmp_path):
+    """Derivatives made in the request: tests see the final state at once."""
+    return visit_config(database_url, tmp_path)
+
+
+@pytest.fixture
+def world(app, make_region, make_store, auth_headers):
+    return make_world(app, make_region, make_store, auth_headers)
+
+
+def put(client, world, visit_id, body, who="supervisor"):
+    return client.put(f"/api/v1/visits/{visit_id}", json=body, headers=world["headers"][who])
+
+
+def put_photo(client, world, visit_id, photo_id, data, item=None, who="supervisor",
+              content_type="image/jpeg"):
+    query = f"?item={item}" if item else ""
+    return client.put(f"/api/v1/visits/{visit_id}/photos/{photo_id}{query}", data=data,
+                      headers={**world["headers"][who], "Content-Type": content_type})
+
+
+def submit(client, world, visit_id, who="supervisor"):
+    return client.post(f"/api/v1/visits/{visit_id}/submit", headers=world["headers"][who])
+
+
+def count(app, model) -> int:
+    with app.app_context():
+        return db.session.scalar(select(func.count()).select_from(model))
+
+
+def audit_entries(app, action=None) -> list:
+    from supervision.audit.models import AuditEntry
+
+    with app.app_context():
+        query = select(AuditEntry).where(AuditEntry.entity.in_(["visit", "photo"]))
+        query = query.order_by(AuditEntry.id)
+        if action:
+            query = query.where(AuditEntry.action == action)
+        return [(e.action, e.entity, e.user_id) for e in db.session.scalars(query)]
+
+
+def test_first_put_creates_and_a_replay_answers_the_same(app, client, world):
+    visit_id, body = new_id(), audit_body(world["store"].id)
+    first = put(client, world, visit_id, body)
+    assert first.status_code == 201, first.json
+    again = put(client, world, visit_id, body)
+    assert again.status_code == 200 and again.json == first.json
+    assert first.json["status"] == "draft" and first.json["location"]["accuracy_m"] == 12.5
+    assert first.json["started_at"] == "2025-03-01T01:30:00+00:00"
+    assert {r["item"]: r["value"] for r in first.json["responses"]}["queue_minutes"] == 12
+    assert audit_entries(app) == [("create", "visit", world["supervisor"].id)]
+
+
+def test_a_draft_is_updated_and_keeps_the_receive_time_of_unchanged_answers(client, world):
+    visit_id = new_id()
+    first = put(client, world, visit_id, audit_body(world["store"].id)).json
+    changed = audit_body(world["store"].id, {"signage": True, "tidy": 2, "has_queue": False,
+                                             "argues": False}, notes="补充说明")
+    second = put(client, world, visit_id, changed)
+    assert second.status_code == 200 and second.json["notes"] == "补充说明"
+    before = {r["item"]: r for r in first["responses"]}
+    after = {r["item"]: r for r in second.json["responses"]}
+    assert set(after) == {"signage", "tidy", "has_queue", "argues"}
+    assert after["signage"]["received_at"] == before["signage"]["received_at"]
+    assert after["tidy"]["received_at"] > before["tidy"]["received_at"]
+
+
+@pytest.mark.parametrize("change", [
+    {"store_id": "west_store"},
+    {"checklist": {"slug": "test-mystery", "version": 1}, "kind": "mystery"},
+])
+def test_store_or_checklist_of_an_existing_visit_cannot_change(client, world, change):
+    visit_id = new_id()
+    assert put(client, world, visit_id, audit_body(world["store"].id)).status_code == 201
+    body = audit_body(world["store"].id)
+    body.update({k: world[v].id if v == "west_store" else v for k, v in change.items()})
+    answer = put(client, world, visit_id, body)
+    assert answer.status_code == 409 and "cannot change" in answer.json["message"]
+
+
+def test_after_submission_a_replay_is_harmless_and_a_change_is_409(app, client, world):
+    visit_id, photos = new_id(), [(new_id(), "signage"), (new_id(), "signage")]
+    body = audit_body(world["store"].id, photos=photos)
+    assert put(client, world, visit_id, body).status_code == 201
+    for index, (photo_id, item) in enumerate(photos):
+        assert put_photo(client, world, visit_id, photo_id, jpeg(color=(index, 9, 9)),
+                         item).status_code == 201
+    first = submit(client, world, visit_id)
+    assert first.status_code == 200 and first.json["status"] == "published"
+    stored = client.get(f"/api/v1/visits/{visit_id}", headers=world["headers"]["supervisor"]).json
+    assert submit(client, world, visit_id).json == first.json
+    assert put(client, world, visit_id, body).json == stored
+    changed = put(client, world, visit_id, {**body, "notes": "late edit"})
+    assert changed.status_code == 409 and "published" in changed.json["message"]
+    assert [a for a, *_ in audit_entries(app)] == ["create", "receive", "receive", "submit"]
+
+
+def test_an_older_revision_arriving_late_changes_nothing(client, world):
+    visit_id, store = new_id(), world["store"].id
+    newer = audit_body(store, {"signage": True, "tidy": 5}, revision=3)
+    older = audit_body(store, {"signage": False}, revision=2)
+    assert put(client, world, visit_id, newer).status_code == 201
+    late = put(client, world, visit_id, older)
+    assert late.status_code == 200 and late.json["revision"] == 3
+    assert {r["item"]: r["value"] for r in late.json["responses"]} == {"signage": True, "tidy": 5}
+
+
+BAD_BODIES = [
+    # (what, change to the body, expected status, error path under "json")
+    ("unknown item", {"responses": [{"item": "nope", "value": True}]}, 422,
+     ("responses", "0", "item")),
+    ("wrong type", {"responses": [{"item": "tidy", "value": "very"}]}, 422,
+     ("responses", "0", "value")),
+    ("scale out of range", {"responses": [{"item": "tidy", "value": 7}]}, 422,
+     ("responses", "0", "value")),
+    ("answer whose condition is false", {"responses": [
+        {"item": "has_queue", "value": False}, {"item": "queue_minutes", "value": 3}]}, 422,
+     ("responses", "1", "item")),
+    ("photo for an unknown item", {"photos": [{"id": str(uuid.uuid4()), "item": "nope"}]}, 422,
+     ("photos", "0", "item")),
+    ("unknown store", {"store_id": 999999}, 422, ("store_id",)),
+    ("store outside the regions", {"store_id": "west_store"}, 422, ("store_id",)),
+    ("unknown checklist version", {"checklist": {"slug": "test-audit", "version": 9}}, 422,
+     ("checklist", "version")),
+    ("unknown checklist", {"checklist": {"slug": "nope", "version": 1}}, 422,
+     ("checklist", "version")),
+    ("kind not the checklist's", {"kind": "mystery"}, 422, ("kind",)),
+    ("5 MB note", {"notes": "x" * (5 * 1024 * 1024)}, 422, ("notes",)),
+    ("5 MB answer note", {"responses": [{"item": "tidy", "value": 3, "note": "x" * 5_000_000}]},
+     422, ("responses", "0", "note")),
+    ("time without offset", {"started_at": "2025-03-01T09:30:00"}, 422, ("started_at",)),
+    ("time out of range", {"started_at": "9999-12-31T23:00:00-05:00"}, 422, ("started_at",)),
+    ("ended before started", {"ended_at": "2025-03-01T08:00:00+08:00"}, 422, ("ended_at",)),
+    ("unknown moment", {"moments": [{"moment": "lunch", "at": "2025-03-01T09:40:00+08:00"}]},
+     422, ("moments", "0", "moment")),
+    ("unknown field", {"colour": "red"}, 422, ("colour",)),
+    ("latitude out of range", {"location": {"lat": 91, "lon": 0}}, 422, ("location", "lat")),
+    ("store id as text", {"store_id": "1"}, 422, ("store_id",)),
+    ("unknown assignment", {"assignment_id": 4242}, 422, ("assignment_id",)),
+]
+
+
+@pytest.mark.parametrize(("what", "change", "status", "path"), BAD_BODIES,
+                         ids=[b[0] for b in BAD_BODIES])
+def test_bad_bodies_are_rejected_naming_the_field(app, client, world, what, change, status, path):
+    from supervision.visits.models import Photo, Visit
+
+    body = {**audit_body(world["store"].id),
+            **{k: world[v].id if v == "west_store" else v for k, v in change.items()}}
+    answer = put(client, world, new_id(), body)
+    assert answer.status_code == status, answer.json
+    node = answer.json["errors"]["json"]
+    for key in path:
+        node = node[key]
+    assert node and all(isinstance(message, str) for message in node)
+    assert answer.json["message"]
+    assert count(app, Visit) == 0 and count(app, Photo) == 0
+
+
+def test_malformed_json_is_a_clear_400(app, client, world):
+    from supervision.visits.models import Visit
+
+    answer = client.put(f"/api/v1/visits/{new_id()}", data='{"store_id": 1,',
+                        headers={**world["headers"]["supervisor"],
+                                 "Content-Type": "application/json"})
+    assert answer.status_code == 400
+    assert answer.json["errors"] == {"json": ["Invalid JSON body."]}
+    assert count(app, Visit) == 0
+
+
+def test_submission_lists_every_gap(client, world):
+    visit_id, announced = new_id(), new_id()
+    body = audit_body(world["store"].id, {"signage": True, "has_queue": True},
+                      photos=[(announced, "signage")])
+    put(client, world, visit_id, body)
+    put_photo(client, world, visit_id, new_id(), jpeg(), "signage")
+    answer = submit(client, world, visit_id)
+    assert answer.status_code == 422
+    errors = answer.json["errors"]
+    assert errors["responses"] == {"tidy": ["Required."], "queue_minutes": ["Required."],
+                                   "argues": ["Required."]}
+    assert errors["photos"] == {"signage": ["2 required, 1 received."]}
+    assert errors["missing_photos"] == [announced]
+    assert "incomplete" in answer.json["message"]
+
+
+def test_submission_freezes_the_score_of_the_checklist(app, client, world):
+    from supervision.checklists.definition import Answer
+    from supervision.checklists.services import definition_of, get_version
+    from supervision.scoring import score_visit
+
+    visit_id = new_id()
+    answers = {"signage": True, "tidy": 3, "has_queue": True, "queue_minutes": 25,
+               "argues": True, "remark": "店长不在"}
+    photos = [(new_id(), "signage"), (new_id(), "signage")]
+    put(client, world, visit_id, audit_body(world["store"].id, answers, photos=photos))
+    for index, (photo_id, item) in enumerate(photos):
+        put_photo(client, world, visit_id, photo_id, jpeg(color=(1, index, 1)), item)
+    result = submit(client, world, visit_id)
+    assert result.status_code == 200, result.json
+    with app.app_context():
+        definition = definition_of(get_version("test-audit", 1))
+        expected = score_visit(definition, {k: Answer(v) for k, v in answers.items()}).to_dict()
+    assert result.json == {"status": "published", "score": expected}
+    visit = client.get(f"/api/v1/visits/{visit_id}", headers=world["headers"]["supervisor"]).json
+    assert visit["score"] == expected and visit["total"] == 0 and visit["red_line"] is True
+    assert visit["score"]["red_lines"][0]["item"] == "argues"
+    assert {"total", "grade", "red_lines", "sections", "moments"} <= set(visit["score"])
+    assert visit["submitted_at"] and visit["published_at"] and visit["missing_photos"] == []
+
+
+def test_a_mystery_visit_waits_for_review_and_reports_its_wait(client, world):
+    visit_id = new_id()
+    created = put(client, world, visit_id, mystery_body(world["store"].id), who="shopper")
+    assert created.status_code == 201, created.json
+    assert created.json["wait_minutes"] == 12.5
+    assert [m["moment"] for m in created.json["moments"]] == ["entered", "ticket_taken", "called"]
+    done = submit(client, world, visit_id, who="shopper")
+    assert done.json["status"] == "submitted" and done.json["score"]["total"] == 87.5
+
+
+@pytest.mark.parametrize(("who", "kind", "status"), [
+    ("manager", "audit", 403), ("shopper", "audit", 403), ("supervisor", "mystery", 403),
+    ("admin", "audit", 201), ("shopper", "mystery", 201),
+])
+def test_who_may_capture_which_visit(client, world, who, kind, status):
+    body = (audit_body if kind == "audit" else mystery_body)(world["store"].id)
+    assert put(client, world, new_id(), body, who=who).status_code == status
+
+
+def test_only_the_author_changes_a_visit_and_others_see_it_by_scope(client, world):
+    visit_id = new_id()
+    put(client, world, visit_id, audit_body(world["store"].id))
+    url = f"/api/v1/visits/{visit_id}"
+    other = world["headers"]["other_supervisor"]
+    assert client.put(url, json=audit_body(world["store"].id, notes="x"),
+                      headers=other).status_code == 403
+    assert client.post(f"{url}/submit", headers=other).status_code == 404
+    assert client.get(url, headers=other).status_code == 404  # a draft of someone else
+    assert client.get(url, headers=world["headers"]["manager"]).status_code == 404
+    assert client.get(url, headers=world["headers"]["admin"]).status_code == 200
+    assert client.get(url).status_code == 401
+
+
+def test_the_list_filters_and_pages(client, world):
+    store, headers = world["store"].id, world["headers"]["supervisor"]
+    for day in ("01", "05", "09"):
+        put(client, world, new_id(),
+            audit_body(store, started_at=f"2025-03-{day}T09:00:00+08:00", ended_at=None))
+    put(client, world, new_id(), mystery_body(store), who="shopper")
+
+    def listed(query, who=headers):
+        answer = client.get(f"/api/v1/visits?{query}", headers=who)
+        assert answer.status_code == 200, answer.json
+        return [v["started_at"][:10] for v in answer.json], answer.headers["X-Total-Count"]
+
+    assert listed("") == (["2025-03-09", "2025-03-05", "2025-03-01"], "3")
+    assert listed("from=2025-03-02&to=2025-03-05") == (["2025-03-05"], "1")
+    assert listed("from=2025-03-05T10:00:00%2B08:00") == (["2025-03-09"], "1")
+    assert listed("limit=1&offset=1") == (["2025-03-05"], "3")
+    assert listed(f"store_id={store}&status=draft&kind=audit")[1] == "3"
+    assert listed("kind=mystery", world["headers"]["admin"]) == (["2025-03-02"], "1")
+    assert client.get("/api/v1/visits?from=yesterday", headers=headers).status_code == 422
+    assert client.get("/api/v1/visits?status=lost", headers=headers).status_code == 422
+
+
+def _writes(world, visit_id):
+    """An outbox: the shell announcing the photos, the photos, the answers, the submit."""
+    store, photos = world["store"].id, [(new_id(), "signage"), (new_id(), "signage"),
+                                        (new_id(), "tidy")]
+    answers = {"signage": True, "tidy": 4, "has_queue": True, "queue_minutes": 15,
+               "argues": False}
+    writes = [("visit", audit_body(store, {}, photos=photos, revision=1))]
+    writes += [("photo", (photo_id, item, jpeg(color=(i * 40, 80, 120))))
+               for i, (photo_id, item) in enumerate(photos)]
+    writes += [("visit", audit_body(store, answers, photos=photos, revision=2)), ("submit", None)]
+    return writes, answers, photos
+
+
+def _send(client, world, visit_id, kind, payload):
+    if kind == "visit":
+        return put(client, world, visit_id, payload)
+    if kind == "photo":
+        photo_id, item, data = payload
+        return put_photo(client, world, visit_id, photo_id, data, item)
+    return submit(client, world, visit_id)
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_every_write_twice_in_shuffled_order_gives_one_visit(app, client, world, seed):
+    """Like the PWA's outbox: a 404 (visit not there yet) or a 422 (not complete yet) is sent
+    again later; anything else is final, and never a 409 or a 5xx."""
+    from supervision.checklists.definition import Answer
+    from supervision.checklists.services import definition_of, get_version
+    from supervision.scoring import score_visit
+    from supervision.visits.models import Photo, Visit
+
+    visit_id = new_id()
+    writes, answers, photos = _writes(world, visit_id)
+    queue = writes * 2
+    random.Random(seed).shuffle(queue)
+    for _ in range(10):
+        retry = []
+        for kind, payload in queue:
+            status = _send(client, world, visit_id, kind, payload).status_code
+            assert status in (200, 201, 404, 422), (kind, status)
+            if status in (404, 422):
+                retry.append((kind, payload))
+        queue = retry
+        if not queue:
+            break
+    assert not queue
+    visit = client.get(f"/api/v1/visits/{visit_id}", headers=world["headers"]["supervisor"]).json
+    with app.app_context():
+        definition = definition_of(get_version("test-audit", 1))
+        expected = score_visit(definition, {k: Answer(v) for k, v in answers.items()}).to_dict()
+    assert count(app, Visit) == 1 and count(app, Photo) == 3
+    assert visit["status"] == "published" and visit["score"] == expected
+    assert sorted((p["id"], p["item"], p["status"]) for p in visit["photos"]) == sorted(
+        (photo_id, item, "processed") for photo_id, item in photos)
+    assert [a for a, *_ in audit_entries(app)].count("submit") == 1
+
+
+def test_photos_sent_before_the_answers(app, client, world):
+    visit_id = new_id()
+    writes, _, _ = _writes(world, visit_id)
+    shell, photo_writes, full = writes[0][1], writes[1:4], writes[4][1]
+    assert put(client, world, visit_id, shell).status_code == 201
+    for _, (photo_id, item, data) in photo_writes:
+        assert put_photo(client, world, visit_id, photo_id, data, item).status_code == 201
+    assert submit(client, world, visit_id).status_code == 422
+    assert put(client, world, visit_id, full).status_code == 200
+    for _ in range(2):
+        answer = submit(client, world, visit_id)
+        assert answer.status_code == 200 and answer.json["status"] == "published"
+
+
+def _concurrently(base, headers, requests_):
+    """Send (method, path, body) requests at the same moment from threads; their statuses."""
+    barrier, statuses = threading.Barrier(len(requests_)), [None] * len(requests_)
+    parts = urlsplit(base)
+
+    def send(index, method, path, body):
+        connection = HTTPConnection(parts.hostname, parts.port, timeout=60)
+        barrier.wait()
+        connection.request(method, path, json.dumps(body),
+                           {**headers, "Content-Type": "application/json"})
+        statuses[index] = connection.getresponse().status
+
+    threads = [threading.Thread(target=send, args=(i, *r)) for i, r in enumerate(requests_)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return statuses
+
+
+def test_concurrent_first_puts_make_exactly_one_visit(app, world, database_url, tmp_path):
+    from supervision.visits.models import Response, Visit
+
+    store = world["store"].id
+    headers = world["headers"]["supervisor"]
+    same, varied = new_id(), new_id()
+    with live_server(database_url, tmp_path / "photos", tmp_path / "server.log") as (_, base):
+        body = audit_body(store)
+        statuses = _concurrently(base, headers, [("PUT", f"/api/v1/visits/{same}", body)] * 6)
+        assert sorted(statuses) == [200] * 5 + [201]
+        bodies = [audit_body(store, {"tidy": n}) for n in range(1, 6)]
+        statuses = _concurrently(base, headers,
+                                 [("PUT", f"/api/v1/visits/{varied}", b) for b in bodies])
+        assert sorted(statuses) == [200] * 4 + [201]
+    assert count(app, Visit) == 2
+    with app.app_context():
+        kept = db.session.scalars(select(Response).where(Response.visit_id == uuid.UUID(varied)))
+        assert [r.item_id for r in kept] == ["tidy"]
+
+
+def test_the_demo_seed_records_scored_visits_through_the_services_once(app, runner):
+    from supervision.visits.models import Photo, Visit
+
+    assert runner.invoke(args=["checklists", "load"]).exit_code == 0
+    for _ in range(2):
+        result = runner.invoke(args=["demo", "seed"])
+        assert result.exit_code == 0 and "12 visits" in result.output, result.output
+    with app.app_context():
+        visits = db.session.scalars(select(Visit)).all()
+        assert len(visits) == 12 and count(app, Photo) == sum(len(v.photos) for v in visits)
+        assert {v.status for v in visits} == {"published", "submitted"}
+        assert sum(v.red_line for v in visits) == 1
+        assert sum(v.grade == "fail" for v in visits) >= 2
+        assert {p.status for v in visits for p in v.photos} == {"processed"}
+        mystery = [v for v in visits if v.kind == "mystery"]
+        assert all(m["moment"] == "entered" for v in mystery for m in v.moments[:1])
+        assert len({v.store_id for v in visits}) >= 6 and all(v.score for v in visits)
