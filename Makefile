@@ -17,7 +17,7 @@ $(VENV)/.runtime: setup.cfg pyproject.toml scripts/install-system-packages
 	touch $@
 
 $(CATALOGUE).mo: $(CATALOGUE).po $(VENV)/.runtime
-	$(VENV)/bin/pybabel compile -q -d supervision/translations
+	$(VENV)/bin/pybabel compile --statistics -d supervision/translations
 
 $(VENV)/.test: $(VENV)/.runtime $(CATALOGUE).mo
 	scripts/install-system-packages

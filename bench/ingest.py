@@ -318,24 +318,29 @@ def main() -> None:
             stop(server)
         seconds, count, states = derivatives(info)
         bare_seconds = bare_derivatives(photo, count, folder / "bare")
+    report(args, photo, info, (app_photos, bare_photos, app_visits, bare_visits),
+           (seconds, count, states, bare_seconds))
+
+
+def report(args, photo: bytes, info: dict, phases: tuple, derived: tuple) -> None:
+    app_photos, bare_photos, app_visits, bare_visits = phases
+    seconds, count, states, bare_seconds = derived
     print(f"{args.clients} concurrent clients; {'PostgreSQL' if args.postgres else 'SQLite'}; "
           f"photo {len(photo) / 1e6:.1f} MB (12 MP JPEG); visit body "
-          f"{len(visit_body(info, []) ['responses'])} answers; nproc {os.cpu_count()}; "
+          f"{len(visit_body(info, [])['responses'])} answers; nproc {os.cpu_count()}; "
           f"load average {os.getloadavg()[0]:.2f}")
-    for phase in (app_photos, bare_photos, app_visits, bare_visits):
+    for phase in phases:
         print(phase.line())
     print(f"  derivatives (process_photo)        n={count:4d} {count / seconds:7.2f}/s  {states}")
     print(f"  derivatives (bare Pillow)          n={count:4d} {count / bare_seconds:7.2f}/s")
-    print(f"ratio photo acknowledgement (app ÷ bare+fsync): {app_photos.rate / bare_photos.rate:.2f}"
-          "  (target ≥ 0.7)")
+    print("ratio photo acknowledgement (app ÷ bare+fsync): "
+          f"{app_photos.rate / bare_photos.rate:.2f}  (target ≥ 0.7)")
     print(f"ratio derivatives (app ÷ bare Pillow): {bare_seconds / seconds:.2f}  (target ≥ 0.9)")
     print(f"ratio visits/s (app ÷ bare insert): {app_visits.rate / bare_visits.rate:.2f}  "
           f"(target ≥ 0.5); p95 app ÷ bare: {app_visits.p(95) / bare_visits.p(95):.2f}  "
           "(target ≤ 2)")
-    errors = [e for phase in (app_visits, app_photos, bare_visits, bare_photos)
-              for e in phase.errors]
+    errors = [e for phase in phases for e in phase.errors]
     print(f"errors: {len(errors)}", *errors[:5], sep="\n  ")
-
 
 if __name__ == "__main__":
     main()

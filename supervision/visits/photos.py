@@ -8,8 +8,9 @@ then moved into storage atomically and durably before the row is committed. The 
 decode of all the data (a JPEG at reduced scale) — a photo damaged inside its data is marked
 corrupt there and shown in the visit's missing_photos, so the client sends it again. The
 full-size "original" that is served is made when first asked for. All are re-encoded from
-pixels turned upright by their EXIF orientation, without EXIF, GPS or any other metadata. The received bytes
-themselves are kept untouched under originals/ (the idempotency hash is theirs) and never served.
+pixels turned upright by their EXIF orientation, without EXIF, GPS or any other metadata. The
+received bytes themselves are kept untouched under originals/ (the idempotency hash is theirs)
+and never served.
 """
 
 import hashlib
@@ -182,9 +183,9 @@ def make_derivatives(storage: Storage, content_hash: str, content_type: str) -> 
     with storage.open(original_key(content_hash)) as raw:
         upright, size = _decode_upright(raw, content_type, SIZES["display"])
     upright, icc = _stripped(upright, content_type)
-    for name in PROCESSED_SIZES:
-        _store_image(storage, _fit(upright, SIZES[name]), derived_key(content_hash, name, None),
-                     name, icc)
+    for name in PROCESSED_SIZES:  # each from the one before: less to resample
+        upright = _fit(upright, SIZES[name])
+        _store_image(storage, upright, derived_key(content_hash, name, None), name, icc)
     return size
 
 
@@ -199,7 +200,8 @@ def make_original(storage: Storage, content_hash: str, content_type: str) -> Non
 
 def _stripped(image: Image.Image, content_type: str) -> tuple[Image.Image, bytes | None]:
     icc = image.info.get("icc_profile")
-    if content_type != "image/png" or image.mode not in ("RGB", "RGBA", "L", "LA"):
+    kept = ("RGB", "RGBA", "L", "LA") if content_type == "image/png" else ("RGB",)
+    if image.mode not in kept:
         image = image.convert("RGB")
     image.info = {}  # nothing of the camera's metadata goes along
     return image, icc
@@ -215,14 +217,16 @@ def _decode_upright(raw: BinaryIO, content_type: str,
     if content_type == "image/heic":
         image = pillow_heif.open_heif(raw, convert_hdr_to_8bit=True).to_pillow()
         return image, image.size
-    with Image.open(raw) as image, _strict_decoding():
-        width, height = image.size
-        if longest and max(width, height) > longest:
-            scale = longest / max(width, height)
-            image.draft("RGB", (round(width * scale), round(height * scale)))
-        turned = image.getexif().get(ExifTags.Base.Orientation) in (5, 6, 7, 8)
+    image = Image.open(raw)  # not closed: closing would free the pixels; `raw` is closed
+    width, height = image.size
+    if longest and max(width, height) > longest:
+        scale = longest / max(width, height)
+        image.draft("RGB", (round(width * scale), round(height * scale)))
+    with _strict_decoding():
         image.load()
-        return ImageOps.exif_transpose(image), (height, width) if turned else (width, height)
+    turned = image.getexif().get(ExifTags.Base.Orientation) in (5, 6, 7, 8)
+    ImageOps.exif_transpose(image, in_place=True)  # no copy of the pixels when already upright
+    return image, (height, width) if turned else (width, height)
 
 
 def _fit(image: Image.Image, longest: int) -> Image.Image:
@@ -241,9 +245,9 @@ def _store_image(storage: Storage, image: Image.Image, key: str, size: str, icc)
             # Progressive encoding would triple the cost of the display version and optimized
             # Huffman tables add half (for 4 % fewer bytes): only the full-size one, made on
             # request, gets both.
-            image.convert("RGB").save(path, "JPEG", quality=JPEG_QUALITY[size],
-                                      optimize=size != "display",
-                                      progressive=size == "original", **extras)
+            image = image if image.mode == "RGB" else image.convert("RGB")
+            image.save(path, "JPEG", quality=JPEG_QUALITY[size], optimize=size != "display",
+                       progressive=size == "original", **extras)
         storage.put_file(key, path)
     finally:
         path.unlink(missing_ok=True)
@@ -282,9 +286,9 @@ def _store_image(storage: Storage, image: Image.Image, key: str, size: str, icc)
             # Progressive encoding would triple the cost of the display version and optimized
             # Huffman tables add half (for 4 % fewer bytes): only the full-size one, made on
             # request, gets both.
-            image.convert("RGB").save(path, "JPEG", quality=JPEG_QUALITY[size],
-                                      optimize=size != "display",
-                                      progressive=size == "original", **extras)
+            image = image if image.mode == "RGB" else image.convert("RGB")
+            image.save(path, "JPEG", quality=JPEG_QUALITY[size], optimize=size != "display",
+                       progressive=size == "original", **extras)
         storage.put_file(key, path)
     finally:
         path.unlink(missing_ok=True)
