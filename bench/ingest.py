@@ -1,6 +1,6 @@
 """Ingest throughput against bare baselines in one run: photo acknowledgement, derivatives, visits.
 
-    .venv/bin/python bench/ingest.py [--visits 40] [--photos 2] [--clients 2] [--postgres]
+    .venv/bin/python bench/ingest.py [--visits 80] [--photos 1] [--clients 2] [--postgres]
 
 - photos acknowledged per second through the app (PUT, checks, durable store, row committed)
   vs a bare Flask endpoint that streams the same bytes to a file and fsyncs it;
@@ -11,8 +11,10 @@
 
 Both servers are the same werkzeug server (`flask run --with-threads`) in a subprocess on a free
 127.0.0.1 port, against one throwaway SQLite file (or, with --postgres, a throwaway PostgreSQL
-server from tests/servers.py); the app runs with PHOTO_PROCESSING=none (a worker elsewhere), so
-the derivatives are measured on their own afterwards. Every count is bounded.
+server from tests/servers.py), and their phases alternate in rounds so that a change of load on
+the machine hits both. The app runs with PHOTO_PROCESSING=none (a worker elsewhere); the
+derivatives are measured afterwards, photo by photo alternating with the bare pipeline. Every
+count is bounded.
 """
 
 import argparse
@@ -192,7 +194,7 @@ class Phase:
         return data
 
     def run(self, tasks: list, clients: int) -> "Phase":
-        """Run the callables in `tasks` from `clients` threads."""
+        """Run the callables in `tasks` from `clients` threads; adds to the elapsed seconds."""
         pending, lock = list(reversed(tasks)), threading.Lock()
 
         def worker():
@@ -209,7 +211,7 @@ class Phase:
             thread.start()
         for thread in threads:
             thread.join()
-        self.seconds = time.perf_counter() - started
+        self.seconds += time.perf_counter() - started
         return self
 
     @property
@@ -224,107 +226,121 @@ class Phase:
                 f"p50 {self.p(50):6.0f} ms  p95 {self.p(95):6.0f} ms  errors {len(self.errors)}")
 
 
-def app_phases(port, token, info, visits, per_visit, photo, clients) -> tuple[Phase, Phase]:
+def app_rounds(port, token, info, args, photo) -> tuple[Phase, Phase, list]:
+    """The app's phases and, per round, (visit PUT tasks, photo PUT tasks of those visits)."""
     auth = {"Authorization": f"Bearer {token}"}
-    plan = [(str(uuid.uuid4()), [(str(uuid.uuid4()), item)
-                                 for item in photo_items(info, per_visit)])
-            for _ in range(visits)]
+    json_auth = {**auth, "Content-Type": "application/json"}
     visit_phase, photo_phase = Phase("visit PUT (app)"), Phase("photo PUT acknowledged (app)")
     Phase("warm-up").call(port, "PUT", f"/api/v1/visits/{uuid.uuid4()}",
-                          json.dumps(visit_body(info, [])).encode(),
-                          {**auth, "Content-Type": "application/json"})
-    visit_phase.run([lambda v=v, ps=ps: visit_phase.call(
-        port, "PUT", f"/api/v1/visits/{v}", json.dumps(visit_body(info, ps)).encode(),
-        {**auth, "Content-Type": "application/json"}) for v, ps in plan], clients)
-    photos = [(v, p, item) for v, ps in plan for p, item in ps]
-    photo_phase.run([lambda n=n, v=v, p=p, item=item: photo_phase.call(
-        port, "PUT", f"/api/v1/visits/{v}/photos/{p}?item={item}", unique(photo, n),
-        {**auth, "Content-Type": "image/jpeg"}) for n, (v, p, item) in enumerate(photos)],
-        clients)
-    return visit_phase, photo_phase
+                          json.dumps(visit_body(info, [])).encode(), json_auth)
+    plan = [(str(uuid.uuid4()), [(str(uuid.uuid4()), item)
+                                 for item in photo_items(info, args.photos)])
+            for _ in range(args.visits)]
+    numbered = {p: n for n, p in enumerate(p for _, ps in plan for p, _ in ps)}
+    rounds = []
+    for part in (plan[r::args.rounds] for r in range(args.rounds)):
+        visits = [lambda v=v, ps=ps: visit_phase.call(
+            port, "PUT", f"/api/v1/visits/{v}", json.dumps(visit_body(info, ps)).encode(),
+            json_auth) for v, ps in part]
+        photos = [lambda v=v, p=p, item=item: photo_phase.call(
+            port, "PUT", f"/api/v1/visits/{v}/photos/{p}?item={item}",
+            unique(photo, numbered[p]), {**auth, "Content-Type": "image/jpeg"})
+            for v, ps in part for p, item in ps]
+        rounds.append((visits, photos))
+    return visit_phase, photo_phase, rounds
 
 
-def bare_phases(port, info, visits, photos, photo, clients) -> tuple[Phase, Phase]:
+def bare_rounds(port, info, args, photo) -> tuple[Phase, Phase, list]:
     visit_phase, photo_phase = Phase("visit PUT (bare insert)"), Phase("photo PUT (bare+fsync)")
     body = json.dumps(visit_body(info, [(str(uuid.uuid4()), "x")])).encode()
-    Phase("warm-up").call(port, "PUT", f"/bare/visit/{uuid.uuid4()}", body,
-                          {"Content-Type": "application/json"})
-    visit_phase.run([lambda: visit_phase.call(
-        port, "PUT", f"/bare/visit/{uuid.uuid4()}", body, {"Content-Type": "application/json"})
-        for _ in range(visits)], clients)
-    photo_phase.run([lambda n=n: photo_phase.call(
-        port, "PUT", f"/bare/photo/p{n}", unique(photo, n), {"Content-Type": "image/jpeg"})
-        for n in range(photos)], clients)
-    return visit_phase, photo_phase
+    headers = {"Content-Type": "application/json"}
+    Phase("warm-up").call(port, "PUT", f"/bare/visit/{uuid.uuid4()}", body, headers)
+    count = args.visits * args.photos
+    rounds = [([lambda: visit_phase.call(port, "PUT", f"/bare/visit/{uuid.uuid4()}", body,
+                                         headers)
+                for _ in range(args.visits)[r::args.rounds]],
+               [lambda n=n: photo_phase.call(port, "PUT", f"/bare/photo/p{n}", unique(photo, n),
+                                             {"Content-Type": "image/jpeg"})
+                for n in range(count)[r::args.rounds]])
+              for r in range(args.rounds)]
+    return visit_phase, photo_phase, rounds
 
 
-def derivatives(info: dict) -> tuple[float, int, dict]:
-    """Process every received photo as the worker does; (seconds, count, states)."""
+def derivatives(info: dict, photo: bytes, folder: Path) -> tuple[float, float, dict]:
+    """Each received photo processed as the worker does, alternating with the bare pipeline on
+    the same bytes (so that a change of load hits both); (seconds, bare seconds, states)."""
     from supervision.visits.photos import pending_photo_ids, process_photo
 
+    seconds, bare_seconds, states = 0.0, 0.0, []
     with info["app"].app_context():
-        ids = pending_photo_ids()
-        started = time.perf_counter()
-        states = [process_photo(photo_id) for photo_id in ids]
-        seconds = time.perf_counter() - started
-    return seconds, len(ids), {s: states.count(s) for s in set(states)}
+        for n, photo_id in enumerate(pending_photo_ids()):
+            started = time.perf_counter()
+            states.append(process_photo(photo_id))
+            seconds += time.perf_counter() - started
+            started = time.perf_counter()
+            bare_derivatives(unique(photo, n), folder / f"{n}")
+            bare_seconds += time.perf_counter() - started
+    return seconds, bare_seconds, {s: states.count(s) for s in set(states)}
 
 
-def bare_derivatives(photo: bytes, count: int, folder: Path) -> float:
-    """The bare Pillow pipeline on the same bytes: draft decode, two resizes, two JPEGs."""
-    started = time.perf_counter()
-    for n in range(count):
-        with Image.open(io.BytesIO(unique(photo, n))) as image:
-            scale = 1600 / max(image.size)  # the smallest DCT scale still ≥ 1600 px
-            image.draft("RGB", (round(image.width * scale), round(image.height * scale)))
-            for name, longest in (("display", 1600), ("thumb", 320)):
-                fitted = image.copy()
-                fitted.thumbnail((longest, longest), Image.Resampling.LANCZOS)
-                fitted.save(folder / f"{name}-{n}.jpg", "JPEG", quality=82)
-    return time.perf_counter() - started
+def bare_derivatives(data: bytes, stem: Path) -> None:
+    """The bare Pillow pipeline: draft decode, two resizes, two JPEGs."""
+    with Image.open(io.BytesIO(data)) as image:
+        scale = 1600 / max(image.size)  # the smallest DCT scale still ≥ 1600 px
+        image.draft("RGB", (round(image.width * scale), round(image.height * scale)))
+        for name, longest in (("display", 1600), ("thumb", 320)):
+            fitted = image.copy()
+            fitted.thumbnail((longest, longest), Image.Resampling.LANCZOS)
+            fitted.save(f"{stem}-{name}.jpg", "JPEG", quality=82)
+
+
+def run(args, folder: Path, database_url: str) -> tuple:
+    """Both servers up; each round runs app visits, bare visits, app photos, bare photos."""
+    env, token, info = prepare(folder, database_url)
+    photo = camera_photo()
+    (folder / "bare").mkdir()
+    bare_env = {**env, "FLASK_APP": f"bench.ingest:bare_app('{folder / 'bare'}', "
+                                    f"'{database_url}')"}
+    app_server, app_port = start(env, folder / "server.log")
+    bare_server, bare_port = start(bare_env, folder / "bare.log")
+    try:
+        app_visits, app_photos, app_plan = app_rounds(app_port, token, info, args, photo)
+        bare_visits, bare_photos, bare_plan = bare_rounds(bare_port, info, args, photo)
+        for (visits, photos), (bare_v, bare_p) in zip(app_plan, bare_plan, strict=True):
+            app_visits.run(visits, args.clients)
+            bare_visits.run(bare_v, args.clients)
+            app_photos.run(photos, args.clients)
+            bare_photos.run(bare_p, args.clients)
+    finally:
+        stop(app_server)
+        stop(bare_server)
+    derived = derivatives(info, photo, folder / "bare")
+    return photo, info, (app_photos, bare_photos, app_visits, bare_visits), derived
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--visits", type=int, default=40)
-    parser.add_argument("--photos", type=int, default=2, help="photos per visit")
+    parser.add_argument("--visits", type=int, default=80)
+    parser.add_argument("--photos", type=int, default=1, help="photos per visit")
     parser.add_argument("--clients", type=int, default=2, help="concurrent clients")
+    parser.add_argument("--rounds", type=int, default=4,
+                        help="app and bare phases alternate this many times")
     parser.add_argument("--postgres", action="store_true",
                         help="a throwaway PostgreSQL server instead of a SQLite file")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="bench-ingest-") as tmp, ExitStack() as stack:
-        folder = Path(tmp)
-        database_url = f"sqlite:///{folder / 'bench.db'}"
+        database_url = f"sqlite:///{Path(tmp) / 'bench.db'}"
         if args.postgres:
             from tests.servers import postgres_server
 
             database_url = stack.enter_context(postgres_server())
-        env, token, info = prepare(folder, database_url)
-        photo = camera_photo()
-        server, port = start(env, folder / "server.log")
-        try:
-            app_visits, app_photos = app_phases(port, token, info, args.visits, args.photos,
-                                                photo, args.clients)
-        finally:
-            stop(server)
-        (folder / "bare").mkdir()
-        bare_env = {**env, "FLASK_APP": f"bench.ingest:bare_app('{folder / 'bare'}', "
-                                        f"'{database_url}')"}
-        server, port = start(bare_env, folder / "bare.log")
-        try:
-            bare_visits, bare_photos = bare_phases(port, info, args.visits,
-                                                   len(app_photos.latencies), photo, args.clients)
-        finally:
-            stop(server)
-        seconds, count, states = derivatives(info)
-        bare_seconds = bare_derivatives(photo, count, folder / "bare")
-    report(args, photo, info, (app_photos, bare_photos, app_visits, bare_visits),
-           (seconds, count, states, bare_seconds))
+        report(args, *run(args, Path(tmp), database_url))
 
 
 def report(args, photo: bytes, info: dict, phases: tuple, derived: tuple) -> None:
     app_photos, bare_photos, app_visits, bare_visits = phases
-    seconds, count, states, bare_seconds = derived
+    seconds, bare_seconds, states = derived
+    count = sum(states.values())
     print(f"{args.clients} concurrent clients; {'PostgreSQL' if args.postgres else 'SQLite'}; "
           f"photo {len(photo) / 1e6:.1f} MB (12 MP JPEG); visit body "
           f"{len(visit_body(info, [])['responses'])} answers; nproc {os.cpu_count()}; "

@@ -63,9 +63,11 @@ def save_draft(user, visit_id: uuid.UUID, body: dict) -> tuple[Visit, bool]:
     The same body again changes nothing; so does a body with a lower revision (an old edit
     arriving late). A different store or checklist, or a change after submission: 409."""
     digest = body_hash(body)
-    visit = _locked(visit_id)
-    if visit is None:
+    if db.session.get(Visit, visit_id) is None:
+        # A new visit takes no lock before its INSERT (on SQLite, one writer at a time): a twin
+        # racing it fails there on the primary key, and `committed` replays it as an update.
         return _create(user, visit_id, body, digest), True
+    visit = _locked(visit_id)
     if visit.author_id != user.id:
         raise Forbidden(f"Visit {visit_id} was started by another user.")
     _check_same_target(visit, body)
@@ -272,16 +274,18 @@ def receive_photo(user, visit_id, photo_id, item_id: str | None, stream, declare
     upload = pipeline.spool(stream, storage, max_bytes)
     try:
         info = pipeline.inspect(upload.path, declared_type, max_pixels)
+        photo = db.session.get(Photo, photo_id)
+        if _already_received(photo, photo_id, upload):
+            return photo, False
+        # Stored (fsync) before the write lock, which SQLite holds for the whole database; a
+        # request that loses a race below leaves content no row names, which cleanup removes.
+        _store_original(storage, upload)
         visit = _locked(visit.id)
         photo = db.session.get(Photo, photo_id, populate_existing=True)
-        if photo is not None and photo.status in RECEIVED:
-            if photo.content_hash != upload.sha256:
-                raise Conflict(f"Photo {photo_id} was already received with other content; "
-                               "give a new photo a new id.")
+        if _already_received(photo, photo_id, upload):
             return photo, False
         if visit.status not in EDITABLE:
             raise Conflict(f"Visit {visit_id} is {visit.status}: no new photos.")
-        _store_original(storage, upload)
     finally:
         upload.path.unlink(missing_ok=True)
     photo = _received(visit, photo, photo_id, item_id, upload, info)
@@ -313,6 +317,16 @@ def _photo_target(user, visit_id, photo_id, item_id) -> Visit:
         raise Invalid(f"Item {item_id} does not exist in this visit's checklist.",
                       {"query": {"item": ["Unknown item."]}})
     return visit
+
+
+def _already_received(photo, photo_id, upload) -> bool:
+    """A replay of the same bytes (True); other bytes under a received id are a 409."""
+    if photo is None or photo.status not in RECEIVED:
+        return False
+    if photo.content_hash != upload.sha256:
+        raise Conflict(f"Photo {photo_id} was already received with other content; give a new "
+                       "photo a new id.")
+    return True
 
 
 def _store_original(storage, upload) -> None:
