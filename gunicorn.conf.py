@@ -4,6 +4,7 @@ Every value can be overridden from the environment (GUNICORN_WORKERS=…) or on 
 Sizing: see docs/deploy.md.
 """
 
+import gc
 import multiprocessing
 import os
 
@@ -44,3 +45,10 @@ def post_fork(server, worker):
     if "sqlalchemy" in getattr(app, "extensions", {}):
         with app.app_context():
             db.engine.dispose(close=False)
+
+
+def when_ready(server):
+    """In the master, after the app is preloaded and before any worker forks: the objects made
+    by the imports live forever, so keep them out of the collector's sight. A full collection
+    then pauses a request ≈ 1 ms instead of ≈ 70 ms, and the forked pages stay shared."""
+    gc.freeze()
