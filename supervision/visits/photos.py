@@ -229,30 +229,6 @@ def _decode_upright(raw: BinaryIO, content_type: str,
     return image, (height, width) if turned else (width, height)
 
 
-def _fit(image: Image.Image, longest: int) -> Image.Image:
-    fitted = image.copy()
-    fitted.thumbnail((longest, longest), Image.Resampling.LANCZOS)
-    return fitted.convert("RGB") if fitted.mode != "RGB" else fitted
-
-
-def _store_image(storage: Storage, image: Image.Image, key: str, size: str, icc) -> None:
-    path = storage.spool_file()
-    try:
-        extras = {"icc_profile": icc} if icc else {}
-        if key.endswith(".png"):
-            image.save(path, "PNG", optimize=False, **extras)
-        else:
-            # Progressive encoding would triple the cost of the display version and optimized
-            # Huffman tables add half (for 4 % fewer bytes): only the full-size one, made on
-            # request, gets both.
-            image = image if image.mode == "RGB" else image.convert("RGB")
-            image.save(path, "JPEG", quality=JPEG_QUALITY[size], optimize=size != "display",
-                       progressive=size == "original", **extras)
-        storage.put_file(key, path)
-    finally:
-        path.unlink(missing_ok=True)
-
-
 _strict_lock = threading.Lock()
 
 
