@@ -137,20 +137,23 @@ def make_store(app, make_region):
     return make
 
 
-@pytest.fixture
-def make_user(app):
+def create_user(app, role="supervisor", regions=(), email=None, name=None,
+                password="secret-pw"):
+    """A saved user (detached); its password is hashed once per test session."""
     from supervision.accounts.models import User
     from supervision.stores.models import Region
 
-    def make(role="supervisor", regions=(), email=None, name=None, password="secret-pw"):
-        n = next(_counter)
-        with app.app_context():
-            user = User(email=email or f"{role}{n}@example.com", name=name or f"{role} {n}",
-                        role=role, regions=[db.session.get(Region, r.id) for r in regions])
-            user.password_hash = password_hash(password)
-            return saved(app, user)
+    n = next(_counter)
+    with app.app_context():
+        user = User(email=email or f"{role}{n}@example.com", name=name or f"{role} {n}",
+                    role=role, regions=[db.session.get(Region, r.id) for r in regions])
+        user.password_hash = password_hash(password)
+        return saved(app, user)
 
-    return make
+
+@pytest.fixture
+def make_user(app):
+    return functools.partial(create_user, app)
 
 
 @pytest.fixture

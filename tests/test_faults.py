@@ -13,8 +13,9 @@ from sqlalchemy import select
 
 from supervision import create_app
 from supervision.db import db
+from tests.conftest import create_user
 from tests.servers import PostgresCluster, seaweedfs_server
-from tests.visit_support import audit_body, jpeg, live_server, make_world, quick_user, visit_config
+from tests.visit_support import audit_body, jpeg, live_server, make_world, visit_config
 
 PHOTOS = (jpeg(800, 600), jpeg(800, 600, color=(20, 160, 60)))  # signage wants two
 PHOTO = PHOTOS[0]
@@ -49,7 +50,7 @@ def seed(app) -> tuple[int, dict]:
         db.session.commit()
         store_id, region = store.id, db.session.get(Region, region.id)
         db.session.expunge(region)
-    user = quick_user(app, "supervisor", [region])
+    user = create_user(app, "supervisor", [region])
     with app.app_context():
         headers = {"Authorization": f"Bearer {issue_token(user)}"}
         db.session.remove()

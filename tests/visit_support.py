@@ -21,43 +21,26 @@ ROOT = Path(__file__).resolve().parent.parent
 def visit_config(database_url, tmp_path, **extra) -> dict:
     from tests.conftest import _test_config
 
-    return {**_test_config(database_url, tmp_path / "photos"), "PHOTO_PROCESSING": "inline",
-            **extra}
+    return {**_test_config(database_url, tmp_path / "photos"), **extra}
 
 
 def make_world(app, make_region, make_store, auth_headers) -> dict:
     """Test checklists loaded; an east store with its supervisor and shopper; a west store."""
     from supervision.checklists.services import add_version
+    from tests.conftest import create_user
 
     with app.app_context():
         for name in ("audit.yaml", "mystery.yaml"):
             add_version((DATA / name).read_text(encoding="utf-8"), name)
         db.session.commit()
     east, west = make_region("EAST"), make_region("WEST")
-    people = {role: quick_user(app, role, [east]) for role in ("supervisor", "shopper", "manager")}
-    people["admin"] = quick_user(app, "admin", [])
-    people["other_supervisor"] = quick_user(app, "supervisor", [east])
+    people = {role: create_user(app, role, [east]) for role in ("supervisor", "shopper", "manager")}
+    people["admin"] = create_user(app, "admin", [])
+    people["other_supervisor"] = create_user(app, "supervisor", [east])
     return {
         "store": make_store(east, "E1"), "west_store": make_store(west, "W1"), **people,
         "headers": {name: auth_headers(user) for name, user in people.items()},
     }
-
-
-def quick_user(app, role: str, regions):
-    """A user without a real password (hashing one takes a while); tokens work all the same."""
-    from supervision.accounts.models import User
-    from supervision.stores.models import Region
-
-    tag = uuid.uuid4().hex
-    with app.app_context():
-        user = User(email=f"{role}-{tag[:8]}@example.com", name=f"{role} {tag[:4]}", role=role,
-                    password_hash=f"none${tag}",
-                    regions=[db.session.get(Region, region.id) for region in regions])
-        db.session.add(user)
-        db.session.commit()
-        db.session.refresh(user)
-        db.session.expunge(user)
-        return user
 
 
 def jpeg(width=640, height=480, color=(200, 30, 30), orientation=None, gps=False,
