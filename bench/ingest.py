@@ -77,11 +77,12 @@ def bare_app(folder: str, database_url: str) -> Flask:
 
 
 def camera_photo() -> bytes:
-    """A 12-megapixel JPEG of about the size a phone writes (busy content, quality 85)."""
+    """A 12-megapixel JPEG of the size a phone writes: busy content at quality 94, ≈ 4.1 MB
+    (phones save 12 MP at quality 90–95, 3–5 MB; the issue's probe streamed 4 MB bodies)."""
     base = Image.effect_noise((500, 375), 50).convert("RGB").resize((4000, 3000))
     noise = Image.effect_noise((4000, 3000), 12).convert("RGB")
     buffer = io.BytesIO()
-    Image.blend(base, noise, 0.25).save(buffer, "JPEG", quality=85)
+    Image.blend(base, noise, 0.25).save(buffer, "JPEG", quality=94)
     return buffer.getvalue()
 
 
@@ -98,10 +99,16 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def start(env: dict, log: Path) -> tuple[subprocess.Popen, int]:
+def start(env: dict, log: Path, server: str = "werkzeug") -> tuple[subprocess.Popen, int]:
+    """The app named by env's FLASK_APP on a free port: werkzeug's threaded server (`flask run`,
+    the embedded default) or gunicorn with the production settings (gunicorn.conf.py)."""
     port = free_port()
     command = [sys.executable, "-m", "flask", "run", "--host", "127.0.0.1", "--port", str(port),
                "--no-reload", "--no-debugger", "--with-threads"]
+    if server == "gunicorn":
+        command = [str(Path(sys.executable).parent / "gunicorn"), "-c",
+                   str(ROOT / "gunicorn.conf.py"), "--bind", f"127.0.0.1:{port}",
+                   "--access-logfile", "/dev/null", env["FLASK_APP"]]
     with open(log, "ab") as output:
         server = subprocess.Popen(command, cwd=ROOT, env={**os.environ, **env},
                                   stdout=output, stderr=output)
@@ -239,9 +246,9 @@ def app_rounds(port, token, info, args, photo) -> tuple[Phase, Phase, list]:
     numbered = {p: n for n, p in enumerate(p for _, ps in plan for p, _ in ps)}
     rounds = []
     for part in (plan[r::args.rounds] for r in range(args.rounds)):
-        visits = [lambda v=v, ps=ps: visit_phase.call(
-            port, "PUT", f"/api/v1/visits/{v}", json.dumps(visit_body(info, ps)).encode(),
-            json_auth) for v, ps in part]
+        bodies = {v: json.dumps(visit_body(info, ps)).encode() for v, ps in part}  # untimed
+        visits = [lambda v=v, body=bodies[v]: visit_phase.call(
+            port, "PUT", f"/api/v1/visits/{v}", body, json_auth) for v, _ in part]
         photos = [lambda v=v, p=p, item=item: photo_phase.call(
             port, "PUT", f"/api/v1/visits/{v}/photos/{p}?item={item}",
             unique(photo, numbered[p]), {**auth, "Content-Type": "image/jpeg"})
@@ -284,14 +291,17 @@ def derivatives(info: dict, photo: bytes, folder: Path) -> tuple[float, float, d
 
 
 def bare_derivatives(data: bytes, stem: Path) -> None:
-    """The bare Pillow pipeline: draft decode, two resizes, two JPEGs."""
+    """The bare Pillow pipeline: draft decode, two resizes, two JPEGs at the app's sizes and
+    qualities."""
+    from supervision.visits.photos import JPEG_QUALITY, SIZES
+
     with Image.open(io.BytesIO(data)) as image:
-        scale = 1600 / max(image.size)  # the smallest DCT scale still ≥ 1600 px
+        scale = SIZES["display"] / max(image.size)  # the smallest DCT scale still ≥ 1600 px
         image.draft("RGB", (round(image.width * scale), round(image.height * scale)))
-        for name, longest in (("display", 1600), ("thumb", 320)):
+        for name in ("display", "thumb"):
             fitted = image.copy()
-            fitted.thumbnail((longest, longest), Image.Resampling.LANCZOS)
-            fitted.save(f"{stem}-{name}.jpg", "JPEG", quality=82)
+            fitted.thumbnail((SIZES[name], SIZES[name]), Image.Resampling.LANCZOS)
+            fitted.save(f"{stem}-{name}.jpg", "JPEG", quality=JPEG_QUALITY[name])
 
 
 def run(args, folder: Path, database_url: str) -> tuple:
@@ -301,8 +311,9 @@ def run(args, folder: Path, database_url: str) -> tuple:
     (folder / "bare").mkdir()
     bare_env = {**env, "FLASK_APP": f"bench.ingest:bare_app('{folder / 'bare'}', "
                                     f"'{database_url}')"}
-    app_server, app_port = start(env, folder / "server.log")
-    bare_server, bare_port = start(bare_env, folder / "bare.log")
+    app_env = {**env, "FLASK_APP": "supervision:create_app()"}
+    app_server, app_port = start(app_env, folder / "server.log", args.server)
+    bare_server, bare_port = start(bare_env, folder / "bare.log", args.server)
     try:
         app_visits, app_photos, app_plan = app_rounds(app_port, token, info, args, photo)
         bare_visits, bare_photos, bare_plan = bare_rounds(bare_port, info, args, photo)
@@ -325,6 +336,9 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=2, help="concurrent clients")
     parser.add_argument("--rounds", type=int, default=4,
                         help="app and bare phases alternate this many times")
+    parser.add_argument("--server", choices=("werkzeug", "gunicorn"), default="werkzeug",
+                        help="werkzeug's threaded server (flask run, the embedded default) or "
+                             "gunicorn with gunicorn.conf.py (production), for both")
     parser.add_argument("--postgres", action="store_true",
                         help="a throwaway PostgreSQL server instead of a SQLite file")
     args = parser.parse_args()
@@ -341,7 +355,8 @@ def report(args, photo: bytes, info: dict, phases: tuple, derived: tuple) -> Non
     app_photos, bare_photos, app_visits, bare_visits = phases
     seconds, bare_seconds, states = derived
     count = sum(states.values())
-    print(f"{args.clients} concurrent clients; {'PostgreSQL' if args.postgres else 'SQLite'}; "
+    print(f"{args.clients} concurrent clients; {args.server}; "
+          f"{'PostgreSQL' if args.postgres else 'SQLite'}; "
           f"photo {len(photo) / 1e6:.1f} MB (12 MP JPEG); visit body "
           f"{len(visit_body(info, [])['responses'])} answers; nproc {os.cpu_count()}; "
           f"load average {os.getloadavg()[0]:.2f}")

@@ -136,6 +136,17 @@ def get_visit(user: User, visit_id) -> Visit:
     return get_scoped(user, scoped_visits(user), Visit, visit_id, "Visit")
 
 
+def get_own_visit(user: User, visit_id) -> Visit:
+    """A visit the user recorded, to change it: its author always sees it, so one read by id
+    decides (the photo and submit requests of a sync). Someone else's visit: 403 if the user
+    may see it, 404 if not."""
+    visit = db.session.get(Visit, visit_id)
+    if visit is None or visit.author_id != user.id:
+        get_visit(user, visit_id)
+        raise Forbidden(f"Only the author of visit {visit_id} can change it.")
+    return visit
+
+
 def get_assignment(user: User, assignment_id: int):
     return get_scoped(user, scoped_assignments(user), Assignment, assignment_id, "Assignment")
 

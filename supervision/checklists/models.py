@@ -38,8 +38,9 @@ class ChecklistVersion(db.Model):
     content_hash: Mapped[str] = mapped_column(String(64))
     title: Mapped[dict] = mapped_column(JSONType)
     source_name: Mapped[str] = mapped_column(String(255))
-    source_text: Mapped[str] = mapped_column(Text)
-    definition: Mapped[dict] = mapped_column(JSONType)
+    # Loaded when read: a visit's request needs only the parsed definition, cached by hash.
+    source_text: Mapped[str] = mapped_column(Text, deferred=True)
+    definition: Mapped[dict] = mapped_column(JSONType, deferred=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
 

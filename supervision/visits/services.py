@@ -6,9 +6,9 @@ import uuid
 from collections import Counter
 from datetime import UTC, datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import insert, select, update
 
-from supervision.accounts.scoping import get_visit, scoped_stores
+from supervision.accounts.scoping import get_own_visit, get_visit, scoped_stores
 from supervision.audit.services import record
 from supervision.checklists.definition import Answer, ChecklistDefinition, applies, missing_required
 from supervision.checklists.models import Checklist, ChecklistVersion
@@ -28,6 +28,7 @@ EDITABLE = ("draft", "rejected")
 # Who may capture which kind of visit.
 CAPTURE_ROLES = {"audit": ("admin", "supervisor"), "mystery": ("admin", "shopper")}
 RECEIVED = ("received", "processed")
+ANSWER_FIELDS = ("value", "na", "note", "staff")
 
 
 def body_hash(body: dict) -> str:
@@ -89,9 +90,10 @@ def _create(user, visit_id, body: dict, digest: str) -> Visit:
     _validate(user, definition_of(version), body)
     visit = Visit(id=visit_id, store_id=body["store_id"], checklist_version=version,
                   kind=body["kind"], status="draft", author_id=user.id, moments=[], flags=[])
-    _apply(visit, body, digest)
+    _apply(visit, body, digest, new=True)
     db.session.add(visit)
     db.session.flush()  # a concurrent twin fails here on the primary key, and is replayed
+    _insert_responses(visit, body["responses"])
     record(user, "create", "visit", visit.id, store_id=visit.store_id, kind=visit.kind,
            checklist=body["checklist"])
     return visit
@@ -141,7 +143,7 @@ def _validate(user, definition: ChecklistDefinition, body: dict) -> None:
         raise Invalid("", {"json": errors})
 
 
-def _apply(visit: Visit, body: dict, digest: str) -> None:
+def _apply(visit: Visit, body: dict, digest: str, new: bool = False) -> None:
     location = body["location"] or {}
     visit.started_at, visit.ended_at = _utc(body["started_at"]), _utc(body["ended_at"])
     visit.lat, visit.lon = location.get("lat"), location.get("lon")
@@ -149,7 +151,8 @@ def _apply(visit: Visit, body: dict, digest: str) -> None:
     visit.moments = [{"moment": m["moment"], "at": m["at"].isoformat()} for m in body["moments"]]
     visit.notes, visit.assignment_id = body["notes"], body["assignment_id"]
     visit.revision, visit.body_hash, visit.updated_at = body["revision"], digest, utcnow()
-    _apply_responses(visit, body["responses"])
+    if not new:  # a new visit's answers are inserted at once by _insert_responses
+        _apply_responses(visit, body["responses"])
     with db.session.no_autoflush:
         _apply_announcements(visit, body["photos"])
 
@@ -166,6 +169,16 @@ def _assignment_fits(user, assignment_id: int) -> bool:
     return assignment is not None and (assignment.shopper_id == user.id or user.role == "admin")
 
 
+def _insert_responses(visit: Visit, responses: list[dict]) -> None:
+    """A new visit's answers in one executemany: the unit of work would send one INSERT per
+    answer on SQLite, where it needs each new id back."""
+    now = utcnow()
+    rows = [{"visit_id": visit.id, "item_id": given["item"], "received_at": now,
+             **{key: given[key] for key in ANSWER_FIELDS}} for given in responses]
+    if rows:
+        db.session.execute(insert(Response), rows)
+
+
 def _apply_responses(visit: Visit, responses: list[dict]) -> None:
     """Change only what changed, so each answer keeps the time it was received."""
     wanted = {r["item"]: r for r in responses}
@@ -173,7 +186,7 @@ def _apply_responses(visit: Visit, responses: list[dict]) -> None:
         visit.responses.remove(row)
     current = {r.item_id: r for r in visit.responses}
     for item_id, given in wanted.items():
-        values = {key: given[key] for key in ("value", "na", "note", "staff")}
+        values = {key: given[key] for key in ANSWER_FIELDS}
         row = current.get(item_id)
         if row is None:
             visit.responses.append(Response(item_id=item_id, received_at=utcnow(), **values))
@@ -257,9 +270,7 @@ def _check_complete(visit: Visit, definition: ChecklistDefinition, answers: dict
 
 
 def _own_visit(user, visit_id, lock: bool = False) -> Visit:
-    visit = get_visit(user, visit_id)
-    if visit.author_id != user.id:
-        raise Forbidden(f"Only the author of visit {visit_id} can change it.")
+    visit = get_own_visit(user, visit_id)
     return _locked(visit_id) if lock else visit
 
 
@@ -269,12 +280,11 @@ def _own_visit(user, visit_id, lock: bool = False) -> Visit:
 def receive_photo(user, visit_id, photo_id, item_id: str | None, stream, declared_type: str,
                   limits: tuple[int, int]) -> tuple[Photo, bool]:
     """Take a photo's bytes; returns (photo, stored now). The same bytes again store nothing."""
-    visit = _photo_target(user, visit_id, photo_id, item_id)
+    visit, photo = _photo_target(user, visit_id, photo_id, item_id)
     storage, (max_bytes, max_pixels) = get_storage(), limits
     upload = pipeline.spool(stream, storage, max_bytes)
     try:
         info = pipeline.inspect(upload.path, declared_type, max_pixels)
-        photo = db.session.get(Photo, photo_id)
         if _already_received(photo, photo_id, upload):
             return photo, False
         # Stored (fsync) before the write lock, which SQLite holds for the whole database; a
@@ -294,8 +304,8 @@ def receive_photo(user, visit_id, photo_id, item_id: str | None, stream, declare
     return photo, True
 
 
-def _photo_target(user, visit_id, photo_id, item_id) -> Visit:
-    """Fail fast, before the body is read: who, which visit, which item."""
+def _photo_target(user, visit_id, photo_id, item_id) -> tuple[Visit, Photo | None]:
+    """Fail fast, before the body is read: who, which visit, which item; (visit, photo row)."""
     visit = db.session.get(Visit, visit_id)
     if visit is None:
         raise NotFound(f"Visit {visit_id} is not announced yet: PUT the visit first, then "
@@ -316,7 +326,7 @@ def _photo_target(user, visit_id, photo_id, item_id) -> Visit:
     if (item_id or expected) not in {item.id for _, item in definition.items()}:
         raise Invalid(f"Item {item_id} does not exist in this visit's checklist.",
                       {"query": {"item": ["Unknown item."]}})
-    return visit
+    return visit, photo
 
 
 def _already_received(photo, photo_id, upload) -> bool:
