@@ -55,6 +55,7 @@ def bare_app(folder: str, database_url: str) -> Flask:
     with engine.begin() as connection:
         connection.execute(text("CREATE TABLE IF NOT EXISTS bare_visit "
                                 "(id VARCHAR(36) PRIMARY KEY, body TEXT NOT NULL)"))
+    engine.dispose()  # gunicorn forks after this: each process opens its own connections
 
     @app.put("/bare/photo/<name>")
     def photo(name):

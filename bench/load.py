@@ -1,7 +1,7 @@
 """Bounded load on loopback against the production stack: gunicorn + PostgreSQL + SeaweedFS (S3)
 + Redis with a `flask jobs worker`; prints throughput, p50/p95/p99 latency, errors, and the ratio
-to a bare Flask endpoint (under the same gunicorn settings) that only streams the same bytes to
-disk with fsync, measured in the same run.
+to bare Flask endpoints (bench/ingest.py, under the same gunicorn settings) that only stream the
+same bytes to disk with fsync and insert the same visit JSON as one row, in the same run.
 
     .venv/bin/python bench/load.py [--tablets 8] [--photos 10] [--scale 16,64]
 
@@ -35,24 +35,6 @@ from tests.servers import (  # noqa: E402
 )
 
 GUNICORN = str(Path(sys.executable).parent / "gunicorn")
-
-
-def fsync_app(folder: str):
-    """The baseline: stream the body to a file, fsync it, answer. Nothing else."""
-    from flask import Flask, request
-
-    app = Flask("bare")
-
-    @app.put("/bare/<name>")
-    def put(name):
-        with open(Path(folder) / name, "wb") as out:
-            while chunk := request.stream.read(1024 * 1024):
-                out.write(chunk)
-            out.flush()
-            os.fsync(out.fileno())
-        return {"ok": True}, 201
-
-    return app
 
 
 def prepare(env: dict) -> tuple[str, dict]:
@@ -185,13 +167,29 @@ def run_tablets(port, token, info, tablets, photos, photo, rec: Recorder, report
     return phases
 
 
-def run_bare(port, tablets, photos, photo, rec: Recorder) -> float:
+def run_bare(port, info, tablets, photos, photo, rec: Recorder) -> float:
+    """The same syncs against the bare endpoints (bench/ingest.py): the visit JSON inserted as
+    one row, each photo streamed to a file with fsync. Their whole-sync time is the floor
+    this machine sets, whatever the app does. Returns the photo phase's seconds."""
+    sync = [0.0] * tablets
+    body = json.dumps(visit_body(info, [(str(uuid.uuid4()), item)
+                                        for item in photo_items(info, photos)])).encode()
+
+    def visit(n):
+        *_, took = rec.call("bare visit PUT", port, "PUT", f"/bare/visit/{uuid.uuid4()}", body,
+                            {"Content-Type": "application/json"})
+        sync[n] += took
+
     def upload(n):
         for k in range(photos):
-            rec.call("bare photo PUT", port, "PUT", f"/bare/p{n}-{k}", unique(photo, n * 1000 + k),
-                     {"Content-Type": "image/jpeg"})
+            *_, took = rec.call("bare photo PUT", port, "PUT", f"/bare/photo/p{n}-{k}",
+                                unique(photo, n * 1000 + k), {"Content-Type": "image/jpeg"})
+            sync[n] += took
 
-    return in_threads(upload, tablets)
+    in_threads(visit, tablets)
+    seconds = in_threads(upload, tablets)
+    rec.latency["bare whole sync (visit+photos)"] = sync
+    return seconds
 
 
 def run_scale(port, token, info, clients: int, per_client: int, rec: Recorder) -> list[float]:
@@ -252,16 +250,19 @@ def main() -> None:
                 worker()
             server, port = gunicorn("supervision:create_app()", env, folder / "app.log", workers)
             processes.append(server)
+            # Each process's first connections and SeaweedFS's first volume, out of the figures.
+            run_tablets(port, token, info, workers, 2, photo, Recorder(), reports=False)
             rec = Recorder()
             phases = run_tablets(port, token, info, args.tablets, args.photos, photo, rec,
                                  not args.no_reports, worker if args.worker_elsewhere else None)
             scale = {c: run_scale(port, token, info, c, 4, rec)
                      for c in map(int, args.scale.split(","))}
             (folder / "bare").mkdir()
-            bare, bare_port = gunicorn(f"bench.load:fsync_app('{folder / 'bare'}')", env,
-                                       folder / "bare.log", workers)
+            bare, bare_port = gunicorn(f"bench.ingest:bare_app('{folder / 'bare'}', "
+                                       f"'{database}')", env, folder / "bare.log", workers)
             processes.append(bare)
-            bare_seconds = run_bare(bare_port, args.tablets, args.photos, photo, rec)
+            run_bare(bare_port, info, workers, 2, photo, Recorder())
+            bare_seconds = run_bare(bare_port, info, args.tablets, args.photos, photo, rec)
         finally:
             for process in processes:
                 process.terminate()
@@ -284,6 +285,10 @@ def report(args, workers, size, phases, bare_seconds, scale, rec: Recorder) -> N
           f"{ours:.2f} photos/s acknowledged ({ours * size / 1e6:.0f} MB/s)")
     print(f"bare streaming to disk with fsync: {bare:.2f} photos/s")
     print(f"ratio photos/s (app ÷ bare): {ours / bare:.2f}")
+    app_sync = pct(rec.latency["whole sync (visit+photos+submit)"], 95)
+    bare_sync = pct(rec.latency["bare whole sync (visit+photos)"], 95)
+    print(f"p95 of a whole sync: app {app_sync:.2f} s, bare endpoints {bare_sync:.2f} s "
+          f"(target < 2 s with 32 tablets); ratio {app_sync / bare_sync:.2f}")
     counts = sorted(scale)
     if len(counts) == 2:
         low, high = (pct(scale[c], 99) for c in counts)

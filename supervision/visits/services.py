@@ -7,6 +7,7 @@ from collections import Counter
 from datetime import UTC, datetime
 
 from sqlalchemy import insert, select, update
+from sqlalchemy.orm.attributes import set_committed_value
 
 from supervision.accounts.scoping import get_own_visit, get_visit, scoped_stores
 from supervision.audit.services import record
@@ -287,21 +288,41 @@ def receive_photo(user, visit_id, photo_id, item_id: str | None, stream, declare
         info = pipeline.inspect(upload.path, declared_type, max_pixels)
         if _already_received(photo, photo_id, upload):
             return photo, False
-        # Stored (fsync) before the write lock, which SQLite holds for the whole database; a
+        # Stored (fsync) before the row changes, which on SQLite locks the whole database; a
         # request that loses a race below leaves content no row names, which cleanup removes.
         _store_original(storage, upload)
-        visit = _locked(visit.id)
-        photo = db.session.get(Photo, photo_id, populate_existing=True)
-        if _already_received(photo, photo_id, upload):
-            return photo, False
-        if visit.status not in EDITABLE:
-            raise Conflict(f"Visit {visit_id} is {visit.status}: no new photos.")
+        values = {"status": "received", "error": None, "content_hash": upload.sha256,
+                  "content_type": info.content_type, "size_bytes": upload.size,
+                  "width": info.width, "height": info.height, "received_at": utcnow()}
+        if photo is None or not _marked_received(photo, values):
+            visit = _locked(visit.id)
+            photo = db.session.get(Photo, photo_id, populate_existing=True)
+            if _already_received(photo, photo_id, upload):
+                return photo, False
+            if visit.status not in EDITABLE:
+                raise Conflict(f"Visit {visit_id} is {visit.status}: no new photos.")
+            photo = _received(visit, photo, photo_id, item_id, values)
     finally:
         upload.path.unlink(missing_ok=True)
-    photo = _received(visit, photo, photo_id, item_id, upload, info)
     record(user, "receive", "photo", photo_id, visit_id=str(visit_id), item=photo.item_id,
            bytes=upload.size, content_type=info.content_type, sha256=upload.sha256)
     return photo, True
+
+
+def _marked_received(photo: Photo, values: dict) -> bool:
+    """The common case in one statement: an announced (or corrupt) photo of an editable visit
+    becomes received. Its row lock settles a race with a twin request; a submit cannot slip in
+    between, since a visit with a photo still to come is incomplete. False: nothing changed,
+    and the caller decides under the visit's lock (a replay, other content, a closed visit)."""
+    editable = select(Visit.id).where(Visit.id == photo.visit_id, Visit.status.in_(EDITABLE))
+    changed = db.session.execute(
+        update(Photo).where(Photo.id == photo.id, Photo.status.in_(("announced", "corrupt")),
+                            editable.exists()).values(values)
+        .execution_options(synchronize_session=False)).rowcount
+    if changed:
+        for key, value in values.items():
+            set_committed_value(photo, key, value)
+    return bool(changed)
 
 
 def _photo_target(user, visit_id, photo_id, item_id) -> tuple[Visit, Photo | None]:
@@ -322,10 +343,11 @@ def _photo_target(user, visit_id, photo_id, item_id) -> tuple[Visit, Photo | Non
                       {"query": {"item": ["Missing."]}})
     if item_id is not None and expected is not None and item_id != expected:
         raise Conflict(f"Photo {photo_id} was announced for item {expected}, not {item_id}.")
-    definition = definition_of(visit.checklist_version)
-    if (item_id or expected) not in {item.id for _, item in definition.items()}:
-        raise Invalid(f"Item {item_id} does not exist in this visit's checklist.",
-                      {"query": {"item": ["Unknown item."]}})
+    if photo is None:  # an announced photo's item was checked with the visit's body
+        definition = definition_of(visit.checklist_version)
+        if item_id not in {item.id for _, item in definition.items()}:
+            raise Invalid(f"Item {item_id} does not exist in this visit's checklist.",
+                          {"query": {"item": ["Unknown item."]}})
     return visit, photo
 
 
@@ -345,14 +367,12 @@ def _store_original(storage, upload) -> None:
         storage.put_file(key, upload.path)
 
 
-def _received(visit, photo, photo_id, item_id, upload, info) -> Photo:
+def _received(visit, photo, photo_id, item_id, values: dict) -> Photo:
     if photo is None:
         photo = Photo(id=photo_id, item_id=item_id, announced_at=utcnow())
         visit.photos.append(photo)
-    photo.status, photo.error = "received", None
-    photo.content_hash, photo.content_type, photo.size_bytes = (
-        upload.sha256, info.content_type, upload.size)
-    photo.width, photo.height, photo.received_at = info.width, info.height, utcnow()
+    for key, value in values.items():
+        setattr(photo, key, value)
     db.session.flush()
     return photo
 
