@@ -367,9 +367,12 @@ def _concurrently(base, headers, requests_):
 
     def send(index, method, path, body):
         connection = HTTPConnection(parts.hostname, parts.port, timeout=60)
+        if isinstance(body, bytes):
+            data, content_type = body, "image/jpeg"
+        else:
+            data, content_type = json.dumps(body), "application/json"
         barrier.wait()
-        connection.request(method, path, json.dumps(body),
-                           {**headers, "Content-Type": "application/json"})
+        connection.request(method, path, data, {**headers, "Content-Type": content_type})
         statuses[index] = connection.getresponse().status
 
     threads = [threading.Thread(target=send, args=(i, *r)) for i, r in enumerate(requests_)]
@@ -398,6 +401,51 @@ def test_concurrent_first_puts_make_exactly_one_visit(app, world, database_url, 
     with app.app_context():
         kept = db.session.scalars(select(Response).where(Response.visit_id == uuid.UUID(varied)))
         assert [r.item_id for r in kept] == ["tidy"]
+
+
+def test_concurrent_uploads_of_one_photo_store_one_content(app, client, world, database_url,
+                                                          tmp_path):
+    from supervision.visits.models import Photo
+
+    visit_id, photo_id = new_id(), new_id()
+    body = audit_body(world["store"].id, photos=[(photo_id, "signage")])
+    assert put(client, world, visit_id, body).status_code == 201
+    data, other = jpeg(color=(10, 200, 10)), jpeg(color=(0, 0, 0))
+    path = f"/api/v1/visits/{visit_id}/photos/{photo_id}?item=signage"
+    with live_server(database_url, tmp_path / "photos", tmp_path / "server.log") as (_, base):
+        statuses = _concurrently(base, world["headers"]["supervisor"],
+                                 [("PUT", path, data)] * 4 + [("PUT", path, other)] * 2)
+    # One upload stores its bytes (201); the same bytes again are replays (200); others 409.
+    same, different = sorted(statuses[:4]), sorted(statuses[4:])
+    if 201 in same:
+        assert (same, different) == ([200, 200, 200, 201], [409, 409])
+    else:
+        assert (same, different) == ([409] * 4, [200, 201])
+    with app.app_context():
+        photo = db.session.get(Photo, uuid.UUID(photo_id))
+        kept = data if 201 in same else other
+        assert photo.status in ("received", "processed") and photo.size_bytes == len(kept)
+    assert [a for a, *_ in audit_entries(app)].count("receive") == 1
+
+
+def test_a_submit_racing_the_last_photo_never_freezes_a_visit_without_it(app, client, world,
+                                                                        database_url, tmp_path):
+    from supervision.visits.models import Photo, Visit
+
+    with live_server(database_url, tmp_path / "photos", tmp_path / "server.log") as (_, base):
+        for _ in range(4):
+            visit_id, photo_id = new_id(), new_id()
+            body = audit_body(world["store"].id, photos=[(photo_id, "signage")])
+            assert put(client, world, visit_id, body).status_code == 201
+            statuses = _concurrently(base, world["headers"]["supervisor"], [
+                ("PUT", f"/api/v1/visits/{visit_id}/photos/{photo_id}?item=signage", jpeg()),
+                ("POST", f"/api/v1/visits/{visit_id}/submit", {})])
+            assert statuses[0] == 201 and statuses[1] in (200, 422)
+            with app.app_context():
+                visit = db.session.get(Visit, uuid.UUID(visit_id))
+                photo = db.session.get(Photo, uuid.UUID(photo_id))
+                assert photo.status in ("received", "processed")
+                assert visit.status == ("published" if statuses[1] == 200 else "draft")
 
 
 def test_the_demo_seed_records_scored_visits_through_the_services_once(app, runner):
