@@ -362,9 +362,9 @@ def _already_received(photo, photo_id, upload) -> bool:
 
 
 def _store_original(storage, upload) -> None:
-    key = pipeline.original_key(upload.sha256)
-    if not storage.exists(key):  # stored once per content, whichever photo brought it
-        storage.put_file(key, upload.path)
+    # Stored under its hash without asking first (a round trip to an object store): the same
+    # content from another photo id, which is rare, replaces itself atomically.
+    storage.put_file(pipeline.original_key(upload.sha256), upload.path)
 
 
 def _received(visit, photo, photo_id, item_id, values: dict) -> Photo:
