@@ -3,11 +3,12 @@
 to bare Flask endpoints (bench/ingest.py, under the same gunicorn settings) that only stream the
 same bytes to disk with fsync and insert the same visit JSON as one row, in the same run.
 
-    .venv/bin/python bench/load.py [--tablets 8] [--photos 10] [--scale 16,64]
+    .venv/bin/python bench/load.py [--tablets 32] [--photos 10] [--scale 16,64]
 
 Each simulated tablet syncs one visit (all answers of the storefront audit, ~50, and `--photos`
-12-megapixel photos), submits it, then downloads its PDF report. Then `--scale` runs the visit
-JSON PUT alone from 16 and from 64 concurrent clients and compares their p99.
+12-megapixel photos), submits it, then downloads its PDF report. The same syncs then run
+against the bare endpoints: their whole-sync time is the floor of this machine. Then `--scale`
+runs 512 visit JSON PUTs from 16 and from 64 concurrent clients and compares their p99.
 Every server is started here on 127.0.0.1 and stopped at the end (tests/servers.py).
 """
 
@@ -35,6 +36,32 @@ from tests.servers import (  # noqa: E402
 )
 
 GUNICORN = str(Path(sys.executable).parent / "gunicorn")
+# Visit PUTs per client count in the p99 comparison: a p99 of 64 latencies would be their
+# maximum, one unlucky request; of 512 it is the 6th slowest.
+SCALE_REQUESTS = 512
+
+
+def bare_s3_app(bucket: str):
+    """A second baseline: stream the body to the same object store (boto3, the app's client
+    settings) and answer. The app's photo ratio against it leaves out the store's own cost."""
+    from flask import Flask, current_app, request
+
+    from supervision.config import Defaults
+    from supervision.storage_s3 import _client
+
+    app, clients = Flask("bare-s3"), {}
+    app.config.from_object(Defaults)
+    app.config.from_prefixed_env("SUPERVISION")
+
+    @app.put("/bare/s3/<name>")
+    def put(name):
+        if os.getpid() not in clients:  # one client per process, made after gunicorn forked
+            config = current_app.config
+            clients[os.getpid()] = _client(config, config["S3_ENDPOINT_URL"])
+        clients[os.getpid()].put_object(Bucket=bucket, Key=f"bare/{name}", Body=request.get_data())
+        return {"ok": True}, 201
+
+    return app
 
 
 def prepare(env: dict) -> tuple[str, dict]:
@@ -192,13 +219,24 @@ def run_bare(port, info, tablets, photos, photo, rec: Recorder) -> float:
     return seconds
 
 
-def run_scale(port, token, info, clients: int, per_client: int, rec: Recorder) -> list[float]:
+def run_bare_s3(port, tablets, photos, photo, rec: Recorder) -> float:
+    def upload(n):
+        for k in range(photos):
+            rec.call("bare S3 photo PUT", port, "PUT", f"/bare/s3/p{n}-{k}",
+                     unique(photo, n * 1000 + k), {"Content-Type": "image/jpeg"})
+
+    return in_threads(upload, tablets)
+
+
+def run_scale(port, token, info, clients: int, rec: Recorder) -> list[float]:
+    """SCALE_REQUESTS visit PUTs from `clients` clients at once, each sending its share one
+    after the other: the same number of latencies for every client count."""
     auth = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
     kind = f"visit PUT × {clients} clients"
+    body = json.dumps(visit_body(info, [])).encode()
 
     def many(n):
-        for _ in range(per_client):
-            body = json.dumps(visit_body(info, [])).encode()
+        for _ in range(max(1, SCALE_REQUESTS // clients)):
             rec.call(kind, port, "PUT", f"/api/v1/visits/{uuid.uuid4()}", body, auth)
 
     in_threads(many, clients)
@@ -217,7 +255,7 @@ def line(kind: str, values: list[float]) -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--tablets", type=int, default=8, help="tablets syncing at once")
+    parser.add_argument("--tablets", type=int, default=32, help="tablets syncing at once")
     parser.add_argument("--photos", type=int, default=10, help="12 MP photos per visit")
     parser.add_argument("--workers", type=int, default=None, help="gunicorn processes")
     parser.add_argument("--scale", default="16,64", help="client counts for the p99 comparison")
@@ -255,7 +293,7 @@ def main() -> None:
             rec = Recorder()
             phases = run_tablets(port, token, info, args.tablets, args.photos, photo, rec,
                                  not args.no_reports, worker if args.worker_elsewhere else None)
-            scale = {c: run_scale(port, token, info, c, 4, rec)
+            scale = {c: run_scale(port, token, info, c, rec)
                      for c in map(int, args.scale.split(","))}
             (folder / "bare").mkdir()
             bare, bare_port = gunicorn(f"bench.ingest:bare_app('{folder / 'bare'}', "
@@ -263,15 +301,21 @@ def main() -> None:
             processes.append(bare)
             run_bare(bare_port, info, workers, 2, photo, Recorder())
             bare_seconds = run_bare(bare_port, info, args.tablets, args.photos, photo, rec)
+            bare_s3, bare_s3_port = gunicorn("bench.load:bare_s3_app('photos')", env,
+                                             folder / "bare-s3.log", workers)
+            processes.append(bare_s3)
+            run_bare_s3(bare_s3_port, workers, 2, photo, Recorder())
+            bare_s3_seconds = run_bare_s3(bare_s3_port, args.tablets, args.photos, photo, rec)
         finally:
             for process in processes:
                 process.terminate()
             for process in processes:
                 process.wait(timeout=60)
-    report(args, workers, len(photo), phases, bare_seconds, scale, rec)
+    report(args, workers, len(photo), phases, (bare_seconds, bare_s3_seconds), scale, rec)
 
 
 def report(args, workers, size, phases, bare_seconds, scale, rec: Recorder) -> None:
+    bare_seconds, bare_s3_seconds = bare_seconds
     photos = args.tablets * args.photos
     print(f"{args.tablets} tablets at once, each 1 visit + {args.photos} photos of "
           f"{size / 1e6:.1f} MB (12 MP){'' if args.no_reports else ' + its PDF report'}; "
@@ -285,6 +329,9 @@ def report(args, workers, size, phases, bare_seconds, scale, rec: Recorder) -> N
           f"{ours:.2f} photos/s acknowledged ({ours * size / 1e6:.0f} MB/s)")
     print(f"bare streaming to disk with fsync: {bare:.2f} photos/s")
     print(f"ratio photos/s (app ÷ bare): {ours / bare:.2f}")
+    bare_s3 = photos / bare_s3_seconds
+    print(f"bare streaming to the same object store: {bare_s3:.2f} photos/s; "
+          f"ratio photos/s (app ÷ bare S3): {ours / bare_s3:.2f}")
     app_sync = pct(rec.latency["whole sync (visit+photos+submit)"], 95)
     bare_sync = pct(rec.latency["bare whole sync (visit+photos)"], 95)
     print(f"p95 of a whole sync: app {app_sync:.2f} s, bare endpoints {bare_sync:.2f} s "
