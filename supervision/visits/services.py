@@ -79,6 +79,7 @@ def save_draft(user, visit_id: uuid.UUID, body: dict) -> tuple[Visit, bool]:
         raise Conflict(f"Visit {visit_id} is {visit.status}: it can no longer change.")
     _validate(user, definition_of(visit.checklist_version), body)
     _apply(visit, body, digest)
+    _apply_responses(visit, body["responses"])
     record(user, "update", "visit", visit.id, revision=body["revision"])
     return visit, False
 
@@ -91,7 +92,7 @@ def _create(user, visit_id, body: dict, digest: str) -> Visit:
     _validate(user, definition_of(version), body)
     visit = Visit(id=visit_id, store_id=body["store_id"], checklist_version=version,
                   kind=body["kind"], status="draft", author_id=user.id, moments=[], flags=[])
-    _apply(visit, body, digest, new=True)
+    _apply(visit, body, digest)
     db.session.add(visit)
     db.session.flush()  # a concurrent twin fails here on the primary key, and is replayed
     _insert_responses(visit, body["responses"])
@@ -144,7 +145,9 @@ def _validate(user, definition: ChecklistDefinition, body: dict) -> None:
         raise Invalid("", {"json": errors})
 
 
-def _apply(visit: Visit, body: dict, digest: str, new: bool = False) -> None:
+def _apply(visit: Visit, body: dict, digest: str) -> None:
+    """The body's fields and announced photos; its answers are the caller's (a new visit's go
+    in at once, a draft's change one by one)."""
     location = body["location"] or {}
     visit.started_at, visit.ended_at = _utc(body["started_at"]), _utc(body["ended_at"])
     visit.lat, visit.lon = location.get("lat"), location.get("lon")
@@ -152,8 +155,6 @@ def _apply(visit: Visit, body: dict, digest: str, new: bool = False) -> None:
     visit.moments = [{"moment": m["moment"], "at": m["at"].isoformat()} for m in body["moments"]]
     visit.notes, visit.assignment_id = body["notes"], body["assignment_id"]
     visit.revision, visit.body_hash, visit.updated_at = body["revision"], digest, utcnow()
-    if not new:  # a new visit's answers are inserted at once by _insert_responses
-        _apply_responses(visit, body["responses"])
     with db.session.no_autoflush:
         _apply_announcements(visit, body["photos"])
 
