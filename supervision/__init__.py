@@ -83,6 +83,7 @@ def _register_blueprints(app: Flask, api) -> None:
     from supervision.followup import api as followup_api
     from supervision.health import blp as health_blp
     from supervision.jobs import api as jobs_api
+    from supervision.notifications import api as notifications_api
     from supervision.pwa import views as pwa_views
     from supervision.reports import api as reports_api
     from supervision.stores import api as stores_api
@@ -93,7 +94,7 @@ def _register_blueprints(app: Flask, api) -> None:
     app.register_blueprint(pwa_views.blp)
     app.register_blueprint(admin_views.blp)
     for module in (accounts_api, stores_api, checklists_api, admin_api, followup_api,
-                   visits_api, reports_api, jobs_api):
+                   visits_api, reports_api, jobs_api, notifications_api):
         # The API checks CSRF itself, only for cookie-authenticated writes (see auth.py).
         csrf.exempt(module.blp)
         api.register_blueprint(module.blp)

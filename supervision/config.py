@@ -38,6 +38,14 @@ class Defaults:
     # Login attempts per client address; shared through Redis when REDIS_URL is set.
     LOGIN_RATE_LIMIT = "10 per minute"
     REDIS_URL: str | None = None
+    # Notifications are emailed through this SMTP server after their transaction commits (by a
+    # `flask jobs worker` with REDIS_URL, else a thread of the web process); None: in-app only.
+    MAIL_SERVER: str | None = None
+    MAIL_PORT = 25
+    MAIL_USE_TLS = False  # STARTTLS once connected
+    MAIL_USERNAME: str | None = None  # logs in only when set
+    MAIL_PASSWORD: str | None = None
+    MAIL_FROM = "supervision@localhost"
     # Reverse proxies in front of the app (X-Forwarded-For/-Proto trusted from that many hops);
     # without it every client would share the proxy's address, and its login limit.
     PROXY_COUNT = 0

@@ -4,6 +4,7 @@ from flask import Flask, current_app, request, session
 from flask_babel import get_locale
 from flask_login import current_user
 
+from supervision.db import db
 from supervision.extensions import babel
 
 
@@ -24,6 +25,17 @@ def current_language() -> str:
     return str(get_locale() or current_app.config["LANGUAGES"][0])
 
 
+def remember_language() -> None:
+    """A language picked on a page (?lang=) becomes the account's, so that what is written for
+    the user later — notifications, their emails — is in it too. API requests only read it."""
+    chosen = request.args.get("lang")
+    if (chosen in current_app.config["LANGUAGES"] and not request.path.startswith("/api/")
+            and current_user.is_authenticated and current_user.locale != chosen):
+        current_user.locale = chosen
+        db.session.commit()  # first thing in the request: nothing else is in this transaction
+
+
 def init_app(app: Flask) -> None:
     babel.init_app(app, locale_selector=select_locale)
+    app.before_request(remember_language)
     app.jinja_env.globals["lang"] = current_language

@@ -5,10 +5,11 @@ from supervision.audit.models import AuditEntry
 from supervision.checklists.models import Checklist, ChecklistVersion
 from supervision.followup.models import Action, Assignment, Dispute
 from supervision.jobs.models import Job
+from supervision.notifications.models import Notification
 from supervision.stores.models import Region, Store
 from supervision.visits.models import Photo, Response, Visit
 
 __all__ = [
     "Action", "Assignment", "AuditEntry", "Checklist", "ChecklistVersion", "Dispute", "Job",
-    "Photo", "Region", "Response", "Store", "User", "Visit", "user_regions",
+    "Notification", "Photo", "Region", "Response", "Store", "User", "Visit", "user_regions",
 ]

@@ -138,7 +138,7 @@ def make_store(app, make_region):
 
 
 def create_user(app, role="supervisor", regions=(), email=None, name=None,
-                password="secret-pw"):
+                password="secret-pw", locale=None):
     """A saved user (detached); its password is hashed once per test session."""
     from supervision.accounts.models import User
     from supervision.stores.models import Region
@@ -146,7 +146,8 @@ def create_user(app, role="supervisor", regions=(), email=None, name=None,
     n = next(_counter)
     with app.app_context():
         user = User(email=email or f"{role}{n}@example.com", name=name or f"{role} {n}",
-                    role=role, regions=[db.session.get(Region, r.id) for r in regions])
+                    role=role, regions=[db.session.get(Region, r.id) for r in regions],
+                    locale=locale)
         user.password_hash = password_hash(password)
         return saved(app, user)
 

@@ -3,11 +3,8 @@ killed mid-render, and login limits that hold across two server processes."""
 
 import os
 import signal
-import subprocess
-import sys
 import time
 import uuid
-from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -15,34 +12,13 @@ from redis import Redis
 
 from supervision.db import db
 from supervision.jobs.models import Job
-from tests.visit_support import live_server
-
-ROOT = Path(__file__).resolve().parent.parent
+from tests.visit_support import live_server, worker
 
 
 @pytest.fixture
 def app_config(app_config, redis_url):
     Redis.from_url(redis_url).flushdb()  # no queued leftovers of another test
     return {**app_config, "REDIS_URL": redis_url}
-
-
-@contextmanager
-def worker(app, log: Path, *args):
-    """`flask jobs worker` in a subprocess on the app's database, storage and Redis."""
-    config = app.config
-    env = {**os.environ, "FLASK_APP": "supervision", "SUPERVISION_SECRET_KEY": "test-secret",
-           "SUPERVISION_SQLALCHEMY_DATABASE_URI": config["SQLALCHEMY_DATABASE_URI"],
-           "SUPERVISION_PHOTO_DIR": config["PHOTO_DIR"],
-           "SUPERVISION_REDIS_URL": config["REDIS_URL"]}
-    with open(log, "ab") as output:
-        process = subprocess.Popen([sys.executable, "-m", "flask", "jobs", "worker", *args],
-                                   cwd=ROOT, env=env, stdout=output, stderr=output)
-    try:
-        yield process
-    finally:
-        if process.poll() is None:
-            process.terminate()
-            process.wait(timeout=20)
 
 
 @pytest.fixture

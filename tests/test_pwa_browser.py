@@ -1,5 +1,6 @@
 """The PWA in Debian's Chromium: log in, audit with a photo, an offline mystery visit that
-syncs exactly once, the manager's lists and PDF, installability — on a tablet and a phone."""
+syncs exactly once, the manager's lists and PDF, notifications, installability — on a tablet
+and a phone."""
 
 import re
 from datetime import UTC, datetime, timedelta
@@ -373,3 +374,70 @@ def test_an_update_waits_while_a_visit_is_open(browser, live_server, monkeypatch
     assert page.errors == []
     context.close()
 
+
+
+def notify_manager_of_an_audit(live_server, code: str) -> str:
+    """A published demo audit of the store told to its region's managers again, as its
+    submission did (a shipped audit made through the API needs dozens of answers and photos);
+    returns the visit's id."""
+    from sqlalchemy import select
+
+    from supervision.db import db
+    from supervision.notifications import triggers
+    from supervision.stores.models import Store
+    from supervision.visits.models import Visit
+
+    with live_server.app.app_context():
+        visit = db.session.scalars(
+            select(Visit).join(Store).where(Store.code == code, Visit.kind == "audit",
+                                            Visit.status == "published")
+            .order_by(Visit.started_at.desc())).first()
+        triggers.visit_published(visit)
+        db.session.commit()
+        return str(visit.id)
+
+
+@pytest.mark.parametrize(("viewport", "lang"), [
+    ("tablet", "zh"), ("tablet", "en"), ("phone", "zh"), ("phone", "en")])
+def test_a_notification_rings_the_bell_and_opens_its_visit(browser, live_server, screenshots,
+                                                          viewport, lang):
+    name, manager = f"{viewport}-{lang}", "manager@example.com"
+    assert live_server.api("POST", "/api/v1/notifications/read", manager).status_code == 200
+    visit_id = notify_manager_of_an_audit(live_server, "SH001")
+    [note] = live_server.api("GET", "/api/v1/notifications?unread=true", manager).json
+    assert note["link"] == f"/api/v1/visits/{visit_id}" and "分" in note["subject"]  # in Chinese
+
+    context, page = new_page(browser, live_server, viewport, lang)
+    login(page, manager)
+    page.wait_for_selector("#bell[data-unread='1'] #unread-count:not([hidden])")
+    assert page.inner_text("#unread-count") == "1"
+    page.click("#bell")
+    page.wait_for_selector("#view:not([aria-busy])")
+    item = page.locator(f"#notification-list [data-notification='{note['id']}']")
+    assert note["subject"] in item.inner_text() and "unread" in item.get_attribute("class")
+    assert page.is_visible("#read-all")
+    shot(page, screenshots, f"{name}-17-notifications")
+    item.click()
+    page.wait_for_url(re.compile(rf"/visit\?id={visit_id}$"))
+    page.wait_for_selector("#score-card")
+    page.wait_for_selector("#bell[data-unread='0']")
+    assert page.is_hidden("#unread-count")
+    read = live_server.api("GET", "/api/v1/notifications", manager).json
+    assert next(n for n in read if n["id"] == note["id"])["read_at"] is not None
+
+    page.goto("/notifications?filter=unread")
+    page.wait_for_selector("#view:not([aria-busy]) .empty")
+    assert page.is_hidden("#read-all")
+    shot(page, screenshots, f"{name}-18-notifications-none-unread")
+
+    wait_for_worker(page)
+    context.set_offline(True)
+    page.goto("/notifications")
+    page.wait_for_selector("#view:not([aria-busy]) .empty")
+    page.wait_for_selector("#bell[data-unread='0']")
+    assert page.is_hidden("#unread-count") and page.is_hidden("#read-all")
+    offline = {"zh": "此列表需要网络连接。", "en": "The list needs a network connection."}
+    assert offline[lang] in page.inner_text("#view")
+    context.set_offline(False)
+    assert page.errors == []
+    context.close()

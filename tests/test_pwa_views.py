@@ -11,7 +11,8 @@ from PIL import Image
 
 ROOT = Path(__file__).resolve().parent.parent
 CATALOGUE = ROOT / "supervision" / "translations" / "zh" / "LC_MESSAGES" / "messages.po"
-SHELLS = ["/", "/stores", "/audit", "/mystery", "/outbox", "/visits", "/visit", "/actions"]
+SHELLS = ["/", "/stores", "/audit", "/mystery", "/outbox", "/visits", "/visit", "/actions",
+          "/notifications"]
 
 
 def _csrf(page: str) -> str:
@@ -53,6 +54,33 @@ def test_shells_render_for_each_role_in_both_languages(client, make_user, role, 
     assert 'lang="zh-CN"' in chinese and "营业厅督导" in chinese
 
 
+def test_a_language_picked_on_a_page_becomes_the_accounts(app, client, make_user):
+    from supervision.accounts.models import User
+    from supervision.db import db
+
+    user = make_user("manager")
+    _log_in(client, user)
+
+    def locale():
+        with app.app_context():
+            return db.session.get(User, user.id).locale
+
+    client.get("/actions?lang=en")
+    assert locale() == "en"
+    client.get("/api/v1/actions?lang=zh")  # the API reads the language, never sets it
+    assert locale() == "en"
+    client.get("/?lang=zh")
+    assert locale() == "zh"
+
+
+@pytest.mark.parametrize("role", ["admin", "manager", "supervisor", "shopper"])
+def test_every_role_has_the_notification_bell(client, make_user, role):
+    _log_in(client, make_user(role))
+    page = client.get("/notifications?lang=zh").get_data(as_text=True)
+    assert 'id="bell" href="/notifications"' in page and 'aria-label="通知"' in page
+    assert "<h1>通知</h1>" in page and "/static/js/pages/notifications.js" in page
+
+
 def test_manifest_names_the_icons_that_exist(client):
     response = client.get("/manifest.webmanifest", headers={"Accept-Language": "zh-CN"})
     assert response.mimetype == "application/manifest+json"
@@ -74,7 +102,8 @@ def test_service_worker_is_served_from_the_root_and_precaches_what_exists(client
     assert "__VERSION__" not in source and "__PRECACHE__" not in source
     urls = re.findall(r'^  "([^"]+)",?$', source, re.M)
     assert set(SHELLS) <= set(urls) and "/i18n/zh.json" in urls
-    assert {"/static/js/outbox.js", "/static/js/pages/audit.js", "/static/css/app.css"} <= set(urls)
+    assert {"/static/js/outbox.js", "/static/js/pages/audit.js",
+            "/static/js/pages/notifications.js", "/static/css/app.css"} <= set(urls)
     _log_in(client, make_user("supervisor"))
     for url in urls:
         assert _fetch(client, url)[0] == 200, url

@@ -25,7 +25,8 @@ def visit_config(database_url, tmp_path, **extra) -> dict:
 
 
 def make_world(app, make_region, make_store, auth_headers) -> dict:
-    """Test checklists loaded; an east store with its supervisor and shopper; a west store."""
+    """Test checklists loaded; an east store with its supervisor, shopper and manager; a west
+    store."""
     from supervision.checklists.services import add_version
     from tests.conftest import create_user
 
@@ -38,6 +39,7 @@ def make_world(app, make_region, make_store, auth_headers) -> dict:
     people["admin"] = create_user(app, "admin", [])
     people["other_supervisor"] = create_user(app, "supervisor", [east])
     return {
+        "east": east, "west": west,
         "store": make_store(east, "E1"), "west_store": make_store(west, "W1"), **people,
         "headers": {name: auth_headers(user) for name, user in people.items()},
     }
@@ -110,6 +112,26 @@ def live_server(database_url: str, photo_dir: Path, log: Path, **config):
     try:
         _wait_until_up(process, port, log)
         yield process, f"http://127.0.0.1:{port}"
+    finally:
+        if process.poll() is None:
+            process.terminate()
+            process.wait(timeout=20)
+
+
+@contextmanager
+def worker(app, log: Path, *args, **config):
+    """`flask jobs worker` in a subprocess on the app's database, storage and Redis; `config`
+    adds SUPERVISION_* settings."""
+    env = {**os.environ, "FLASK_APP": "supervision", "SUPERVISION_SECRET_KEY": "test-secret",
+           "SUPERVISION_SQLALCHEMY_DATABASE_URI": app.config["SQLALCHEMY_DATABASE_URI"],
+           "SUPERVISION_PHOTO_DIR": app.config["PHOTO_DIR"],
+           "SUPERVISION_REDIS_URL": app.config["REDIS_URL"],
+           **{f"SUPERVISION_{key}": str(value) for key, value in config.items()}}
+    with open(log, "ab") as output:
+        process = subprocess.Popen([sys.executable, "-m", "flask", "jobs", "worker", *args],
+                                   cwd=ROOT, env=env, stdout=output, stderr=output)
+    try:
+        yield process
     finally:
         if process.poll() is None:
             process.terminate()

@@ -1,7 +1,8 @@
 // Every page starts here: the bearer token, the service worker and its updates, the outbox's
-// triggers (start, online, visible, backoff timer, Background Sync), the top bar's status.
+// triggers (start, online, visible, backoff timer, Background Sync), the top bar's status and
+// its count of unread notifications.
 
-import { currentAuth, refreshToken } from './api.js';
+import { currentAuth, refreshToken, send } from './api.js';
 import { delKv, getKv, setKv, StorageFullError } from './db.js';
 import { _ } from './i18n.js';
 import { flush, pending } from './outbox.js';
@@ -24,6 +25,7 @@ export async function boot() {
   const tokenReady = ensureToken();
   const auth = await currentAuth();
   if (!auth || auth.user.id !== user.id) await tokenReady;
+  showUnread();
   registerWorker();
   tokenReady.finally(startSync);
   askPersistence();
@@ -169,6 +171,22 @@ export async function updateStatus() {
   const outbox = _('Outbox');
   pill.setAttribute('aria-label', `${label.textContent}. ${outbox}: ${waiting.length}`);
   await showPaused(waiting.length);
+}
+
+/** The bell's badge: how many notifications are unread (none shown when 0 or offline). */
+export async function showUnread() {
+  const bell = document.getElementById('bell');
+  const count = document.getElementById('unread-count');
+  if (!bell || !count) return;
+  let unread = 0;
+  try {
+    const response = await send('GET', '/api/v1/notifications?unread=true&limit=1', { timeout: 10000 });
+    if (response.ok) unread = Number(response.headers.get('X-Total-Count')) || 0;
+  } catch { /* offline: no badge */ }
+  bell.dataset.unread = String(unread);
+  count.hidden = unread === 0;
+  count.textContent = unread > 99 ? '99+' : String(unread);
+  bell.setAttribute('aria-label', unread ? `${_('Notifications')}: ${unread}` : _('Notifications'));
 }
 
 async function showPaused(waiting) {

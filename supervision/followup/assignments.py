@@ -10,6 +10,7 @@ from supervision.checklists.models import Checklist
 from supervision.db import db, utcnow
 from supervision.errors import Conflict, Invalid
 from supervision.followup.models import Assignment
+from supervision.notifications import triggers as notifications
 
 
 def list_assignments(user: User, filters: dict) -> list[Assignment]:
@@ -40,6 +41,7 @@ def create_assignment(user: User, data: dict) -> Assignment:
     record(user, "create", "assignment", assignment.id, store_id=store.id,
            shopper_id=assignment.shopper_id, window_start=assignment.window_start.isoformat(),
            window_end=assignment.window_end.isoformat())
+    notifications.assignment_created(assignment)
     return assignment
 
 

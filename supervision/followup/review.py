@@ -22,6 +22,7 @@ from supervision.errors import Conflict, Invalid
 from supervision.followup.disputes import dispute_record_for
 from supervision.followup.models import Dispute
 from supervision.followup.services import on_visit_published
+from supervision.notifications import triggers as notifications
 from supervision.scoring import score_visit
 from supervision.visits.models import Response, Visit
 
@@ -58,6 +59,7 @@ def _reject(user: User, visit: Visit) -> None:
                       {"json": {"comment": ["Required to reject a visit."]}})
     visit.status = "rejected"
     record(user, "reject", "visit", visit.id, comment=visit.review_comment)
+    notifications.visit_rejected(visit)
 
 
 def _publish(user: User, visit: Visit) -> None:

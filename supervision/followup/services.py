@@ -15,6 +15,7 @@ from supervision.db import db, utcnow
 from supervision.errors import Conflict, Invalid
 from supervision.followup.duedates import action_due
 from supervision.followup.models import Action, Assignment
+from supervision.notifications import triggers as notifications
 from supervision.visits.models import Visit
 
 # Mean Earth radius (IUGG), for the haversine distance.
@@ -47,11 +48,13 @@ def on_visit_submitted(visit: Visit, definition: ChecklistDefinition,
 def on_visit_published(visit: Visit, definition: ChecklistDefinition,
                        score: dict | None = None) -> None:
     """The visit reached the store's side (an audit on submission, a mystery visit once a
-    manager publishes it): propose an action for each failed red line and must-be item, and
-    verify the store's earlier actions whose item this visit shows met. Mystery visits get
-    their proposals only now, so that nothing about an unpublished one reaches the store."""
+    manager publishes it): propose an action for each failed red line and must-be item,
+    verify the store's earlier actions whose item this visit shows met, and notify the
+    region's managers. Mystery visits get all this only now, so that nothing about an
+    unpublished one reaches the store."""
     propose_actions(visit, definition, visit.score if score is None else score)
     verify_actions(visit)
+    notifications.visit_published(visit)
 
 
 def tie_assignment(visit: Visit) -> None:

@@ -1,5 +1,6 @@
-"""The Redis job queue (RQ), used when REDIS_URL is set: report renders and photo derivatives
-run in `flask jobs worker` processes on any machine instead of a thread of the web process.
+"""The Redis job queue (RQ), used when REDIS_URL is set: report renders, photo derivatives and
+notification emails run in `flask jobs worker` processes on any machine instead of a thread of
+the web process.
 
 RQ forks a fresh "work horse" process for every job, so the memory a render grows (WeasyPrint
 keeps caches) is given back when the job ends; `--max-jobs` also recycles the worker itself.
@@ -15,8 +16,8 @@ from rq import Queue, Retry, Worker
 
 from supervision.errors import Unavailable
 
-QUEUES = ("reports", "photos")
-RETRIES = 1  # a job whose work horse died is run once more, then reported failed
+QUEUES = ("reports", "photos", "notifications")
+RETRIES = 1  # a job whose work horse died (or whose email failed) is run once more
 
 jobs_cli = AppGroup("jobs", help="Background jobs on the Redis queue.")
 _worker_app: Flask | None = None
@@ -59,6 +60,20 @@ def enqueue_photo(photo_id):
         return None
 
 
+def enqueue_emails(notification_ids: list[int]) -> bool:
+    """Have workers email committed notifications, each tried once more when the mail server
+    fails. False with Redis down: the caller sends them itself."""
+    emails = [Queue.prepare_data(email_task, (notification_id,), retry=Retry(max=RETRIES),
+                                 description=f"notification {notification_id}")
+              for notification_id in notification_ids]
+    try:
+        queue("notifications").enqueue_many(emails)
+    except RedisError as error:
+        current_app.logger.warning("notifications %s not queued: %s", notification_ids, error)
+        return False
+    return True
+
+
 def _app() -> Flask:
     """The app of this worker: the CLI's own, or one built from the environment (`rq worker`)."""
     global _worker_app
@@ -88,6 +103,17 @@ def photo_task(photo_id: str) -> str:
         return process_photo(uuid.UUID(photo_id))
 
 
+def email_task(notification_id: int) -> str:
+    from supervision.notifications.mail import send
+
+    with _app().app_context():
+        _own_connections()
+        status = send(notification_id)
+    if status == "failed":  # RQ runs it once more (Retry), then keeps it as failed
+        raise RuntimeError(f"notification {notification_id} not emailed; see its email_error")
+    return status
+
+
 def _own_connections() -> None:
     """A forked process must not use the database connections its parent opened."""
     from supervision.db import db
@@ -106,11 +132,13 @@ def _horse_killed(rq_job, pid, status, rusage) -> None:
 def _mark_lost(job_id: str) -> None:
     from supervision.db import db
     from supervision.jobs.models import Job
+    from supervision.notifications.triggers import job_finished
 
     job = db.session.get(Job, job_id)
     if job is not None and job.status in ("queued", "running"):
         job.status = "failed"
         job.error = "The worker running this job stopped before it finished; ask again."
+        job_finished(job)
         db.session.commit()
     db.session.remove()
     db.engine.dispose()  # the horses forked from this process start without connections

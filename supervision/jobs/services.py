@@ -13,6 +13,7 @@ from supervision.accounts.scoping import get_region
 from supervision.db import db, utcnow
 from supervision.errors import DomainError, NotFound
 from supervision.jobs.models import Job
+from supervision.notifications import triggers as notifications
 
 # kind → "module:function(job, progress) -> result key". One function per kind.
 RUNNERS = {"region_report": "supervision.reports.services:run_region_report"}
@@ -103,6 +104,7 @@ def _finish(job_id: str, status: str, key: str | None = None, error: str | None 
     job = db.session.get(Job, job_id)
     job.status, job.result_key, job.error = status, key, error
     job.progress = 100 if status == "done" else job.progress
+    notifications.job_finished(job)
     db.session.commit()
     return key
 

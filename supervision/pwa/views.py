@@ -26,6 +26,7 @@ SHELLS = {
     "visits": "/visits",
     "visit": "/visit",
     "actions": "/actions",
+    "notifications": "/notifications",
 }
 
 

@@ -1,0 +1,120 @@
+"""Emailing notifications over SMTP, once the transaction that made them has committed.
+
+`notify` leaves the ids of the notifications to email on the session; when the session commits,
+a listener hands them to a `flask jobs worker` (REDIS_URL) or to a thread of this process, and
+a rollback drops them. A session event rather than a call after each commit: the events commit
+in several places (the visits API, the review and assignment endpoints, jobs), and an email
+must go neither before its notification is committed nor when the commit fails.
+"""
+
+import smtplib
+import threading
+from concurrent.futures import Future, ThreadPoolExecutor
+from email.message import EmailMessage
+from email.utils import formataddr, formatdate, make_msgid
+
+from flask import Flask, current_app
+from sqlalchemy import event
+
+from supervision.db import db, utcnow
+from supervision.notifications.models import Notification
+
+PENDING = "notifications_to_email"  # the key in session.info
+# A mail server that does not answer must not hold a worker or a thread for ever.
+TIMEOUT_SECONDS = 20
+
+_executor: ThreadPoolExecutor | None = None
+_executor_lock = threading.Lock()
+
+
+def email_after_commit(notifications: list[Notification]) -> None:
+    """Email these flushed notifications once the current transaction commits."""
+    db.session.info.setdefault(PENDING, []).extend(n.id for n in notifications)
+
+
+@event.listens_for(db.session, "after_commit")
+def _committed(session) -> None:
+    ids = session.info.pop(PENDING, None)
+    if ids:
+        schedule(ids)
+
+
+@event.listens_for(db.session, "after_transaction_end")
+def _ended(session, transaction) -> None:
+    if transaction.parent is None:  # committed (handed over above), rolled back or closed
+        session.info.pop(PENDING, None)
+
+
+def schedule(ids: list[int]) -> Future | None:
+    """Have committed notifications emailed: on the Redis queue, else (or with Redis down) by a
+    thread of this process."""
+    app = current_app._get_current_object()
+    if app.config.get("REDIS_URL"):
+        from supervision.jobs.queue import enqueue_emails
+
+        if enqueue_emails(ids):
+            return None
+    return _pool().submit(_send_in_app, app, ids)
+
+
+def _pool() -> ThreadPoolExecutor:
+    global _executor
+    with _executor_lock:
+        if _executor is None:
+            _executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="mail")
+        return _executor
+
+
+def _send_in_app(app: Flask, ids: list[int]) -> None:
+    with app.app_context():
+        for notification_id in ids:
+            send(notification_id)
+
+
+def wait_for_mail() -> None:
+    """Block until every email handed to this process's thread is sent or failed (tests)."""
+    _pool().submit(lambda: None).result()
+
+
+def send(notification_id: int) -> str | None:
+    """Email one notification unless it went already; records and commits the outcome, and
+    returns the email status."""
+    notification = db.session.get(Notification, notification_id)
+    if notification is None or notification.email_status not in ("pending", "failed"):
+        return notification and notification.email_status
+    try:
+        _deliver(_message(notification))
+    except (smtplib.SMTPException, OSError) as error:
+        current_app.logger.warning("notification %s not emailed: %s", notification_id, error)
+        status, problem = "failed", f"{type(error).__name__}: {error}"
+    else:
+        status, problem = "sent", None
+        notification.emailed_at = utcnow()
+    notification.email_status, notification.email_error = status, problem
+    db.session.commit()
+    return status
+
+
+def _message(notification: Notification) -> EmailMessage:
+    user = notification.user
+    message = EmailMessage()  # the default policy encodes non-ASCII headers and bodies as UTF-8
+    message["Subject"] = notification.subject
+    message["From"] = current_app.config["MAIL_FROM"]
+    message["To"] = formataddr((user.name, user.email))
+    message["Date"] = formatdate(localtime=True)
+    message["Message-ID"] = make_msgid()
+    message.set_content(notification.body)
+    return message
+
+
+def _deliver(message: EmailMessage) -> None:
+    config = current_app.config
+    if not config.get("MAIL_SERVER"):
+        raise smtplib.SMTPException("MAIL_SERVER is not set in this process.")
+    with smtplib.SMTP(config["MAIL_SERVER"], int(config["MAIL_PORT"]),
+                      timeout=TIMEOUT_SECONDS) as smtp:
+        if config.get("MAIL_USE_TLS"):
+            smtp.starttls()
+        if config.get("MAIL_USERNAME"):
+            smtp.login(config["MAIL_USERNAME"], config.get("MAIL_PASSWORD") or "")
+        smtp.send_message(message)

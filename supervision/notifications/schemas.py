@@ -1,0 +1,35 @@
+"""Shapes of notifications in the API."""
+
+import marshmallow as ma
+from marshmallow import validate
+
+from supervision.notifications.models import EMAIL_STATUSES
+
+
+class NotificationSchema(ma.Schema):
+    id = ma.fields.Integer()
+    kind = ma.fields.String(metadata={"description": (
+        "visit_published, visit_rejected, assignment_created, report_ready or report_failed")})
+    subject = ma.fields.String()
+    body = ma.fields.String()
+    link = ma.fields.String(allow_none=True, metadata={
+        "description": "A path of the app or the API to open, e.g. /api/v1/jobs/{id}."})
+    created_at = ma.fields.AwareDateTime()
+    read = ma.fields.Function(lambda notification: notification.read_at is not None)
+    read_at = ma.fields.AwareDateTime(allow_none=True)
+    email_status = ma.fields.String(validate=validate.OneOf(EMAIL_STATUSES))
+
+
+class NotificationQuerySchema(ma.Schema):
+    unread = ma.fields.Boolean(metadata={
+        "description": "true: only the unread ones; false: only those already read."})
+    limit = ma.fields.Integer(load_default=50, validate=validate.Range(min=1, max=200))
+    offset = ma.fields.Integer(load_default=0, validate=validate.Range(min=0))
+
+
+class NotificationUpdateSchema(ma.Schema):
+    read = ma.fields.Boolean(required=True)
+
+
+class ReadAllResultSchema(ma.Schema):
+    marked = ma.fields.Integer(metadata={"description": "How many were unread."})

@@ -1,0 +1,81 @@
+"""Notifying users (one row per recipient, written in the event's transaction and in the
+recipient's language), and the recipients' reading of them."""
+
+from collections.abc import Callable, Iterable
+
+from flask import current_app
+from flask_babel import force_locale
+from sqlalchemy import func, select, update
+
+from supervision.accounts.models import User, user_regions
+from supervision.db import db, utcnow
+from supervision.errors import NotFound
+from supervision.notifications import mail
+from supervision.notifications.models import Notification
+
+
+def notify(users: Iterable[User], kind: str, message: Callable[[], tuple[str, str]],
+           link: str | None = None) -> list[Notification]:
+    """A notification for each user; `message()` gives its (subject, body) and is called in
+    the user's language. Emailed once the caller commits, when a mail server is configured
+    and the user is active with an address. Flushes, never commits."""
+    mailing = bool(current_app.config.get("MAIL_SERVER"))
+    worded: dict[str, tuple[str, str]] = {}
+    made = []
+    for user in users:
+        language = language_of(user)
+        if language not in worded:
+            with force_locale(language):
+                worded[language] = message()
+        subject, body = worded[language]
+        emailed = mailing and user.active and bool(user.email)
+        made.append(Notification(user_id=user.id, kind=kind, subject=subject, body=body,
+                                 link=link, email_status="pending" if emailed else "skipped"))
+    db.session.add_all(made)
+    db.session.flush()
+    mail.email_after_commit([n for n in made if n.email_status == "pending"])
+    return made
+
+
+def language_of(user: User) -> str:
+    """The user's own language, or the app's default (the first of LANGUAGES)."""
+    languages = current_app.config["LANGUAGES"]
+    return user.locale if user.locale in languages else languages[0]
+
+
+def region_managers(region_id: int) -> list[User]:
+    return db.session.scalars(
+        select(User).join(user_regions, user_regions.c.user_id == User.id)
+        .where(user_regions.c.region_id == region_id, User.role == "manager")
+        .order_by(User.id)).all()
+
+
+def list_notifications(user: User, args: dict) -> tuple[list[Notification], int]:
+    """The user's own notifications, newest first; returns (page, total)."""
+    query = select(Notification).where(Notification.user_id == user.id)
+    if args.get("unread") is not None:
+        read_at = Notification.read_at
+        query = query.where(read_at.is_(None) if args["unread"] else read_at.is_not(None))
+    total = db.session.scalar(select(func.count()).select_from(query.subquery()))
+    page = db.session.scalars(query.order_by(Notification.created_at.desc(),
+                                             Notification.id.desc())
+                              .limit(args["limit"]).offset(args["offset"])).all()
+    return list(page), total
+
+
+def mark_read(user: User, notification_id: int, read: bool) -> Notification:
+    """Mark one of the user's notifications read or unread; anyone else's is not found."""
+    notification = db.session.get(Notification, notification_id)
+    if notification is None or notification.user_id != user.id:
+        raise NotFound(f"Notification {notification_id} not found.")
+    if read != (notification.read_at is not None):
+        notification.read_at = utcnow() if read else None
+    return notification
+
+
+def mark_all_read(user: User) -> int:
+    """Mark every unread notification of the user read; returns how many."""
+    return db.session.execute(
+        update(Notification)
+        .where(Notification.user_id == user.id, Notification.read_at.is_(None))
+        .values(read_at=utcnow())).rowcount
