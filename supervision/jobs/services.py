@@ -2,13 +2,13 @@
 default); a Redis queue worker can later call `execute(job_id)` inside an app context."""
 
 import importlib
-import threading
 from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future
 from datetime import timedelta
 
 from flask import Flask, current_app
 
+from supervision import background
 from supervision.accounts.scoping import get_region
 from supervision.db import db, utcnow
 from supervision.errors import DomainError, NotFound
@@ -21,8 +21,6 @@ RUNNERS = {"region_report": "supervision.reports.services:run_region_report"}
 STALE_AFTER = timedelta(minutes=10)
 ACTIVE = ("queued", "running")
 
-_executor: ThreadPoolExecutor | None = None
-_executor_lock = threading.Lock()
 
 
 def enqueue(kind: str, job_id: str, params: dict, user) -> tuple[Job, bool]:
@@ -51,21 +49,12 @@ def start(job_id: str) -> Future:
 
         return enqueue_job(job_id)
     app = current_app._get_current_object()
-    return _pool().submit(_run_in_app, app, job_id)
-
-
-def _pool() -> ThreadPoolExecutor:
-    global _executor
-    with _executor_lock:
-        if _executor is None:
-            # One at a time: rendering is CPU-bound and the web requests need the other core.
-            _executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="jobs")
-        return _executor
+    return background.submit("jobs", _run_in_app, app, job_id)
 
 
 def wait_for_jobs() -> None:
     """Block until every job started in this process has finished (tests, the bench)."""
-    _pool().submit(lambda: None).result()
+    background.drain("jobs")
 
 
 def _run_in_app(app: Flask, job_id: str) -> str | None:

@@ -8,14 +8,14 @@ must go neither before its notification is committed nor when the commit fails.
 """
 
 import smtplib
-import threading
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future
 from email.message import EmailMessage
 from email.utils import formataddr, formatdate, make_msgid
 
 from flask import Flask, current_app
 from sqlalchemy import event
 
+from supervision import background
 from supervision.db import db, utcnow
 from supervision.notifications.models import Notification
 
@@ -23,8 +23,6 @@ PENDING = "notifications_to_email"  # the key in session.info
 # A mail server that does not answer must not hold a worker or a thread for ever.
 TIMEOUT_SECONDS = 20
 
-_executor: ThreadPoolExecutor | None = None
-_executor_lock = threading.Lock()
 
 
 def email_after_commit(notifications: list[Notification]) -> None:
@@ -54,15 +52,7 @@ def schedule(ids: list[int]) -> Future | None:
 
         if enqueue_emails(ids):
             return None
-    return _pool().submit(_send_in_app, app, ids)
-
-
-def _pool() -> ThreadPoolExecutor:
-    global _executor
-    with _executor_lock:
-        if _executor is None:
-            _executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="mail")
-        return _executor
+    return background.submit("mail", _send_in_app, app, ids)
 
 
 def _send_in_app(app: Flask, ids: list[int]) -> None:
@@ -73,7 +63,7 @@ def _send_in_app(app: Flask, ids: list[int]) -> None:
 
 def wait_for_mail() -> None:
     """Block until every email handed to this process's thread is sent or failed (tests)."""
-    _pool().submit(lambda: None).result()
+    background.drain("mail")
 
 
 def send(notification_id: int) -> str | None:

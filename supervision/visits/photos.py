@@ -17,7 +17,6 @@ import hashlib
 import mmap
 import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,6 +27,7 @@ from flask import Flask, current_app
 from PIL import ExifTags, Image, ImageFile, ImageOps, UnidentifiedImageError
 from sqlalchemy import select
 
+from supervision import background
 from supervision.db import db
 from supervision.errors import DomainError, Invalid
 from supervision.storage import Storage, get_storage
@@ -303,18 +303,6 @@ def _derived(storage: Storage, photo) -> bool:
                for size in PROCESSED_SIZES)
 
 
-_executor: ThreadPoolExecutor | None = None
-_executor_lock = threading.Lock()
-
-
-def _pool() -> ThreadPoolExecutor:
-    global _executor
-    with _executor_lock:
-        if _executor is None:
-            _executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="photos")
-        return _executor
-
-
 def _run_in_app(app: Flask, photo_id) -> str:
     with app.app_context():
         try:
@@ -332,7 +320,7 @@ def schedule(photo_id):
     if mode == "inline":
         return process_photo(photo_id)
     if mode == "thread":
-        return _pool().submit(_run_in_app, app, photo_id)
+        return background.submit("photos", _run_in_app, app, photo_id)
     if mode == "queue":  # a `flask jobs worker` on the Redis queue (REDIS_URL)
         from supervision.jobs.queue import enqueue_photo
 
@@ -342,7 +330,7 @@ def schedule(photo_id):
 
 def wait_for_processing() -> None:
     """Block until the in-process queue is empty (tests, and the bench's final count)."""
-    _pool().submit(lambda: None).result()
+    background.drain("photos")
 
 
 def pending_photo_ids() -> list:
