@@ -6,6 +6,7 @@ import time
 import uuid
 from abc import ABC, abstractmethod
 from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import BinaryIO
 
@@ -13,6 +14,8 @@ from flask import Flask, Response, current_app, request, send_file
 
 SPOOL = ".spool"  # uploads being received; the same file system as the store, so renames are atomic
 TEMP_PREFIX = ".tmp-"
+# Waiting for the disk holds no core: enough threads for every upload a process receives at once.
+_syncing = ThreadPoolExecutor(max_workers=32, thread_name_prefix="fsync")
 
 
 class Storage(ABC):
@@ -49,6 +52,11 @@ class Storage(ABC):
     def check(self) -> bool:
         """Whether the storage can take a write now (for /healthz)."""
 
+    def sync_soon(self, path: Path) -> Future | None:
+        """Start making a spooled file durable on another thread while the caller goes on (the
+        later put_file finds it done); None when put_file has nothing to wait for locally."""
+        return None
+
     def spool_file(self) -> Path:
         """A fresh local path to receive an upload into before `put_file`."""
         return self.spool_dir / f"{TEMP_PREFIX}{uuid.uuid4().hex}"
@@ -70,6 +78,9 @@ class LocalStorage(Storage):
         if self.root.resolve() not in path.parents or key.startswith("."):
             raise ValueError(f"invalid storage key {key!r}")
         return path
+
+    def sync_soon(self, path: Path) -> Future:
+        return _syncing.submit(_fsync_file, path)
 
     def put_file(self, key: str, path: str | Path) -> None:
         target = self._path(key)

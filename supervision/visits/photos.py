@@ -73,16 +73,21 @@ class ImageInfo:
 
 
 def spool(stream: BinaryIO, storage: Storage, max_bytes: int) -> Upload:
-    """Copy the request body to a spool file chunk by chunk, hashing it on the way."""
-    path, digest, size = storage.spool_file(), hashlib.sha256(), 0
+    """Copy the request body to a spool file chunk by chunk, then hash it while the storage
+    makes the file durable: the fsync waits for the disk, the hash for a core."""
+    path, size = storage.spool_file(), 0
     try:
         with open(path, "wb") as out:
             while chunk := stream.read(CHUNK):
                 size += len(chunk)
                 if size > max_bytes:
                     raise TooLarge(f"The photo is larger than {max_bytes // (1024 * 1024)} MB.")
-                digest.update(chunk)
                 out.write(chunk)
+        syncing = storage.sync_soon(path)
+        with open(path, "rb") as written:  # from the page cache
+            digest = hashlib.file_digest(written, "sha256")
+        if syncing is not None:
+            syncing.result()
     except BaseException:
         path.unlink(missing_ok=True)
         raise
