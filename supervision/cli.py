@@ -1,5 +1,6 @@
 """Command-line tools: `flask --app supervision checklists|users|demo …`, thin over services."""
 
+from datetime import timedelta
 from pathlib import Path
 
 import click
@@ -14,6 +15,7 @@ checklists_cli = AppGroup("checklists", help="Validate and load checklist YAML f
 users_cli = AppGroup("users", help="Manage user accounts.")
 demo_cli = AppGroup("demo", help="Demo data for a first look.")
 photos_cli = AppGroup("photos", help="Photo storage upkeep: derivatives and leftovers.")
+notifications_cli = AppGroup("notifications", help="Notification emails.")
 
 
 def _checklist_files(paths) -> list[Path]:
@@ -109,8 +111,24 @@ def cleanup_photos(older_than_hours):
     click.echo(f"removed {removed['temporaries']} temporaries, {removed['orphans']} orphans")
 
 
+@notifications_cli.command("resend")
+@click.option("--older-than", "minutes", default=10, show_default=True,
+              type=click.IntRange(min=0),
+              help="Pending emails at least this many minutes old: younger ones may be on their "
+                   "way. Failed ones are re-sent whatever their age.")
+def resend_emails(minutes):
+    """Email again the notifications whose email failed or has been pending for too long."""
+    from supervision.notifications.mail import resend, wait_for_mail
+
+    if not current_app.config.get("MAIL_SERVER"):
+        raise click.ClickException("MAIL_SERVER is not set: notifications are not emailed.")
+    count = resend(timedelta(minutes=minutes))
+    wait_for_mail()  # without a queue this process sends them itself: not before it exits
+    click.echo(f"resent {count}")
+
+
 def init_app(app: Flask) -> None:
     from supervision.jobs.queue import jobs_cli
 
-    for group in (checklists_cli, users_cli, demo_cli, photos_cli, jobs_cli):
+    for group in (checklists_cli, users_cli, demo_cli, photos_cli, notifications_cli, jobs_cli):
         app.cli.add_command(group)

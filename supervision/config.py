@@ -46,6 +46,9 @@ class Defaults:
     MAIL_USERNAME: str | None = None  # logs in only when set
     MAIL_PASSWORD: str | None = None
     MAIL_FROM = "supervision@localhost"
+    # The address users reach the app at (https://supervision.example.com): emails end with a
+    # link under it to what they are about. Empty: no link (a worker knows no request's host).
+    PUBLIC_URL = ""
     # Reverse proxies in front of the app (X-Forwarded-For/-Proto trusted from that many hops);
     # without it every client would share the proxy's address, and its login limit.
     PROXY_COUNT = 0

@@ -4,6 +4,7 @@ from flask import Flask, current_app, request, session
 from flask_babel import get_locale
 from flask_login import current_user
 
+from supervision.accounts.models import User
 from supervision.db import db
 from supervision.extensions import babel
 
@@ -23,6 +24,13 @@ def select_locale() -> str:
 
 def current_language() -> str:
     return str(get_locale() or current_app.config["LANGUAGES"][0])
+
+
+def language_of(user: User) -> str:
+    """The user's own language, or the app's default (the first of LANGUAGES): what is written
+    for the user outside their requests (notifications, their emails) is in it."""
+    languages = current_app.config["LANGUAGES"]
+    return user.locale if user.locale in languages else languages[0]
 
 
 def remember_language() -> None:

@@ -1,8 +1,10 @@
 """Notifications: who hears of what, in which language, in the app and by email through a real
 SMTP server on loopback (aiosmtpd), sent by a thread or by a `flask jobs worker` on Redis."""
 
+import asyncio
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
-from datetime import date
+from datetime import date, timedelta
 from email import message_from_bytes, policy
 
 import pytest
@@ -12,9 +14,9 @@ from rq import Queue
 from sqlalchemy import select
 
 from supervision.accounts.models import User
-from supervision.db import db
+from supervision.db import db, utcnow
 from supervision.jobs import services as jobs
-from supervision.notifications.mail import wait_for_mail
+from supervision.notifications.mail import send, wait_for_mail
 from supervision.notifications.models import Notification
 from tests.servers import free_port
 from tests.visit_support import audit_body, jpeg, make_world, mystery_body, new_id, worker
@@ -22,13 +24,16 @@ from tests.visit_support import audit_body, jpeg, make_world, mystery_body, new_
 YEAR = date.today().year + 2  # assignment windows must lie ahead
 RED_LINE_AUDIT = {"signage": True, "tidy": 4, "has_queue": True, "queue_minutes": 12,
                   "argues": True}
+PUBLIC_URL = "https://supervision.example.com"
 
 
 class Inbox:
-    """An aiosmtpd handler that keeps the messages it accepts; `refuse` turns recipients away."""
+    """An aiosmtpd handler that keeps the messages it accepts; `refuse` turns recipients away,
+    `delay` (seconds) holds each message before accepting it."""
 
     def __init__(self, refuse: bool = False):
         self.refuse, self.attempts, self.messages, self.raw = refuse, 0, [], []
+        self.delay = 0.0
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
         self.attempts += 1
@@ -38,6 +43,7 @@ class Inbox:
         return "250 OK"
 
     async def handle_DATA(self, server, session, envelope):
+        await asyncio.sleep(self.delay)
         self.raw.append(envelope.content)
         self.messages.append(message_from_bytes(envelope.content, policy=policy.default))
         return "250 Message accepted"
@@ -77,6 +83,30 @@ def notifications(app, user) -> list[dict]:
         rows = db.session.scalars(select(Notification).where(Notification.user_id == user.id)
                                   .order_by(Notification.id))
         return [{c.key: getattr(n, c.key) for c in Notification.__table__.columns} for n in rows]
+
+
+def last_line(email) -> str:
+    return email.get_content().splitlines()[-1]
+
+
+def stored(app, user, subject: str, email_status: str, minutes_ago: float) -> int:
+    """A notification written straight to the database, made `minutes_ago`; returns its id."""
+    with app.app_context():
+        error = "SMTPServerDisconnected: Connection unexpectedly closed"
+        notification = Notification(
+            user_id=user.id, kind="assignment_created", subject=subject, body="正文",
+            email_status=email_status, email_error=error if email_status == "failed" else None,
+            created_at=utcnow() - timedelta(minutes=minutes_ago))
+        db.session.add(notification)
+        db.session.commit()
+        return notification.id
+
+
+def age(app, notification_id: int, minutes: float) -> None:
+    with app.app_context():
+        notification = db.session.get(Notification, notification_id)
+        notification.created_at -= timedelta(minutes=minutes)
+        db.session.commit()
 
 
 def publish_audit(client, world, answers: dict) -> str:
@@ -187,7 +217,8 @@ def test_a_new_assignment_tells_the_shopper_where_and_when_in_store_time(
 
 
 def test_a_finished_region_report_tells_whoever_asked(
-        app, client, make_region, make_store, make_user, make_visit, auth_headers):
+        app, client, make_region, make_store, make_user, make_visit, auth_headers, inbox):
+    app.config["PUBLIC_URL"] = PUBLIC_URL
     region = make_region("EAST", "华东")
     make_visit(make_store(region, "E1"), make_user("supervisor", [region]))
     asker, colleague = make_user("manager", [region]), make_user("manager", [region])
@@ -200,9 +231,15 @@ def test_a_finished_region_report_tells_whoever_asked(
     assert ready["subject"].startswith("区域报告已生成：华东（")
     assert ready["body"] == "报告已生成，可以下载。"
     assert notifications(app, colleague) == []
+    wait_for_mail()
+    [email] = inbox.messages
+    pdf = client.get(ready["link"], headers=auth_headers(asker)).json["result_url"]
+    assert pdf.startswith(f"/api/v1/regions/{region.id}/report.pdf?")
+    assert email.get_content().splitlines() == [ready["body"], "", f"下载报告：{PUBLIC_URL}{pdf}"]
 
 
-def test_a_failed_region_report_tells_why(app, make_user):
+def test_a_failed_region_report_tells_why(app, make_user, inbox):
+    app.config["PUBLIC_URL"] = PUBLIC_URL
     asker = make_user("admin", locale="en")
     with app.app_context():
         job, _ = jobs.enqueue("region_report", "f" * 64,
@@ -214,6 +251,56 @@ def test_a_failed_region_report_tells_why(app, make_user):
     assert failed["kind"] == "report_failed"
     assert failed["subject"] == "Region report failed: #999999, 2024-01-01 to 2024-01-31"
     assert failed["body"].startswith("Reason: ") and "could not be rendered" in failed["body"]
+    wait_for_mail()
+    [email] = inbox.messages
+    assert last_line(email) == f"Details: {PUBLIC_URL}/api/v1/jobs/{'f' * 64}"
+
+
+def test_with_a_public_url_an_email_ends_with_a_link_in_its_readers_language(
+        app, client, world, inbox):
+    app.config["PUBLIC_URL"] = PUBLIC_URL + "/"  # the slash is not doubled
+    visit_id = publish_audit(client, world, RED_LINE_AUDIT)
+    wait_for_mail()
+    emails = {m["To"].addresses[0].addr_spec: m for m in inbox.messages}
+    link = f"{PUBLIC_URL}/visit?id={visit_id}"
+    [zh] = notifications(app, world["manager"])
+    assert emails[world["manager"].email].get_content().splitlines() == [
+        *zh["body"].splitlines(), "", f"查看记录：{link}"]
+    assert last_line(emails[world["english_manager"].email]) == f"See the visit: {link}"
+    assert PUBLIC_URL not in zh["body"]  # the app links to the visit itself
+    page = client.get(link.removeprefix(PUBLIC_URL))
+    assert page.status_code == 302 and "/login" in page.location  # a page, behind the login
+
+    plan_assignment(client, world)
+    wait_for_mail()
+    assigned = inbox.messages[-1]
+    assert assigned["Subject"] == "新暗访任务：测试营业厅"
+    assert last_line(assigned) == f"您的暗访任务：{PUBLIC_URL}/"
+
+
+def test_a_returned_visits_email_links_to_it(app, client, world, inbox):
+    app.config["PUBLIC_URL"] = PUBLIC_URL
+    shopper, visit_id = world["headers"]["shopper"], new_id()
+    client.put(f"/api/v1/visits/{visit_id}", json=mystery_body(world["store"].id), headers=shopper)
+    client.post(f"/api/v1/visits/{visit_id}/submit", headers=shopper)
+    rejected = client.post(f"/api/v1/visits/{visit_id}/review", headers=world["headers"]["manager"],
+                           json={"decision": "reject", "comment": "请补拍叫号单"})
+    assert rejected.status_code == 200
+    wait_for_mail()
+    [email] = inbox.messages
+    assert email["Subject"].startswith("暗访记录被退回")
+    assert last_line(email) == f"查看记录：{PUBLIC_URL}/visit?id={visit_id}"
+
+
+def test_without_a_public_url_an_email_says_what_its_notification_says(
+        app, client, world, inbox):
+    assert app.config["PUBLIC_URL"] == ""
+    plan_assignment(client, world)
+    wait_for_mail()
+    [assigned] = notifications(app, world["shopper"])
+    [email] = inbox.messages
+    assert email.get_content().splitlines() == assigned["body"].splitlines()
+    assert assigned["email_status"] == "sent"
 
 
 def test_the_api_shows_and_marks_only_the_callers_own(app, client, make_user, auth_headers):
@@ -310,3 +397,62 @@ def test_with_redis_a_refused_email_is_tried_once_more(app, client, world, redis
     assert inbox.attempts == 2, log.read_text()
     [row] = notifications(app, world["shopper"])
     assert row["email_status"] == "failed" and "SMTPRecipientsRefused" in row["email_error"]
+
+
+def test_resend_emails_the_failed_and_the_long_pending_ones(app, world, inbox, runner):
+    shopper = world["shopper"]
+    stuck = stored(app, shopper, "卡住的", "pending", minutes_ago=30)
+    failed = stored(app, shopper, "失败的", "failed", minutes_ago=1)
+    fresh = stored(app, shopper, "新的", "pending", minutes_ago=3)
+    sent = stored(app, shopper, "已发的", "sent", minutes_ago=60)
+    result = runner.invoke(args=["notifications", "resend"])
+    assert (result.exit_code, result.output) == (0, "resent 2\n"), result.output
+    assert {m["Subject"] for m in inbox.messages} == {"卡住的", "失败的"}
+    states = {n["id"]: (n["email_status"], n["email_error"])
+              for n in notifications(app, shopper)}
+    assert states == {stuck: ("sent", None), failed: ("sent", None), fresh: ("pending", None),
+                      sent: ("sent", None)}
+
+    again = runner.invoke(args=["notifications", "resend", "--older-than", "2"])
+    assert again.output == "resent 1\n"
+    assert sorted(m["Subject"] for m in inbox.messages) == sorted(["卡住的", "失败的", "新的"])
+
+
+def test_resend_needs_a_mail_server(runner):
+    result = runner.invoke(args=["notifications", "resend"])
+    assert result.exit_code == 1 and "MAIL_SERVER is not set" in result.output
+
+
+def test_two_senders_at_once_email_a_notification_once(app, world, inbox):
+    inbox.delay = 0.5  # the second sender starts while the first is still sending
+    notification_id = stored(app, world["shopper"], "只发一次", "pending", minutes_ago=30)
+
+    def send_in_thread(_):
+        with app.app_context():
+            return send(notification_id)
+
+    with ThreadPoolExecutor(2) as pool:
+        statuses = sorted(pool.map(send_in_thread, range(2)))
+    assert len(inbox.messages) == 1
+    assert statuses in (["sending", "sent"], ["sent", "sent"])
+    assert notifications(app, world["shopper"])[0]["email_status"] == "sent"
+
+
+def test_with_redis_resend_queues_the_lost_and_never_emails_twice(
+        app, client, world, redis_url, runner, tmp_path):
+    log = tmp_path / "worker.log"
+    with smtp_server() as (inbox, port):
+        queue = _on_redis(app, redis_url, port)
+        plan_assignment(client, world)
+        queue.connection.flushdb()  # a Redis restarted without persistence: the email is lost
+        plan_assignment(client, world)  # this one's job is still queued
+        lost, queued = (n["id"] for n in notifications(app, world["shopper"]))
+        for notification_id in (lost, queued):
+            age(app, notification_id, minutes=30)
+        result = runner.invoke(args=["notifications", "resend"])
+        assert result.output == "resent 2\n" and queue.count == 3 and inbox.messages == []
+        with worker(app, log, "--burst", "--queue", "notifications",
+                    MAIL_SERVER="127.0.0.1", MAIL_PORT=port) as process:
+            process.wait(timeout=60)
+    assert len(inbox.messages) == 2, log.read_text()
+    assert [n["email_status"] for n in notifications(app, world["shopper"])] == ["sent", "sent"]

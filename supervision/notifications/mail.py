@@ -5,24 +5,29 @@ a listener hands them to a `flask jobs worker` (REDIS_URL) or to a thread of thi
 a rollback drops them. A session event rather than a call after each commit: the events commit
 in several places (the visits API, the review and assignment endpoints, jobs), and an email
 must go neither before its notification is committed nor when the commit fails.
+
+`flask notifications resend` hands over again the emails that failed or stayed pending (a queue
+lost with its Redis); each sender first claims its email with a conditional update, so that an
+email handed over twice still goes once.
 """
 
 import smtplib
 from concurrent.futures import Future
+from datetime import timedelta
 from email.message import EmailMessage
 from email.utils import formataddr, formatdate, make_msgid
 
 from flask import Flask, current_app
-from sqlalchemy import event
+from sqlalchemy import event, or_, select, update
 
 from supervision import background
 from supervision.db import db, utcnow
+from supervision.notifications.links import email_text
 from supervision.notifications.models import Notification
 
 PENDING = "notifications_to_email"  # the key in session.info
 # A mail server that does not answer must not hold a worker or a thread for ever.
 TIMEOUT_SECONDS = 20
-
 
 
 def email_after_commit(notifications: list[Notification]) -> None:
@@ -66,14 +71,29 @@ def wait_for_mail() -> None:
     background.drain("mail")
 
 
+def resend(older_than: timedelta) -> int:
+    """Email again, the way any email goes, every notification whose email failed or has been
+    pending for longer than `older_than` (lost with its queue, say); returns how many."""
+    stuck = or_(Notification.email_status == "failed",
+                (Notification.email_status == "pending")
+                & (Notification.created_at < utcnow() - older_than))
+    ids = db.session.scalars(select(Notification.id).where(stuck).order_by(Notification.id)).all()
+    if ids:
+        schedule(ids)
+    return len(ids)
+
+
 def send(notification_id: int) -> str | None:
-    """Email one notification unless it went already; records and commits the outcome, and
-    returns the email status."""
+    """Email one notification unless it went already or is being sent; records and commits the
+    outcome, and returns the email status."""
     notification = db.session.get(Notification, notification_id)
     if notification is None or notification.email_status not in ("pending", "failed"):
         return notification and notification.email_status
+    message = _message(notification)  # before the claim: a mistake here leaves it to resend
+    if not _claim(notification_id):
+        return notification.email_status  # another sender's (reloaded: the claim committed)
     try:
-        _deliver(_message(notification))
+        _deliver(message)
     except (smtplib.SMTPException, OSError) as error:
         current_app.logger.warning("notification %s not emailed: %s", notification_id, error)
         status, problem = "failed", f"{type(error).__name__}: {error}"
@@ -85,6 +105,18 @@ def send(notification_id: int) -> str | None:
     return status
 
 
+def _claim(notification_id: int) -> bool:
+    """Mark the email `sending` if it is still to be sent, and commit. A conditional update:
+    when a resend and the first job run at once, only one of them sends."""
+    claimed = db.session.execute(
+        update(Notification)
+        .where(Notification.id == notification_id,
+               Notification.email_status.in_(("pending", "failed")))
+        .values(email_status="sending")).rowcount
+    db.session.commit()
+    return claimed == 1
+
+
 def _message(notification: Notification) -> EmailMessage:
     user = notification.user
     message = EmailMessage()  # the default policy encodes non-ASCII headers and bodies as UTF-8
@@ -93,7 +125,7 @@ def _message(notification: Notification) -> EmailMessage:
     message["To"] = formataddr((user.name, user.email))
     message["Date"] = formatdate(localtime=True)
     message["Message-ID"] = make_msgid()
-    message.set_content(notification.body)
+    message.set_content(email_text(notification))
     return message
 
 

@@ -7,9 +7,11 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from supervision.db import UTCDateTime, db, utcnow
 
-# pending → sent or failed (a worker or thread emails it after the commit); skipped: no mail
-# server configured, or a recipient without an address or no longer active.
-EMAIL_STATUSES = ("pending", "sent", "failed", "skipped")
+# pending → sending → sent or failed (a worker or thread emails it after the commit; `flask
+# notifications resend` hands failed and long-pending ones over again); skipped: no mail server
+# configured, or a recipient without an address or no longer active. One whose sender died while
+# `sending` stays so: it may have gone, and an email is never sent twice.
+EMAIL_STATUSES = ("pending", "sending", "sent", "failed", "skipped")
 
 
 class Notification(db.Model):

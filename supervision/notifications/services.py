@@ -10,6 +10,7 @@ from sqlalchemy import func, select, update
 from supervision.accounts.models import User, user_regions
 from supervision.db import db, utcnow
 from supervision.errors import NotFound
+from supervision.i18n import language_of
 from supervision.notifications import mail
 from supervision.notifications.models import Notification
 
@@ -35,12 +36,6 @@ def notify(users: Iterable[User], kind: str, message: Callable[[], tuple[str, st
     db.session.flush()
     mail.email_after_commit([n for n in made if n.email_status == "pending"])
     return made
-
-
-def language_of(user: User) -> str:
-    """The user's own language, or the app's default (the first of LANGUAGES)."""
-    languages = current_app.config["LANGUAGES"]
-    return user.locale if user.locale in languages else languages[0]
 
 
 def region_managers(region_id: int) -> list[User]:
