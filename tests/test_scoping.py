@@ -65,7 +65,7 @@ def test_regions_are_scoped(client, world, auth_headers):
 def test_visit_visibility_by_role(app, world):
     """Shoppers see only their own; the store's side never sees an unpublished mystery visit."""
     from supervision.accounts.models import User
-    from supervision.accounts.scoping import scoped_visits
+    from supervision.scoping import scoped_visits
 
     own = _visit(app, world["east_store"], world["shopper"])
     others = _visit(app, world["east_store"], world["other_shopper"])

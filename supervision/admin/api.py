@@ -6,7 +6,7 @@ from flask_login import current_user
 from flask_smorest import Blueprint
 
 from supervision.accounts.models import User
-from supervision.accounts.scoping import roles_required
+from supervision.scoping import roles_required
 from supervision.admin import exports, services, versions
 from supervision.admin.imports import import_file
 from supervision.admin.schemas import (

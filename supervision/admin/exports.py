@@ -16,7 +16,7 @@ from openpyxl import Workbook
 from sqlalchemy import select
 
 from supervision.accounts.models import User
-from supervision.accounts.scoping import scoped_actions, scoped_disputes, scoped_visits
+from supervision.scoping import scoped_actions, scoped_disputes, scoped_visits
 from supervision.checklists.models import Checklist, ChecklistVersion
 from supervision.db import db
 from supervision.errors import Invalid, NotFound

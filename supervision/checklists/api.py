@@ -7,7 +7,7 @@ from flask_smorest import Blueprint
 from marshmallow import ValidationError
 from sqlalchemy import select
 
-from supervision.accounts.scoping import roles_required
+from supervision.scoping import roles_required
 from supervision.checklists.models import Checklist
 from supervision.checklists.schemas_api import (
     ChecklistSummarySchema,

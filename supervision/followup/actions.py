@@ -5,7 +5,7 @@ from datetime import timedelta
 from sqlalchemy.orm import selectinload
 
 from supervision.accounts.models import User
-from supervision.accounts.scoping import (
+from supervision.scoping import (
     get_action,
     get_store,
     get_visit,

@@ -4,7 +4,7 @@ from flask.views import MethodView
 from flask_login import current_user
 from flask_smorest import Blueprint
 
-from supervision.accounts.scoping import get_action, get_assignment, get_dispute, roles_required
+from supervision.scoping import get_action, get_assignment, get_dispute, roles_required
 from supervision.db import db
 from supervision.followup import actions, assignments, disputes, review
 from supervision.followup.schemas import (

@@ -4,7 +4,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from supervision.accounts.models import User
-from supervision.accounts.scoping import get_assignment, get_store, scoped_assignments
+from supervision.scoping import get_assignment, get_store, scoped_assignments
 from supervision.audit.services import record
 from supervision.checklists.models import Checklist
 from supervision.db import db, utcnow

@@ -7,7 +7,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from supervision.accounts.models import User
-from supervision.accounts.scoping import get_dispute, get_store, scoped_disputes
+from supervision.scoping import get_dispute, get_store, scoped_disputes
 from supervision.audit.services import record
 from supervision.db import db, utcnow
 from supervision.errors import Conflict, Invalid

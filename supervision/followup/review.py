@@ -13,7 +13,7 @@ version (it is never patched by hand), and the audit log keeps the old and the n
 from sqlalchemy import select
 
 from supervision.accounts.models import User
-from supervision.accounts.scoping import get_visit
+from supervision.scoping import get_visit
 from supervision.audit.services import record
 from supervision.checklists.definition import ChecklistDefinition, applies
 from supervision.checklists.services import definition_of

@@ -9,7 +9,7 @@ from datetime import timedelta
 from flask import Flask, current_app
 
 from supervision import background
-from supervision.accounts.scoping import get_region
+from supervision.scoping import get_region
 from supervision.db import db, utcnow
 from supervision.errors import DomainError, NotFound
 from supervision.jobs.models import Job

@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 from flask import current_app, render_template
 from markupsafe import Markup
 
-from supervision.accounts.scoping import get_region, get_store, get_visit
+from supervision.scoping import get_region, get_store, get_visit
 from supervision.audit.services import record
 from supervision.db import db, utcnow
 from supervision.errors import Forbidden

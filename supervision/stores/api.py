@@ -4,7 +4,7 @@ from flask.views import MethodView
 from flask_login import current_user
 from flask_smorest import Blueprint
 
-from supervision.accounts.scoping import get_store, scoped_regions, scoped_stores
+from supervision.scoping import get_store, scoped_regions, scoped_stores
 from supervision.db import db
 from supervision.stores.schemas import RegionSchema, StoreSchema
 

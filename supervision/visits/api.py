@@ -6,7 +6,7 @@ from flask_login import current_user
 from flask_smorest import Blueprint
 from sqlalchemy.exc import IntegrityError
 
-from supervision.accounts.scoping import get_visit, roles_required
+from supervision.scoping import get_visit, roles_required
 from supervision.db import db
 from supervision.storage import get_storage
 from supervision.visits import photos as pipeline

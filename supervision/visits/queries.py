@@ -5,7 +5,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload, selectinload
 
-from supervision.accounts.scoping import scoped_visits
+from supervision.scoping import scoped_visits
 from supervision.checklists.models import ChecklistVersion
 from supervision.db import db
 from supervision.errors import Invalid

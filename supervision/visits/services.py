@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from sqlalchemy import insert, select, update
 from sqlalchemy.orm.attributes import set_committed_value
 
-from supervision.accounts.scoping import get_own_visit, get_visit, scoped_stores
+from supervision.scoping import get_own_visit, get_visit, scoped_stores
 from supervision.audit.services import record
 from supervision.checklists.definition import Answer, ChecklistDefinition, applies, missing_required
 from supervision.checklists.models import Checklist, ChecklistVersion
