@@ -4,7 +4,7 @@
 
 - photos acknowledged per second through the app (PUT, checks, durable store, row committed)
   vs a bare Flask endpoint that streams the same bytes to a file and fsyncs it;
-- derivatives per second (`process_photo`: strict full decode, upright, three re-encodes) vs a
+- derivatives per second (`process_task`: strict full decode, upright, three re-encodes) vs a
   bare Pillow pipeline on the same images (draft decode + two resizes, saved as JPEG);
 - visits per second and their p95 (PUT of a whole audit, ~60 answers) vs a bare endpoint that
   inserts the same JSON into the same database.
@@ -12,9 +12,9 @@
 Both servers are the same werkzeug server (`flask run --with-threads`) in a subprocess on a free
 127.0.0.1 port, against one throwaway SQLite file (or, with --postgres, a throwaway PostgreSQL
 server from tests/servers.py), and their phases alternate in rounds so that a change of load on
-the machine hits both. The app runs with PHOTO_PROCESSING=none (a worker elsewhere); the
-derivatives are measured afterwards, photo by photo alternating with the bare pipeline. Every
-count is bounded.
+the machine hits both. The app runs with TASK_MODE=queue on a Redis that no worker takes from
+(a worker elsewhere); the derivatives are measured afterwards, photo by photo alternating with
+the bare pipeline. Every count is bounded.
 """
 
 import argparse
@@ -138,11 +138,12 @@ def send(port: int, method: str, path: str, body: bytes, headers: dict) -> tuple
     return answer.status, data
 
 
-def prepare(folder: Path, database_url: str) -> tuple[dict, str, dict]:
+def prepare(folder: Path, database_url: str, redis_url: str) -> tuple[dict, str, dict]:
     """Schema, checklists, a store and a supervisor in a fresh database; (env, token, info)."""
     env = {"SUPERVISION_SQLALCHEMY_DATABASE_URI": database_url,
            "SUPERVISION_PHOTO_DIR": str(folder / "photos"), "SUPERVISION_SECRET_KEY": "bench",
-           "SUPERVISION_PHOTO_PROCESSING": "none", "FLASK_APP": "supervision"}
+           "SUPERVISION_TASK_MODE": "queue", "SUPERVISION_REDIS_URL": redis_url,
+           "FLASK_APP": "supervision"}
     os.environ.update(env)
     from supervision import create_app
     from supervision.accounts.models import User
@@ -277,13 +278,13 @@ def bare_rounds(port, info, args, photo) -> tuple[Phase, Phase, list]:
 def derivatives(info: dict, photo: bytes, folder: Path) -> tuple[float, float, dict]:
     """Each received photo processed as the worker does, alternating with the bare pipeline on
     the same bytes (so that a change of load hits both); (seconds, bare seconds, states)."""
-    from supervision.visits.photos import pending_photo_ids, process_photo
+    from supervision.visits.photos import pending_photos, process_task
 
     seconds, bare_seconds, states = 0.0, 0.0, []
     with info["app"].app_context():
-        for n, photo_id in enumerate(pending_photo_ids()):
+        for n, photo_id in enumerate([p.id for p in pending_photos()]):
             started = time.perf_counter()
-            states.append(process_photo(photo_id))
+            states.append(process_task(photo_id))
             seconds += time.perf_counter() - started
             started = time.perf_counter()
             bare_derivatives(unique(photo, n), folder / f"{n}")
@@ -305,9 +306,9 @@ def bare_derivatives(data: bytes, stem: Path) -> None:
             fitted.save(f"{stem}-{name}.jpg", "JPEG", quality=JPEG_QUALITY[name])
 
 
-def run(args, folder: Path, database_url: str) -> tuple:
+def run(args, folder: Path, database_url: str, redis_url: str) -> tuple:
     """Both servers up; each round runs app visits, bare visits, app photos, bare photos."""
-    env, token, info = prepare(folder, database_url)
+    env, token, info = prepare(folder, database_url, redis_url)
     photo = camera_photo()
     (folder / "bare").mkdir()
     bare_env = {**env, "FLASK_APP": f"bench.ingest:bare_app('{folder / 'bare'}', "
@@ -344,12 +345,13 @@ def main() -> None:
                         help="a throwaway PostgreSQL server instead of a SQLite file")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="bench-ingest-") as tmp, ExitStack() as stack:
+        from tests.servers import postgres_server, redis_server
+
         database_url = f"sqlite:///{Path(tmp) / 'bench.db'}"
         if args.postgres:
-            from tests.servers import postgres_server
-
             database_url = stack.enter_context(postgres_server())
-        report(args, *run(args, Path(tmp), database_url))
+        redis_url = stack.enter_context(redis_server())
+        report(args, *run(args, Path(tmp), database_url, redis_url))
 
 
 def report(args, photo: bytes, info: dict, phases: tuple, derived: tuple) -> None:
@@ -363,7 +365,7 @@ def report(args, photo: bytes, info: dict, phases: tuple, derived: tuple) -> Non
           f"load average {os.getloadavg()[0]:.2f}")
     for phase in phases:
         print(phase.line())
-    print(f"  derivatives (process_photo)        n={count:4d} {count / seconds:7.2f}/s  {states}")
+    print(f"  derivatives (process_task)         n={count:4d} {count / seconds:7.2f}/s  {states}")
     print(f"  derivatives (bare Pillow)          n={count:4d} {count / bare_seconds:7.2f}/s")
     print("ratio photo acknowledgement (app ÷ bare+fsync): "
           f"{app_photos.rate / bare_photos.rate:.2f}  (target ≥ 0.7)")

@@ -275,7 +275,7 @@ def main() -> None:
         env = {"SUPERVISION_SQLALCHEMY_DATABASE_URI": database, "SUPERVISION_REDIS_URL": redis_url,
                "SUPERVISION_SECRET_KEY": "bench", "SUPERVISION_PHOTO_DIR": str(folder / "spool"),
                "SUPERVISION_STORAGE_BACKEND": "s3", "SUPERVISION_S3_BUCKET": "photos",
-               "SUPERVISION_PHOTO_PROCESSING": "queue", "FLASK_APP": "supervision",
+               "SUPERVISION_TASK_MODE": "queue", "FLASK_APP": "supervision",
                **{f"SUPERVISION_{k}": v for k, v in s3.items()}}
         token, info = prepare(env)
         processes = []

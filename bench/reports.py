@@ -31,12 +31,11 @@ import weasyprint  # noqa: E402  (the raw baseline; the app itself imports it on
 from pypdf import PdfReader  # noqa: E402
 from weasyprint.urls import URLFetcher, URLFetcherResponse  # noqa: E402
 
-from supervision import create_app  # noqa: E402
+from supervision import create_app, tasks  # noqa: E402
 from supervision.accounts.models import User  # noqa: E402
 from supervision.accounts.tokens import issue_token  # noqa: E402
 from supervision.checklists.services import add_version  # noqa: E402
 from supervision.db import db  # noqa: E402
-from supervision.jobs.services import wait_for_jobs  # noqa: E402
 from supervision.reports import services  # noqa: E402
 from supervision.reports.context import visit_context  # noqa: E402
 from supervision.reports.summaries import region_context  # noqa: E402
@@ -44,13 +43,14 @@ from supervision.storage import get_storage  # noqa: E402
 from supervision.stores.models import Region, Store  # noqa: E402
 from supervision.visits import photos as pipeline  # noqa: E402
 from supervision.visits.models import Visit  # noqa: E402
+from tests.images import picture  # noqa: E402
 from tests.report_data import (  # noqa: E402
     DELIGHTERS,
     HISTORY_MISSES,
+    PHOTO,
     SHANGHAI,
     add_visit,
     local,
-    realistic_jpeg,
 )
 
 RUNS = 7
@@ -106,7 +106,7 @@ def build(app) -> dict:
     today = datetime.now(SHANGHAI).date()
     photos = {item: [] for item in PHOTO_ITEMS}
     for n in range(12):
-        photos[PHOTO_ITEMS[n % len(PHOTO_ITEMS)]].append(realistic_jpeg(100 + n, (4000, 3000)))
+        photos[PHOTO_ITEMS[n % len(PHOTO_ITEMS)]].append(picture(4000, 3000, seed=100 + n, **PHOTO))
     visit_id = add_visit(app, stores[0].id, supervisor.id, "storefront-audit",
                          local(today - timedelta(days=1), "10:00:00"),
                          {"img_no_expired_posters": False, "svc_greeting_10s": False},
@@ -188,7 +188,7 @@ def fresh_region(app, client, url, headers) -> bytes:
     """Ask, wait for the job, fetch the PDF from the same link: what a manager's client does."""
     empty_cache(app)
     assert client.get(url, headers=headers).status_code == 202
-    wait_for_jobs()
+    tasks.drain()
     answer = client.get(url, headers=headers)
     assert answer.status_code == 200, answer.get_data(as_text=True)[:500]
     return answer.data

@@ -3,6 +3,7 @@
 import os
 import secrets
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from flask import Flask
 
@@ -24,7 +25,7 @@ def create_app(test_config: dict | None = None) -> Flask:
         app.config.update(test_config)
     _complete_config(app)
 
-    from supervision import auth, cli, i18n, models, storage  # noqa: F401  (models: every table known)
+    from supervision import auth, cli, i18n, models, storage, tasks  # noqa: F401  (models: tables)
     from supervision.db import db
     from supervision.extensions import api, csrf, limiter, migrate
 
@@ -36,6 +37,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     i18n.init_app(app)
     auth.init_app(app)
     storage.init_app(app)
+    tasks.init_app(app)
     api.init_app(app)
     _register_blueprints(app, api)
     cli.init_app(app)
@@ -60,6 +62,7 @@ def _complete_config(app: Flask) -> None:
     config["PHOTO_DIR"] = str(config.get("PHOTO_DIR") or instance / "photos")
     os.makedirs(config["PHOTO_DIR"], exist_ok=True)
     config["DEMO_PASSWORD"] = str(config["DEMO_PASSWORD"])
+    ZoneInfo(config["TIMEZONE"])  # an unknown TIMEZONE stops the start, not the first export
     config["MAX_CONTENT_LENGTH"] = config.get("MAX_CONTENT_LENGTH") or config["JSON_MAX_BYTES"]
     config["RATELIMIT_STORAGE_URI"] = (
         config.get("RATELIMIT_STORAGE_URI") or config.get("REDIS_URL") or "memory://"

@@ -94,9 +94,12 @@ def seed_demo():
 @photos_cli.command("process-pending")
 def process_pending_photos():
     """Make the derivatives of every photo received but not processed yet."""
-    from supervision.visits.photos import pending_photo_ids, process_photo
+    from supervision.visits.photos import pending_photos, process
 
-    states = [process_photo(photo_id) for photo_id in pending_photo_ids()]
+    states = []
+    for photo in pending_photos():
+        states.append(process(photo))
+        db.session.commit()  # each photo's outcome kept as it goes
     click.echo(f"processed {states.count('processed')}, corrupt {states.count('corrupt')}")
 
 
@@ -118,17 +121,17 @@ def cleanup_photos(older_than_hours):
                    "way. Failed ones are re-sent whatever their age.")
 def resend_emails(minutes):
     """Email again the notifications whose email failed or has been pending for too long."""
-    from supervision.notifications.mail import resend, wait_for_mail
+    from supervision import tasks
+    from supervision.notifications.mail import resend
 
     if not current_app.config.get("MAIL_SERVER"):
         raise click.ClickException("MAIL_SERVER is not set: notifications are not emailed.")
     count = resend(timedelta(minutes=minutes))
-    wait_for_mail()  # without a queue this process sends them itself: not before it exits
+    db.session.commit()  # hands them over
+    tasks.drain()  # without a queue this process sends them itself: not before it exits
     click.echo(f"resent {count}")
 
 
 def init_app(app: Flask) -> None:
-    from supervision.jobs.queue import jobs_cli
-
-    for group in (checklists_cli, users_cli, demo_cli, photos_cli, notifications_cli, jobs_cli):
+    for group in (checklists_cli, users_cli, demo_cli, photos_cli, notifications_cli):
         app.cli.add_command(group)

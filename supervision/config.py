@@ -31,15 +31,15 @@ class Defaults:
     S3_REGION = "us-east-1"
     S3_SERVE = "proxy"  # "proxy": stream through the app; "redirect": 302 to a presigned URL
     S3_URL_EXPIRES = 300
-    # When display/thumb derivatives are made: "thread" (in this process, after the answer),
-    # "inline" (before the answer), "queue" (a `flask jobs worker` on the Redis queue) or
-    # "none" (left to `flask photos process-pending`).
-    PHOTO_PROCESSING = "thread"
+    # Where work after the commit runs (report renders, photo derivatives, emails): "thread" (a
+    # thread of this process), "queue" (`flask jobs worker` processes on the Redis queue at
+    # REDIS_URL, on any machine) or "inline" (before the commit returns: tests).
+    TASK_MODE = "thread"
     # Login attempts per client address; shared through Redis when REDIS_URL is set.
     LOGIN_RATE_LIMIT = "10 per minute"
     REDIS_URL: str | None = None
-    # Notifications are emailed through this SMTP server after their transaction commits (by a
-    # `flask jobs worker` with REDIS_URL, else a thread of the web process); None: in-app only.
+    # Notifications are emailed through this SMTP server after their transaction commits (as
+    # TASK_MODE says); None: in-app only.
     MAIL_SERVER: str | None = None
     MAIL_PORT = 25
     MAIL_USE_TLS = False  # STARTTLS once connected
@@ -57,6 +57,10 @@ class Defaults:
     RATELIMIT_HEADERS_ENABLED = True
     # Demo password for `flask demo seed`.
     DEMO_PASSWORD = "demo1234"
+    # The time zone (IANA name) of the days people type and read where no single store's own
+    # zone applies: query days of lists and exports, the audit log, region reports; and the
+    # zone a new store gets when none is given. Each store keeps its own for its visits.
+    TIMEZONE = "Asia/Shanghai"
     # Languages of the UI and the reports; the first is the default.
     LANGUAGES = ("zh", "en")
     BABEL_DEFAULT_LOCALE = "zh"

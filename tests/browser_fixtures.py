@@ -11,6 +11,7 @@ from werkzeug.serving import make_server
 
 from supervision import create_app
 from supervision.db import db
+from tests.servers import DEADLINE
 
 ROOT = Path(__file__).resolve().parent.parent
 SCREENSHOTS = ROOT / "test-output" / "screenshots"
@@ -85,7 +86,7 @@ def live_server(tmp_path_factory):
         "PHOTO_DIR": str(folder / "photos"),
         "LOGIN_RATE_LIMIT": "10000 per minute",
         "DEMO_PASSWORD": DEMO_PASSWORD,
-        "PHOTO_PROCESSING": "inline",
+        "TASK_MODE": "inline",
     })
     app.after_request(_close_not_modified)
     _load_and_seed(app)
@@ -96,7 +97,13 @@ def live_server(tmp_path_factory):
     _plan_assignment(live)
     yield live
     server.shutdown()
-    thread.join(timeout=10)
+    thread.join()
+
+
+def settle(page) -> None:
+    """Wait until no CSS animation or transition is running, so a screenshot shows the end."""
+    page.wait_for_function(
+        "document.getAnimations().every(a => a.playState !== 'running')")
 
 
 # One sync Playwright may run at a time in a process: each browser test module starts its own.
@@ -111,6 +118,15 @@ def playwright():
 @pytest.fixture(scope="module")
 def browser(playwright):
     chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+    new_context = chromium.new_context
+
+    def patient_context(**options):
+        """Every wait of a page in this context may take DEADLINE: a busy machine still passes."""
+        context = new_context(**options)
+        context.set_default_timeout(DEADLINE * 1000)
+        return context
+
+    chromium.new_context = patient_context
     yield chromium
     chromium.close()
 

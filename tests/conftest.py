@@ -43,8 +43,8 @@ def _test_config(database_url: str, photo_dir: Path) -> dict:
         "WTF_CSRF_ENABLED": True,
         "LOGIN_RATE_LIMIT": "10000 per minute",
         "DEMO_PASSWORD": "demo1234",
-        # Photos processed inside the request: no background threads outlive a test.
-        "PHOTO_PROCESSING": "inline",
+        # Work after the commit runs before the commit returns: no thread outlives a test.
+        "TASK_MODE": "inline",
     }
 
 
@@ -112,29 +112,32 @@ def saved(app, obj):
     return obj
 
 
-@pytest.fixture
-def make_region(app):
+def create_region(app, code=None, name="测试区", **values):
+    """A saved region (detached)."""
     from supervision.stores.models import Region
 
-    def make(code=None, name="测试区"):
-        with app.app_context():
-            return saved(app, Region(code=code or f"R{next(_counter)}", name=name))
+    with app.app_context():
+        return saved(app, Region(code=code or f"R{next(_counter)}", name=name, **values))
 
-    return make
+
+def create_store(app, region=None, code=None, name="测试营业厅", **values):
+    """A saved store (detached), in a new region unless one is given."""
+    from supervision.stores.models import Store
+
+    region_id = (region or create_region(app)).id
+    with app.app_context():
+        store = Store(region_id=region_id, code=code or f"S{next(_counter)}", name=name, **values)
+        return saved(app, store)
 
 
 @pytest.fixture
-def make_store(app, make_region):
-    from supervision.stores.models import Store
+def make_region(app):
+    return functools.partial(create_region, app)
 
-    def make(region=None, code=None, name="测试营业厅", **values):
-        region_id = (region or make_region()).id
-        with app.app_context():
-            store = Store(region_id=region_id, code=code or f"S{next(_counter)}", name=name,
-                          **values)
-            return saved(app, store)
 
-    return make
+@pytest.fixture
+def make_store(app):
+    return functools.partial(create_store, app)
 
 
 def create_user(app, role="supervisor", regions=(), email=None, name=None,
@@ -157,16 +160,66 @@ def make_user(app):
     return functools.partial(create_user, app)
 
 
-@pytest.fixture
-def auth_headers(app):
+def bearer(app, user) -> dict:
     """Bearer headers for a user, as the API expects them."""
     from supervision.accounts.tokens import issue_token
 
-    def headers(user) -> dict:
-        with app.app_context():
-            return {"Authorization": f"Bearer {issue_token(user)}"}
+    with app.app_context():
+        return {"Authorization": f"Bearer {issue_token(user)}"}
 
-    return headers
+
+@pytest.fixture
+def auth_headers(app):
+    return functools.partial(bearer, app)
+
+
+# The world most tests need: two regions, a store in each, one person of each role in the east.
+REGIONS = {"east": {}, "west": {}}
+STORES = {"store": "east", "west_store": "west"}
+PEOPLE = {"admin": "admin", "manager": ("manager", "east"), "supervisor": ("supervisor", "east"),
+          "shopper": ("shopper", "east")}
+
+
+def build_world(app, regions=REGIONS, stores=STORES, people=PEOPLE, checklists=()) -> dict:
+    """The one way tests build a world: regions, stores and people by name in one dict, with
+    each person's bearer headers under "headers".
+
+    `regions`: {name: Region values}; the code is the name in capitals unless given.
+    `stores`: {name: its region's name, or Store values with the region's name as "region"}.
+    `people`: {name: a role (no region), (role, region names...), or create_user's arguments
+    with the region names as "regions"}.
+    `checklists`: YAML files to load first (the shipped ones come from `load_checklists`)."""
+    from supervision.checklists.services import add_version
+
+    with app.app_context():
+        for path in checklists:
+            add_version(Path(path).read_text(encoding="utf-8"), Path(path).name)
+        db.session.commit()
+    world = {name: create_region(app, **{"code": name.upper(), **values})
+             for name, values in regions.items()}
+    for name, spec in stores.items():
+        values = {"region": spec} if isinstance(spec, str) else dict(spec)
+        world[name] = create_store(app, world[values.pop("region", "east")], **values)
+    for name, spec in people.items():
+        values = _person(spec)
+        values["regions"] = [world[region] for region in values.get("regions", ())]
+        world[name] = create_user(app, **values)
+    world["headers"] = {name: bearer(app, world[name]) for name in people}
+    return world
+
+
+def _person(spec) -> dict:
+    if isinstance(spec, str):
+        return {"role": spec}
+    if isinstance(spec, tuple):
+        return {"role": spec[0], "regions": spec[1:]}
+    return dict(spec)
+
+
+@pytest.fixture
+def make_world(app):
+    """build_world for this test's app."""
+    return functools.partial(build_world, app)
 
 
 @pytest.fixture
@@ -202,8 +255,8 @@ def make_visit(app, load_checklists):
 
     from supervision.checklists.models import Checklist, ChecklistVersion
     from supervision.checklists.services import definition_of
-    from supervision.scoring import score_visit
     from supervision.visits.models import Response, Visit
+    from supervision.visits.snapshot import freeze_score
 
     def make(store, author, slug="storefront-audit", answers=None, status="published",
              started_at=None, complete=True, notes=None):
@@ -217,17 +270,16 @@ def make_visit(app, load_checklists):
             if complete:
                 for _, item in definition.items():
                     given.setdefault(item.id, best_value(item))
-            score = score_visit(definition, {k: {"value": v} for k, v in given.items()}).to_dict()
             started = started_at or datetime.now(UTC)
             visit = Visit(
                 id=uuid.uuid4(), store_id=store.id, checklist_version_id=version.id,
                 kind=definition.kind, status=status, author_id=author.id, started_at=started,
-                ended_at=started, notes=notes, score=score, total=score["total"],
-                grade=score["grade"]["id"], red_line=bool(score["red_lines"]),
+                ended_at=started, notes=notes,
                 submitted_at=started if status != "draft" else None,
                 published_at=started if status == "published" else None,
                 responses=[Response(item_id=k, value=v) for k, v in given.items()],
             )
+            freeze_score(visit, definition)
             db.session.add(visit)
             db.session.commit()
             return visit.id

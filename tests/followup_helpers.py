@@ -1,15 +1,6 @@
-"""Helpers of the follow-up tests: real images, visit drafts and photo uploads."""
+"""Helpers of the follow-up tests: visit drafts and photo uploads."""
 
-
-def png_bytes(colour: str = "green", size: tuple[int, int] = (64, 48)) -> bytes:
-    """A real PNG image."""
-    import io
-
-    from PIL import Image
-
-    buffer = io.BytesIO()
-    Image.new("RGB", size, colour).save(buffer, format="PNG")
-    return buffer.getvalue()
+from tests.images import picture
 
 
 def audit_draft(client, headers: dict, store_id: int, version: int, started_at=None) -> str:
@@ -33,7 +24,7 @@ def upload_photo(client, headers: dict, visit_id: str, item: str, colour: str = 
 
     photo_id = photo_id or str(uuid.uuid4())
     response = client.put(f"/api/v1/visits/{visit_id}/photos/{photo_id}?item={item}",
-                          data=png_bytes(colour), headers={**headers,
-                                                           "Content-Type": "image/png"})
+                          data=picture(64, 48, colour, "PNG"),
+                          headers={**headers, "Content-Type": "image/png"})
     assert response.status_code == 201, response.json
     return photo_id

@@ -5,23 +5,21 @@ import io
 import random
 import uuid
 from datetime import UTC, date, datetime, timedelta
-from functools import cache
 from zoneinfo import ZoneInfo
-
-from PIL import Image, ImageDraw
 
 from supervision.accounts.models import User
 from supervision.checklists.services import current_version, definition_of
 from supervision.db import db
 from supervision.followup.models import Action, Dispute
-from supervision.scoring import score_visit
-from supervision.stores.models import Region, Store
 from supervision.visits import photos as pipeline
 from supervision.visits.models import Response, Visit
 from supervision.visits.services import receive_photo
-from tests.conftest import best_value
+from supervision.visits.snapshot import freeze_score
+from tests.conftest import best_value, build_world
+from tests.images import picture
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
+PHOTO = {"texture": "photo", "quality": 90}  # photo-like JPEGs: they compress like real ones
 STORES = [
     ("SH001", "上海南京东路营业厅", "Shanghai Nanjing Rd E.", "王丽"),
     ("SH002", "上海徐家汇营业厅", "Shanghai Xujiahui", "李强"),
@@ -36,28 +34,6 @@ IMPRESSION = (
     "把责任推给顾客，没有先安抚情绪；被请到接待室后主任态度很好，承诺今天下午 5 点前回电。"
     "离开时有员工起身致谢。"
 )
-
-
-@cache
-def realistic_jpeg(seed: int, size: tuple[int, int] = (2000, 1500), quality: int = 90) -> bytes:
-    """A photo-like JPEG: gradients, coloured shapes and sensor-like noise (compresses like a
-    real photo, unlike a flat test card)."""
-    width, height = size
-    base = Image.merge("RGB", (
-        Image.linear_gradient("L").resize(size),
-        Image.radial_gradient("L").resize(size),
-        Image.linear_gradient("L").rotate(90).resize(size),
-    ))
-    draw, rnd = ImageDraw.Draw(base), random.Random(seed)
-    for _ in range(40):
-        x, y = rnd.randrange(width), rnd.randrange(height)
-        draw.rectangle([x, y, x + rnd.randrange(width // 80, width // 5),
-                        y + rnd.randrange(height // 60, height // 5)],
-                       fill=tuple(rnd.randrange(256) for _ in range(3)))
-    noisy = Image.blend(base, Image.effect_noise(size, 40).convert("RGB"), 0.25)
-    out = io.BytesIO()
-    noisy.save(out, "JPEG", quality=quality)
-    return out.getvalue()
 
 
 def local(day: date, hhmmss: str) -> datetime:
@@ -84,11 +60,9 @@ def add_visit(app, store_id: int, author_id: int, slug: str, started: datetime, 
     db.session.add(visit)
     db.session.commit()
     _attach_photos(app, visit.id, author_id, photos or {})
-    score = score_visit(definition, {k: {"value": v, "na": k in na} for k, v in given.items()})
-    score = score.to_dict()
     visit = db.session.get(Visit, visit.id)
-    visit.score, visit.total, visit.grade = score, score["total"], score["grade"]["id"]
-    visit.red_line, visit.status = bool(score["red_lines"]), status
+    freeze_score(visit, definition)
+    visit.status = status
     visit.submitted_at = visit.published_at = started + timedelta(hours=1)
     db.session.commit()
     return visit.id
@@ -101,8 +75,8 @@ def _attach_photos(app, visit_id, author_id: int, photos: dict[str, list[bytes]]
         for image in images:
             photo, _ = receive_photo(author, visit_id, uuid.uuid4(), item_id, io.BytesIO(image),
                                      "image/jpeg", limits)
+            pipeline.process(photo)
             db.session.commit()
-            pipeline.process_photo(photo.id)
 
 
 def build_region(app, region_code="EAST", stores=STORES, history=3, photo_size=(1800, 1350),
@@ -111,23 +85,17 @@ def build_region(app, region_code="EAST", stores=STORES, history=3, photo_size=(
     a red line) at the first store; `history` earlier audits per store; actions and disputes.
     `photo_size` None leaves the photos out."""
     today = today or datetime.now(SHANGHAI).date()
-    region = Region(code=region_code, name="华东区", name_en="East")
-    rows = [Store(code=code, name=name, name_en=en, manager_name=manager, region=region,
-                  address="上海市黄浦区南京东路300号") for code, name, en, manager in stores]
-    people = {
-        "admin": User(email="admin@example.com", name="系统管理员", role="admin"),
-        "manager": User(email="manager@example.com", name="周经理", role="manager",
-                        regions=[region]),
-        "supervisor": User(email="supervisor@example.com", name=SUPERVISOR_NAME, role="supervisor",
-                           regions=[region]),
-        "shopper": User(email="shopper@example.com", name=SHOPPER_NAME, role="shopper",
-                        regions=[region]),
-    }
-    for user in people.values():
-        user.set_password("secret-pw")
-    db.session.add_all([region, *rows, *people.values()])
-    db.session.commit()
-    ids = {name: user.id for name, user in people.items()}
+    world = build_world(
+        app, regions={"east": {"code": region_code, "name": "华东区", "name_en": "East"}},
+        stores={code: {"region": "east", "code": code, "name": name, "name_en": en,
+                       "manager_name": manager, "address": "上海市黄浦区南京东路300号"}
+                for code, name, en, manager in stores},
+        people={role: {"role": role, "regions": [] if role == "admin" else ["east"],
+                       "email": f"{role}@example.com", "name": name}
+                for role, name in (("admin", "系统管理员"), ("manager", "周经理"),
+                                   ("supervisor", SUPERVISOR_NAME), ("shopper", SHOPPER_NAME))})
+    region, rows = world["east"], [world[code] for code, *_ in stores]
+    ids = {role: world[role].id for role in ("admin", "manager", "supervisor", "shopper")}
     first = rows[0]
     audit = featured_audit(app, first.id, ids["supervisor"], today, photo_size)
     mystery = featured_mystery(app, first.id, ids["shopper"], today, photo_size)
@@ -140,7 +108,7 @@ def build_region(app, region_code="EAST", stores=STORES, history=3, photo_size=(
 
 
 def featured_audit(app, store_id, supervisor_id, today, photo_size) -> uuid.UUID:
-    photos = {item: [realistic_jpeg(seed, photo_size)] for seed, item in enumerate(
+    photos = {item: [picture(*photo_size, seed=seed, **PHOTO)] for seed, item in enumerate(
         ("img_signage_clean", "img_no_expired_posters", "img_hall_clean", "img_uniform_badge",
          "sal_demo_devices"), 1)} if photo_size else {}
     return add_visit(
@@ -163,8 +131,9 @@ def featured_audit(app, store_id, supervisor_id, today, photo_size) -> uuid.UUID
 
 def featured_mystery(app, store_id, shopper_id, today, photo_size) -> uuid.UUID:
     day = today - timedelta(days=1)
-    photos = {"arr_signage": [realistic_jpeg(11, photo_size)],
-              "dep_overall_impression": [realistic_jpeg(12 + i, photo_size) for i in range(3)],
+    photos = {"arr_signage": [picture(*photo_size, seed=11, **PHOTO)],
+              "dep_overall_impression": [picture(*photo_size, seed=12 + i, **PHOTO)
+                                         for i in range(3)],
               } if photo_size else {}
     times = [("entered", "14:02:05"), ("greeted", "14:02:40"), ("ticket_taken", "14:03:10"),
              ("called", "14:15:40"), ("dispute_raised", "14:19:05"),

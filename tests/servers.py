@@ -15,6 +15,42 @@ from pathlib import Path
 
 import psycopg
 
+# How long a test waits for a condition before it fails: generous, so that a machine whose cores
+# another process keeps busy still passes. A test waits on the condition, never on the clock.
+DEADLINE = 300
+
+
+def wait_until(condition, what: str, seconds: float = DEADLINE, every: float = 0.05):
+    """Return the first truthy value of `condition()`; fail after `seconds` saying `what`."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if found := condition():
+            return found
+        time.sleep(every)
+    raise AssertionError(f"timed out after {seconds} s waiting for {what}")
+
+
+def stop(process: subprocess.Popen, grace: float = DEADLINE) -> None:
+    """Ask a process to stop, kill it if it has not after `grace` seconds, and always reap it."""
+    if process.poll() is None:
+        process.terminate()
+    try:
+        process.wait(timeout=grace)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
+def finish(process: subprocess.Popen, log: Path, seconds: float = DEADLINE) -> None:
+    """Wait for a process that ends by itself (a burst worker); fail with its log if it does
+    not, after stopping it."""
+    try:
+        process.wait(timeout=seconds)
+    except subprocess.TimeoutExpired:
+        stop(process, grace=10)
+        tail = log.read_text()[-4000:]
+        raise AssertionError(f"still running after {seconds} s:\n{tail}") from None
+
 
 def free_port() -> int:
     with socket.socket() as sock:
@@ -59,14 +95,13 @@ def postgres_server():
         _wait_for(url, server, base / "server.log")
         yield url
     finally:
-        server.terminate()
-        server.wait(timeout=30)
+        stop(server)
         log.close()
         shutil.rmtree(base, ignore_errors=True)
 
 
 def _wait_for(url: str, server: subprocess.Popen, log: Path) -> None:
-    deadline = time.monotonic() + 30
+    deadline = time.monotonic() + DEADLINE
     while time.monotonic() < deadline:
         if server.poll() is not None:
             raise RuntimeError(f"PostgreSQL did not start:\n{log.read_text()}")
@@ -75,7 +110,7 @@ def _wait_for(url: str, server: subprocess.Popen, log: Path) -> None:
             return
         except psycopg.OperationalError:
             time.sleep(0.2)
-    raise RuntimeError("PostgreSQL did not answer within 30 s")
+    raise RuntimeError(f"PostgreSQL did not answer within {DEADLINE} s")
 
 
 def create_database(server_url: str, name: str) -> str:
@@ -86,7 +121,8 @@ def create_database(server_url: str, name: str) -> str:
     return server_url.rsplit("/", 1)[0] + "/" + name
 
 
-def _wait_port(port: int, server: subprocess.Popen, what: str, log: Path, seconds=30) -> None:
+def _wait_port(port: int, server: subprocess.Popen, what: str, log: Path,
+               seconds=DEADLINE) -> None:
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         if server.poll() is not None:
@@ -97,15 +133,6 @@ def _wait_port(port: int, server: subprocess.Popen, what: str, log: Path, second
         except OSError:
             time.sleep(0.2)
     raise RuntimeError(f"{what} did not answer within {seconds} s:\n{log.read_text()[-4000:]}")
-
-
-def _stop(server: subprocess.Popen, grace: float = 15) -> None:
-    server.terminate()
-    try:
-        server.wait(timeout=grace)
-    except subprocess.TimeoutExpired:
-        server.kill()
-        server.wait()
 
 
 @contextmanager
@@ -129,7 +156,7 @@ def redis_server():
         _wait_port(port, server, "redis-server", log)
         yield f"redis://127.0.0.1:{port}/0"
     finally:
-        _stop(server)
+        stop(server)
         shutil.rmtree(base, ignore_errors=True)
 
 
@@ -176,7 +203,7 @@ def seaweedfs_server():
                "S3_SECRET_ACCESS_KEY": S3_SECRET, "S3_REGION": "us-east-1",
                "_process": server, "_log": log}
     finally:
-        _stop(server, grace=3)  # a throwaway store: no need to wait for a tidy shutdown
+        stop(server, grace=3)  # a throwaway store: no need to wait for a tidy shutdown
         shutil.rmtree(base, ignore_errors=True)
 
 
@@ -210,10 +237,9 @@ class PostgresCluster:
         """Immediate shutdown: every connection cut, recovery from the WAL at the next start."""
         postmaster = int((self.data / "postmaster.pid").read_text().split()[0])
         os.kill(postmaster, signal.SIGQUIT)
-        self.server.wait(timeout=30)
+        self.server.wait()  # SIGQUIT ends it at once; only reaping is left
 
     def close(self) -> None:
-        if self.server is not None and self.server.poll() is None:
-            self.server.terminate()
-            self.server.wait(timeout=30)
+        if self.server is not None:
+            stop(self.server)
         shutil.rmtree(self.base, ignore_errors=True)

@@ -20,17 +20,12 @@ RED_LINE, MUST_BE, PERFORMANCE = "svc_red_argue_mock", "img_uniform_badge", "img
 
 
 @pytest.fixture
-def world(make_region, make_store, make_user):
-    east, west = make_region(), make_region()
-    return {
-        "store": make_store(east, manager_name="王主任"),
-        "other_store": make_store(east),
-        "west_store": make_store(west),
-        "manager": make_user("manager", [east]),
-        "supervisor": make_user("supervisor", [east]),
-        "west_supervisor": make_user("supervisor", [west]),
-        "shopper": make_user("shopper", [east]),
-    }
+def world(make_world):
+    return make_world(
+        stores={"store": {"region": "east", "manager_name": "王主任"}, "other_store": "east",
+                "west_store": "west"},
+        people={"manager": ("manager", "east"), "supervisor": ("supervisor", "east"),
+                "west_supervisor": ("supervisor", "west"), "shopper": ("shopper", "east")})
 
 
 def _audit(app, make_visit, world, answers=None, started_at=VISIT_AT, store="store"):

@@ -20,6 +20,7 @@ from tests.browser_fixtures import (
     SCREENSHOTS,
     VIEWPORTS,
     LiveServer,
+    settle,
 )
 
 pytestmark = [
@@ -54,7 +55,7 @@ def admin_server(tmp_path_factory):
     thread.start()
     yield LiveServer(f"http://127.0.0.1:{server.server_port}", app)
     server.shutdown()
-    thread.join(timeout=10)
+    thread.join()
 
 
 @pytest.fixture
@@ -78,7 +79,7 @@ def page(browser, admin_server):
 
 def shot(page, name: str, full_page=True) -> None:
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page.wait_for_timeout(200)
+    settle(page)
     path = SCREENSHOTS / f"admin-{name}.png"
     page.screenshot(path=str(path), full_page=full_page)
     assert path.stat().st_size > 10_000

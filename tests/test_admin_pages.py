@@ -3,12 +3,15 @@ check-then-apply over the page, the manager's export page."""
 
 import io
 import re
+import uuid
 
 import pytest
 from sqlalchemy import func, select
 
+from supervision import create_app
 from supervision.db import db
 from supervision.stores.models import Store
+from tests.conftest import _test_config
 
 PAGES = ["/admin/regions", "/admin/stores", "/admin/stores/new", "/admin/users",
          "/admin/users/new", "/admin/checklists", "/admin/imports", "/admin/audit"]
@@ -51,28 +54,67 @@ def test_forms_need_the_csrf_token(app, make_user):
     assert created.status_code == 302
 
 
-def test_import_page_checks_then_applies(app, make_user, make_region):
+@pytest.fixture
+def app_config(request, database_url, tmp_path):
+    """Local storage, or S3 when a test asks for it with indirect parametrization."""
+    config = _test_config(database_url, tmp_path / "photos")
+    if getattr(request, "param", "local") == "s3":
+        settings = request.getfixturevalue("s3_settings")
+        config |= {"STORAGE_BACKEND": "s3", "S3_BUCKET": f"imports-{uuid.uuid4().hex[:12]}",
+                   **{k: v for k, v in settings.items() if k.startswith("S3_")}}
+    return config
+
+
+@pytest.fixture
+def other_machine(app, app_config, tmp_path):
+    """A second web app on the same database and storage. With S3 it has a local folder of its
+    own; local storage is a folder both machines mount."""
+    if app_config.get("STORAGE_BACKEND") == "s3":
+        app.extensions["storage"].create_bucket()
+        other = create_app({**app_config, "PHOTO_DIR": str(tmp_path / "other-machine")})
+    else:
+        other = create_app(app_config)
+    yield other
+    with other.app_context():
+        db.engine.dispose()
+
+
+@pytest.mark.parametrize("app_config", ["local", "s3"], indirect=True)
+def test_import_page_checks_on_one_machine_and_applies_on_another(app, other_machine, make_user,
+                                                                   make_region):
+    """The checked file waits in the shared storage, not on the machine that checked it."""
+    other = other_machine
     make_region("GZ")
-    admin = logged_in(app.test_client(), make_user("admin"))
-    token = csrf(admin, "/admin/imports?lang=en")
+    user = make_user("admin")
+    first, second = logged_in(app.test_client(), user), logged_in(other.test_client(), user)
+    token = csrf(first, "/admin/imports?lang=en")
     data = "编码,名称,区域\nA1,甲厅,GZ\nA2,乙厅,GZ\n".encode("gbk")
-    checked = admin.post("/admin/imports", content_type="multipart/form-data", data={
+    checked = first.post("/admin/imports", content_type="multipart/form-data", data={
         "csrf_token": token, "kind": "stores", "file": (io.BytesIO(data), "s.csv")})
     page = checked.get_data(as_text=True)
     assert checked.status_code == 200 and 'id="would-create">2<' in page
-    with app.app_context():
-        assert db.session.scalar(select(func.count()).select_from(Store)) == 0
+    assert count(app, Store) == 0 and len(kept_imports(app)) == 1
     kept = re.search(r'name="token" value="([0-9a-f]{32})"', page)[1]
-    forged = admin.post("/admin/imports/apply", data={"csrf_token": token, "kind": "stores",
-                                                      "token": "../../secret_key", "name": "x"})
-    assert "upload it again" in admin.get(forged.headers["Location"]).get_data(True)
-    applied = admin.post("/admin/imports/apply", data={"csrf_token": token, "kind": "stores",
-                                                       "token": kept, "name": "s.csv"})
+    token = csrf(second, "/admin/imports?lang=en")
+    forged = second.post("/admin/imports/apply", data={"csrf_token": token, "kind": "stores",
+                                                       "token": "../../secret_key", "name": "x"})
+    assert "upload it again" in second.get(forged.headers["Location"]).get_data(True)
+    applied = second.post("/admin/imports/apply", data={"csrf_token": token, "kind": "stores",
+                                                        "token": kept, "name": "s.csv"})
     assert applied.headers["Location"].endswith("/admin/stores")
+    assert count(app, Store) == 2 and kept_imports(app) == []
+    again = first.post("/admin/imports/apply", data={"csrf_token": csrf(first, "/admin/imports"),
+                                                     "kind": "stores", "token": kept,
+                                                     "name": "s.csv"})
+    assert "upload it again" in first.get(again.headers["Location"]).get_data(True)
+    assert count(app, Store) == 2
+
+
+def count(app, model) -> int:
     with app.app_context():
-        assert db.session.scalar(select(func.count()).select_from(Store)) == 2
-    again = admin.post("/admin/imports/apply", data={"csrf_token": token, "kind": "stores",
-                                                     "token": kept, "name": "s.csv"})
-    assert "upload it again" in admin.get(again.headers["Location"]).get_data(True)
+        return db.session.scalar(select(func.count()).select_from(model))
+
+
+def kept_imports(app) -> list:
     with app.app_context():
-        assert db.session.scalar(select(func.count()).select_from(Store)) == 2
+        return list(app.extensions["storage"].keys("imports"))

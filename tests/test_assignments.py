@@ -16,20 +16,15 @@ STORE_AT = {"lat": 31.2304, "lon": 121.4737}
 
 
 @pytest.fixture
-def world(load_checklists, make_region, make_store, make_user):
+def world(load_checklists, make_world):
     load_checklists()
-    east, west = make_region(), make_region()
-    return {
-        "store": make_store(east, manager_name="王主任", geofence_m=300, **STORE_AT),
-        "other_store": make_store(east),
-        "west_store": make_store(west),
-        "admin": make_user("admin"),
-        "manager": make_user("manager", [east]),
-        "west_manager": make_user("manager", [west]),
-        "supervisor": make_user("supervisor", [east]),
-        "shopper": make_user("shopper"),
-        "other_shopper": make_user("shopper"),
-    }
+    return make_world(
+        stores={"store": {"region": "east", "manager_name": "王主任", "geofence_m": 300,
+                          **STORE_AT},
+                "other_store": "east", "west_store": "west"},
+        people={"admin": "admin", "manager": ("manager", "east"),
+                "west_manager": ("manager", "west"), "supervisor": ("supervisor", "east"),
+                "shopper": "shopper", "other_shopper": "shopper"})
 
 
 def _body(world, **values) -> dict:

@@ -115,6 +115,24 @@ def test_mystery_visit_follows_the_key_moments():
     assert {"entered", "ticket_taken", "called", "departed"} <= {m.id for m in definition.moments}
 
 
+def test_mystery_visit_declares_the_meaning_the_code_looks_up():
+    definition = _load(ROOT / "checklists" / "mystery-visit.yaml")
+    assert all(m.moment in MOMENTS for m in definition.moments)
+    assert {m.id: m.moment for m in definition.moments}["dispute_raised"] == "dispute"
+    queue = definition.interval_for("queue_wait")
+    assert (queue.start, queue.end) == ("ticket_taken", "called")
+    assert [i.id for i in definition.intervals if i.peak] == ["dispute"]
+    assert definition.item_for("dispute_record").id == "dis_record_form"
+
+
+@pytest.mark.parametrize("slug", ["storefront-audit", "dispute-handling"])
+def test_keys_left_unset_stay_out_of_the_plain_data(slug):
+    """So a checklist that uses no roles or intervals keeps the hash it had before they existed."""
+    plain = _load(ROOT / "checklists" / f"{slug}.yaml").to_dict()
+    assert "intervals" not in plain
+    assert not any("role" in item for section in plain["sections"] for item in section["items"])
+
+
 def test_comments_and_layout_do_not_change_the_content_hash():
     text = (ROOT / "checklists" / "dispute-handling.yaml").read_text(encoding="utf-8")
     reformatted = "# another comment\n\n" + "\n".join(
@@ -194,6 +212,26 @@ BROKEN_CASES = [
       "min ≥ 1."]),
     ("photo_negative_min.yaml",
      ["photo_negative_min.yaml:19: item signage: photo.min: Must be ≥ 0."]),
+    ("timed_moment_without_moment.yaml",
+     ["timed_moment_without_moment.yaml:7: moment called: moment: Missing key moment: name the "
+      "key moment this timed moment belongs to."]),
+    ("interval_unknown_moment.yaml",
+     ["interval_unknown_moment.yaml:11: interval queue: end: Unknown timed moment 'caled'; list "
+      "it under moments."]),
+    ("interval_same_moments.yaml",
+     ["interval_same_moments.yaml:11: interval queue: end: The interval starts and ends at the "
+      "same timed moment."]),
+    ("duplicate_interval_role.yaml",
+     ["duplicate_interval_role.yaml:11: interval wait: role: Duplicate role (interval queue "
+      "already has it)."]),
+    ("duplicate_item_role.yaml",
+     ["duplicate_item_role.yaml:25: item record_stub: role: Duplicate role (item record_form "
+      "already has it)."]),
+    ("unknown_item_role.yaml",
+     ["unknown_item_role.yaml:19: item record_form: role: Must be one of: dispute_record."]),
+    ("dispute_record_not_yes_no.yaml",
+     ["dispute_record_not_yes_no.yaml:19: item record_form: role: Only a yes_no item can be the "
+      "dispute_record: review sets it to failed."]),
     ("missing_sections.yaml",
      ["missing_sections.yaml:4: kind: Must be one of: audit, mystery.",
       "missing_sections.yaml:2: sections: Missing data for required field."]),
@@ -276,6 +314,11 @@ def test_grade_for_uses_the_highest_band_reached(tiny, total, grade):
 def test_unknown_item_is_a_key_error(tiny):
     with pytest.raises(KeyError):
         tiny.item("nope")
+
+
+def test_roles_and_intervals_are_optional(tiny):
+    assert tiny.moments == () and tiny.intervals == ()
+    assert tiny.item_for("dispute_record") is None and tiny.interval_for("queue_wait") is None
 
 
 @pytest.mark.parametrize(("item", "value", "problem"), [

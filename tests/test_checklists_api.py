@@ -87,6 +87,35 @@ def test_broken_upload_is_422_and_changes_nothing(client, app, admin, auth_heade
         assert db.session.scalar(select(func.count(ChecklistVersion.id))) == 1
 
 
+@pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig", "gb18030"])
+def test_a_file_in_any_editor_encoding_reads_the_same_through_the_api_and_the_page(
+        app, client, admin, auth_headers, encoding):
+    """A Chinese editor's GB18030, or UTF-8 with or without BOM: the API decodes the raw body as
+    the admin page decodes the uploaded file, so the page finds the same content."""
+    import io
+    import re
+
+    from supervision.checklists.models import ChecklistVersion
+
+    data = DISPUTE.encode(encoding)
+    created = client.post("/api/v1/checklists?source=d.yaml", data=data,
+                          content_type="application/yaml", headers=auth_headers(admin))
+    assert created.status_code == 201, created.json
+    assert created.json["definition"]["sections"][0]["title"]["zh"] == "接待与平息"
+    page = app.test_client()
+    login = page.get("/login").get_data(as_text=True)
+    page.post("/login", data={"email": admin.email, "password": "secret-pw",
+                              "csrf_token": re.search(r'name="csrf_token" value="([^"]+)"',
+                                                      login)[1]})
+    form = page.get("/admin/checklists").get_data(as_text=True)
+    uploaded = page.post("/admin/checklists", content_type="multipart/form-data", data={
+        "csrf_token": re.search(r'name="csrf_token" value="([^"]+)"', form)[1],
+        "file": (io.BytesIO(data), "d.yaml")})
+    assert uploaded.status_code == 302, uploaded.get_data(as_text=True)
+    with app.app_context():  # the same content: no second version
+        assert db.session.scalar(select(func.count(ChecklistVersion.id))) == 1
+
+
 def test_upload_as_json_and_bad_bodies(client, admin, auth_headers):
     headers = auth_headers(admin)
     ok = client.post("/api/v1/checklists", json={"yaml": DISPUTE, "source": "d.yaml"},
@@ -105,6 +134,7 @@ def test_cli_reload_creates_next_version_and_old_visit_scores_the_same(
     from supervision.checklists.services import current_version, definition_of
     from supervision.scoring import score_visit
     from supervision.visits.models import Visit
+    from supervision.visits.snapshot import answers_of
 
     visit_id = make_visit(make_store(), make_user(), slug="dispute-handling",
                           answers={"dh_accept_apologise": False})
@@ -116,7 +146,7 @@ def test_cli_reload_creates_next_version_and_old_visit_scores_the_same(
         assert current_version("dispute-handling").version == 2
         visit = db.session.get(Visit, visit_id)
         assert visit.checklist_version.version == 1
-        answers = {r.item_id: {"value": r.value, "na": r.na} for r in visit.responses}
+        answers = answers_of(visit)
         rescored = score_visit(definition_of(visit.checklist_version), answers).to_dict()
         assert rescored["total"] == visit.total
         on_new = score_visit(definition_of(current_version("dispute-handling")), answers)

@@ -92,17 +92,12 @@ def test_an_action_is_overdue_once_its_local_day_is_over():
 
 
 @pytest.fixture
-def world(make_region, make_store, make_user):
-    east, west = make_region(), make_region()
-    return {
-        "store": make_store(east, timezone=SH, manager_name="王主任"),
-        "ny_store": make_store(east, timezone=NY),
-        "west_store": make_store(west),
-        "supervisor": make_user("supervisor", [east]),
-        "manager": make_user("manager", [east]),
-        "west_supervisor": make_user("supervisor", [west]),
-        "shopper": make_user("shopper", [east]),
-    }
+def world(make_world):
+    return make_world(
+        stores={"store": {"region": "east", "timezone": SH, "manager_name": "王主任"},
+                "ny_store": {"region": "east", "timezone": NY}, "west_store": "west"},
+        people={"supervisor": ("supervisor", "east"), "manager": ("manager", "east"),
+                "west_supervisor": ("supervisor", "west"), "shopper": ("shopper", "east")})
 
 
 def _body(store, **values) -> dict:

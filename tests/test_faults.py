@@ -13,11 +13,12 @@ from sqlalchemy import select
 
 from supervision import create_app
 from supervision.db import db
-from tests.conftest import create_user
-from tests.servers import PostgresCluster, seaweedfs_server
-from tests.visit_support import audit_body, jpeg, live_server, make_world, visit_config
+from tests.conftest import build_world
+from tests.images import picture
+from tests.servers import DEADLINE, PostgresCluster, seaweedfs_server, wait_until
+from tests.visit_support import VISIT_WORLD, audit_body, live_server, visit_config
 
-PHOTOS = (jpeg(800, 600), jpeg(800, 600, color=(20, 160, 60)))  # signage wants two
+PHOTOS = (picture(800, 600), picture(800, 600, color=(20, 160, 60)))  # signage wants two
 PHOTO = PHOTOS[0]
 
 
@@ -36,26 +37,18 @@ def cluster():
 
 def seed(app) -> tuple[int, dict]:
     """The test checklists, a store and a supervisor on the cluster's database."""
-    from supervision.accounts.tokens import issue_token
-    from supervision.checklists.services import add_version
-    from supervision.stores.models import Region, Store
     from tests.visit_support import DATA
 
     with app.app_context():
         db.create_all()
-        add_version((DATA / "audit.yaml").read_text(encoding="utf-8"), "audit.yaml")
-        region = Region(code="EAST", name="华东")
-        store = Store(region=region, code="E1", name="测试营业厅")
-        db.session.add(store)
-        db.session.commit()
-        store_id, region = store.id, db.session.get(Region, region.id)
-        db.session.expunge(region)
-    user = create_user(app, "supervisor", [region])
+    world = build_world(app, regions={"east": {"name": "华东"}},
+                        stores={"store": {"region": "east", "code": "E1"}},
+                        people={"supervisor": ("supervisor", "east")},
+                        checklists=(DATA / "audit.yaml",))
     with app.app_context():
-        headers = {"Authorization": f"Bearer {issue_token(user)}"}
         db.session.remove()
         db.engine.dispose()
-    return store_id, headers
+    return world["store"].id, world["headers"]["supervisor"]
 
 
 class Tablet:
@@ -68,9 +61,9 @@ class Tablet:
         self.statuses, self.unavailable, self.acknowledged, self.failure = [], [], [], None
 
     def send(self, method: str, path: str, body: bytes, content_type: str) -> dict:
-        deadline = time.monotonic() + 60
+        deadline = time.monotonic() + DEADLINE
         while time.monotonic() < deadline:
-            connection = HTTPConnection(self.host, self.port, timeout=30)
+            connection = HTTPConnection(self.host, self.port, timeout=DEADLINE)
             connection.request(method, path, body, {**self.headers, "Content-Type": content_type})
             answer = connection.getresponse()
             payload, status = json.loads(answer.read() or b"{}"), answer.status
@@ -81,7 +74,7 @@ class Tablet:
             self.unavailable.append((payload, answer.getheader("Retry-After")))
             connection.close()
             time.sleep(0.2)
-        raise AssertionError(f"{method} {path} was refused for 60 s")
+        raise AssertionError(f"{method} {path} was refused for {DEADLINE} s")
 
     def sync(self) -> None:
         visit_id, photo_ids = str(uuid.uuid4()), [str(uuid.uuid4()) for _ in PHOTOS]
@@ -108,19 +101,19 @@ def test_a_database_crash_during_sync_is_a_clean_503_and_nothing_acknowledged_is
     app = create_app(config)
     store_id, headers = seed(app)
     with live_server(cluster.url, tmp_path / "photos", tmp_path / "server.log",
-                     PHOTO_PROCESSING="inline") as (_, base):
+                     TASK_MODE="inline") as (_, base):
         tablets = [Tablet(base, headers, store_id) for _ in range(3)]
         threads = [threading.Thread(target=t.run, args=(6,)) for t in tablets]
         for thread in threads:
             thread.start()
-        deadline = time.monotonic() + 60
-        while sum(len(t.acknowledged) for t in tablets) < 3 and time.monotonic() < deadline:
-            time.sleep(0.05)
+        wait_until(lambda: sum(len(t.acknowledged) for t in tablets) >= 3,
+                   "three acknowledged visits")
         cluster.crash()
         time.sleep(1.5)  # the tablets keep syncing against a dead database meanwhile
         cluster.start()
         for thread in threads:
-            thread.join(timeout=120)
+            thread.join(timeout=DEADLINE)
+            assert not thread.is_alive(), "a tablet is still syncing"
     assert [t.failure for t in tablets] == [None] * 3
     statuses = [s for t in tablets for s in t.statuses]
     assert set(statuses) <= {200, 201, 503}, (tmp_path / "server.log").read_text()[-3000:]
@@ -165,10 +158,10 @@ def app_config(database_url, tmp_path, object_store):
 
 
 @pytest.fixture
-def world(app, make_region, make_store, auth_headers):
+def world(app, make_world):
     with app.app_context():
         app.extensions["storage"].create_bucket()
-    return make_world(app, make_region, make_store, auth_headers)
+    return make_world(**VISIT_WORLD)
 
 
 def test_with_the_object_store_down_uploads_are_refused_and_nothing_half_written_is_kept(
@@ -186,8 +179,8 @@ def test_with_the_object_store_down_uploads_are_refused_and_nothing_half_written
     thumb.close()
 
     object_store["_process"].kill()  # the object store crashes
-    object_store["_process"].wait(timeout=15)
-    refused = client.put(f"{photos}/{second}?item=signage", data=jpeg(900, 700), headers=image)
+    object_store["_process"].wait()
+    refused = client.put(f"{photos}/{second}?item=signage", data=picture(900, 700), headers=image)
     assert refused.status_code == 503 and refused.headers["Retry-After"]
     assert refused.json["code"] == 503 and "storage" in refused.json["message"]
     visit = client.get(f"/api/v1/visits/{visit_id}", headers=headers).json

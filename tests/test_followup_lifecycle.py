@@ -21,15 +21,12 @@ RED_LINE = "dis_red_argue_blame"  # mystery-visit: staff quarrelled with or blam
 
 
 @pytest.fixture
-def world(app, load_checklists, make_region, make_store, make_user, auth_headers):
-    region = make_region()
-    people = {role: make_user(role, [region]) for role in ("manager", "supervisor", "shopper")}
-    return {
-        "versions": load_checklists(),
-        "store": make_store(region, manager_name="王主任", timezone="Asia/Shanghai", **STORE_AT),
-        **people,
-        **{f"{role}_h": auth_headers(user) for role, user in people.items()},
-    }
+def world(load_checklists, make_world):
+    versions = load_checklists()
+    store = {"region": "east", "manager_name": "王主任", "timezone": "Asia/Shanghai", **STORE_AT}
+    return {"versions": versions, **make_world(
+        regions={"east": {}}, stores={"store": store},
+        people={role: (role, "east") for role in ("manager", "supervisor", "shopper")})}
 
 
 def _answers(app, overrides: dict) -> list[dict]:
@@ -60,19 +57,20 @@ def _shop(client, app, world, started_at, overrides, photos=None, revision=0, vi
                                                          + timedelta(minutes=15)).isoformat()}],
         "responses": _answers(app, overrides), "photos": photos,
     }
-    response = client.put(f"/api/v1/visits/{visit_id}", json=body, headers=world["shopper_h"])
+    response = client.put(f"/api/v1/visits/{visit_id}", json=body,
+                          headers=world["headers"]["shopper"])
     assert response.status_code in (200, 201), response.json
     return visit_id, photos
 
 
 def _submit(client, world, visit_id) -> dict:
-    response = client.post(f"/api/v1/visits/{visit_id}/submit", headers=world["shopper_h"])
+    response = client.post(f"/api/v1/visits/{visit_id}/submit", headers=world["headers"]["shopper"])
     assert response.status_code == 200, response.json
     return response.json
 
 
 def _review(client, world, visit_id, decision, comment=None):
-    response = client.post(f"/api/v1/visits/{visit_id}/review", headers=world["manager_h"],
+    response = client.post(f"/api/v1/visits/{visit_id}/review", headers=world["headers"]["manager"],
                            json={"decision": decision, "comment": comment})
     assert response.status_code == 200, response.json
     return response.json
@@ -83,7 +81,7 @@ def _record_dispute(client, world, received_at) -> int:
             "matter": "客户质疑上月账单中的一笔增值业务费 / customer disputes a charge",
             "received_at": received_at.isoformat(),
             "promised_reply_at": (received_at + timedelta(hours=2)).isoformat()}
-    response = client.post("/api/v1/disputes", json=body, headers=world["supervisor_h"])
+    response = client.post("/api/v1/disputes", json=body, headers=world["headers"]["supervisor"])
     assert response.status_code == 201, response.json
     return response.json["id"]
 
@@ -94,22 +92,22 @@ def _store_side(client, app, world, visit_id) -> dict:
     from supervision.stores.models import Store
 
     listed = client.get(f"/api/v1/visits?store_id={world['store'].id}",
-                        headers=world["supervisor_h"]).json
+                        headers=world["headers"]["supervisor"]).json
     with app.app_context():
         report = store_context(db.session.get(Store, world["store"].id), None, None, "en",
                                utcnow())
     return {
         "listed": visit_id in {v["id"] for v in listed},
         "readable": client.get(f"/api/v1/visits/{visit_id}",
-                               headers=world["supervisor_h"]).status_code == 200,
+                               headers=world["headers"]["supervisor"]).status_code == 200,
         "report_visits": report["kpis"]["visits"],
         "report_red_lines": report["kpis"]["red_lines"],
-        "actions": client.get("/api/v1/actions", headers=world["supervisor_h"]).json,
+        "actions": client.get("/api/v1/actions", headers=world["headers"]["supervisor"]).json,
     }
 
 
 def _action(client, world, action_id) -> dict:
-    return client.get(f"/api/v1/actions/{action_id}", headers=world["manager_h"]).json
+    return client.get(f"/api/v1/actions/{action_id}", headers=world["headers"]["manager"]).json
 
 
 def test_the_whole_life_of_a_mystery_visit(app, client, world):
@@ -125,8 +123,9 @@ def test_the_whole_life_of_a_mystery_visit(app, client, world):
             "window_end": (now + timedelta(days=3)).isoformat(),
             "scenario": "先咨询换套餐，再对上月账单提出异议 / "
                         "ask to switch plan, then dispute the bill"}
-    assignment = client.post("/api/v1/assignments", json=plan, headers=world["manager_h"]).json
-    mine = client.get("/api/v1/assignments", headers=world["shopper_h"]).json
+    assignment = client.post("/api/v1/assignments", json=plan,
+                             headers=world["headers"]["manager"]).json
+    mine = client.get("/api/v1/assignments", headers=world["headers"]["shopper"]).json
     assert [a["id"] for a in mine] == [assignment["id"]]
 
     # 2. The shopper records the visit (staff quarrelled: a red line) and submits it.
@@ -134,15 +133,15 @@ def test_the_whole_life_of_a_mystery_visit(app, client, world):
                              {RED_LINE: True, "dep_overall_impression": "还行 / ok"},
                              assignment_id=assignment["id"])
     for n, photo in enumerate(photos):
-        upload_photo(client, world["shopper_h"], visit_id, photo["item"], ("red", "blue")[n % 2],
-                     photo["id"])
+        upload_photo(client, world["headers"]["shopper"], visit_id, photo["item"],
+                     ("red", "blue")[n % 2], photo["id"])
     submitted = _submit(client, world, visit_id)
     assert submitted["status"] == "submitted"
     assert [r["item"] for r in submitted["score"]["red_lines"]] == [RED_LINE]
-    shown = client.get(f"/api/v1/visits/{visit_id}", headers=world["shopper_h"]).json
+    shown = client.get(f"/api/v1/visits/{visit_id}", headers=world["headers"]["shopper"]).json
     assert shown["assignment_id"] == assignment["id"] and shown["flags"] == []
     queue = client.get("/api/v1/visits?status=submitted&kind=mystery",
-                       headers=world["manager_h"]).json
+                       headers=world["headers"]["manager"]).json
     assert [v["id"] for v in queue] == [visit_id]
     hidden = _store_side(client, app, world, visit_id)
     assert hidden == {"listed": False, "readable": False, "report_visits": 0,
@@ -152,14 +151,14 @@ def test_the_whole_life_of_a_mystery_visit(app, client, world):
     comment = "总体印象太简略，请具体描述 / describe the overall impression in detail"
     assert _review(client, world, visit_id, "reject", comment)["status"] == "rejected"
     assert client.get(f"/api/v1/visits/{visit_id}",
-                      headers=world["shopper_h"]).json["status"] == "rejected"
+                      headers=world["headers"]["shopper"]).json["status"] == "rejected"
     assert _store_side(client, app, world, visit_id)["listed"] is False
     impression = ("员工听到我对账单的质疑后，直接说“这是你自己开通的”，并把责任推给营业部。"
                   " / When I questioned the bill the clerk said I had ordered it myself.")
     _shop(client, app, world, visited, {RED_LINE: True, "dep_overall_impression": impression},
           photos=photos, revision=1, visit_id=visit_id)  # this time without the assignment id
     assert _submit(client, world, visit_id)["status"] == "submitted"
-    shown = client.get(f"/api/v1/visits/{visit_id}", headers=world["shopper_h"]).json
+    shown = client.get(f"/api/v1/visits/{visit_id}", headers=world["headers"]["shopper"]).json
     assert shown["assignment_id"] == assignment["id"]
 
     # 4. The store had recorded the dispute; the reviewer publishes the visit.
@@ -176,26 +175,28 @@ def test_the_whole_life_of_a_mystery_visit(app, client, world):
         RED_LINE, "proposed", "王主任")
     assert proposal["due_date"] == (visited.date() + timedelta(days=3)).isoformat()
     url = f"/api/v1/actions/{proposal['id']}"
-    confirmed = client.patch(url, headers=world["supervisor_h"], json={
+    confirmed = client.patch(url, headers=world["headers"]["supervisor"], json={
         "status": "open", "due_date": (date.today() + timedelta(days=5)).isoformat()})
     assert confirmed.json["status"] == "open"
 
     # 6. Done, with a note and a photo taken at the store.
-    draft = audit_draft(client, world["supervisor_h"], world["store"].id,
+    draft = audit_draft(client, world["headers"]["supervisor"], world["store"].id,
                         world["versions"]["storefront-audit"])
-    evidence = upload_photo(client, world["supervisor_h"], draft, "img_hall_clean", "white")
-    done = client.patch(url, headers=world["supervisor_h"], json={
+    evidence = upload_photo(client, world["headers"]["supervisor"], draft, "img_hall_clean",
+                            "white")
+    done = client.patch(url, headers=world["headers"]["supervisor"], json={
         "status": "done", "evidence_photo_id": evidence,
         "note": "全员完成争议处理“三先三后”培训并演练 / whole team trained on disputes"})
     assert done.status_code == 200 and done.json["status"] == "done"
 
     # 7. The next mystery visit finds the dispute handled well: the action is verified.
-    again = client.post("/api/v1/assignments", headers=world["manager_h"], json={
+    again = client.post("/api/v1/assignments", headers=world["headers"]["manager"], json={
         **plan, "window_start": (now - timedelta(hours=3)).isoformat()}).json
     second_at = now - timedelta(minutes=50)
     second, second_photos = _shop(client, app, world, second_at, {RED_LINE: False})  # found
     for photo in second_photos:
-        upload_photo(client, world["shopper_h"], second, photo["item"], "green", photo["id"])
+        upload_photo(client, world["headers"]["shopper"], second, photo["item"], "green",
+                     photo["id"])
     _record_dispute(client, world, second_at)
     assert _submit(client, world, second)["status"] == "submitted"
     assert _action(client, world, proposal["id"])["status"] == "done"  # not published yet
@@ -203,7 +204,7 @@ def test_the_whole_life_of_a_mystery_visit(app, client, world):
     verified = _action(client, world, proposal["id"])
     assert verified["status"] == "verified" and verified["verified_visit_id"] == second
     assert client.get(f"/api/v1/assignments/{again['id']}",
-                      headers=world["shopper_h"]).json["visit_ids"] == [second]
+                      headers=world["headers"]["shopper"]).json["visit_ids"] == [second]
 
     # 8. Every step is in the audit log.
     from supervision.audit.models import AuditEntry

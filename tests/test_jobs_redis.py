@@ -3,7 +3,6 @@ killed mid-render, and login limits that hold across two server processes."""
 
 import os
 import signal
-import time
 import uuid
 from pathlib import Path
 
@@ -12,23 +11,24 @@ from redis import Redis
 
 from supervision.db import db
 from supervision.jobs.models import Job
+from tests.servers import finish, wait_until
 from tests.visit_support import live_server, worker
 
 
 @pytest.fixture
 def app_config(app_config, redis_url):
     Redis.from_url(redis_url).flushdb()  # no queued leftovers of another test
-    return {**app_config, "REDIS_URL": redis_url}
+    return {**app_config, "REDIS_URL": redis_url, "TASK_MODE": "queue"}
 
 
 @pytest.fixture
-def region_world(app, make_region, make_store, make_user, make_visit, auth_headers):
-    region = make_region("EAST", "华东")
-    store = make_store(region, "E1")
-    author = make_user("supervisor", [region])
-    make_visit(store, author)
-    manager = make_user("manager", [region])
-    return {"region": region, "headers": auth_headers(manager)}
+def region_world(make_world, make_visit):
+    world = make_world(regions={"east": {"name": "华东"}},
+                       stores={"store": {"region": "east", "code": "E1"}},
+                       people={"supervisor": ("supervisor", "east"),
+                               "manager": ("manager", "east")})
+    make_visit(world["store"], world["supervisor"])
+    return {"region": world["east"], "headers": world["headers"]["manager"]}
 
 
 def ask_report(client, world):
@@ -36,14 +36,12 @@ def ask_report(client, world):
                       headers=world["headers"])
 
 
-def follow(client, world, location: str, until=("done", "failed"), seconds=90) -> dict:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
+def follow(client, world, location: str, until=("done", "failed")) -> dict:
+    def ended():
         job = client.get(location, headers=world["headers"]).json
-        if job["status"] in until:
-            return job
-        time.sleep(0.1)
-    raise AssertionError(f"job still {job['status']} after {seconds} s")
+        return job if job["status"] in until else None
+
+    return wait_until(ended, f"the job at {location} to end", every=0.1)
 
 
 def test_a_region_report_is_rendered_by_a_worker_process(app, client, region_world, tmp_path):
@@ -64,21 +62,24 @@ def _horses(worker_pid: int) -> list[int]:
             Path(f"/proc/{worker_pid}/task/{worker_pid}/children").read_text().split()]
 
 
-def _kill_horse_while_running(app, job_id: str, worker_pid: int, seconds=60) -> bool:
-    """SIGKILL the process running the job; False when the job ended before one was caught."""
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
+def _kill_horse_while_running(app, job_id: str, worker_pid: int) -> bool:
+    """SIGKILL the process running the job, and wait until the worker has reaped it; False when
+    the job ended before one was caught."""
+    def running_or_ended():
         with app.app_context():
             status = db.session.get(Job, job_id).status
         if status in ("done", "failed"):
-            return False
+            return "ended"
         horses = _horses(worker_pid)
-        if status == "running" and horses:
-            for pid in horses:
-                os.kill(pid, signal.SIGKILL)
-            return True
-        time.sleep(0.02)
-    raise AssertionError(f"the job is still {status} after {seconds} s")
+        return horses if status == "running" and horses else None
+
+    horses = wait_until(running_or_ended, f"job {job_id} to run in a work horse", every=0.02)
+    if horses == "ended":
+        return False
+    for pid in horses:
+        os.kill(pid, signal.SIGKILL)
+    wait_until(lambda: not set(horses) & set(_horses(worker_pid)), "the worker to reap its horse")
+    return True
 
 
 def test_a_killed_render_is_retried_then_failed_never_left_running(app, client, region_world,
@@ -87,10 +88,9 @@ def test_a_killed_render_is_retried_then_failed_never_left_running(app, client, 
     job_id = first.json["id"]
     with worker(app, tmp_path / "worker.log") as process:
         assert _kill_horse_while_running(app, job_id, process.pid)
-        time.sleep(0.5)  # the worker notices the dead horse and queues the job again
         # The retry may finish first when the killed run had already stored the PDF.
         killed_again = _kill_horse_while_running(app, job_id, process.pid)
-        job = follow(client, region_world, first.headers["Location"], seconds=30)
+        job = follow(client, region_world, first.headers["Location"])
         if killed_again:  # no retry left: failed, with a message, and asking again re-runs it
             assert job["status"] == "failed" and "stopped" in job["error"]
             again = ask_report(client, region_world)
@@ -129,20 +129,20 @@ def test_login_limits_hold_across_two_server_processes(app, database_url, redis_
 
 
 def test_photo_derivatives_are_made_by_a_worker_off_the_request_path(
-        app, client, make_region, make_store, auth_headers, tmp_path):
-    from tests.visit_support import audit_body, jpeg, make_world
+        app, client, make_world, tmp_path):
+    from tests.images import picture
+    from tests.visit_support import VISIT_WORLD, audit_body
 
-    app.config["PHOTO_PROCESSING"] = "queue"
-    world = make_world(app, make_region, make_store, auth_headers)
+    world = make_world(**VISIT_WORLD)
     headers = world["headers"]["supervisor"]
     visit_id, photo_id = str(uuid.uuid4()), str(uuid.uuid4())
     body = audit_body(world["store"].id, photos=[(photo_id, "signage")])
     assert client.put(f"/api/v1/visits/{visit_id}", json=body, headers=headers).status_code == 201
     stored = client.put(f"/api/v1/visits/{visit_id}/photos/{photo_id}?item=signage",
-                        data=jpeg(1200, 900), headers={**headers, "Content-Type": "image/jpeg"})
+                        data=picture(1200, 900), headers={**headers, "Content-Type": "image/jpeg"})
     assert stored.status_code == 201 and stored.json["status"] == "received"
     with worker(app, tmp_path / "worker.log", "--burst", "--queue", "photos") as process:
-        process.wait(timeout=60)
+        finish(process, tmp_path / "worker.log")
     visit = client.get(f"/api/v1/visits/{visit_id}", headers=headers).json
     assert [p["status"] for p in visit["photos"]] == ["processed"], \
         (tmp_path / "worker.log").read_text()

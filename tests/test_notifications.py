@@ -13,13 +13,16 @@ from redis import Redis
 from rq import Queue
 from sqlalchemy import select
 
+from supervision import tasks
 from supervision.accounts.models import User
 from supervision.db import db, utcnow
 from supervision.jobs import services as jobs
-from supervision.notifications.mail import send, wait_for_mail
+from supervision.notifications.mail import send
 from supervision.notifications.models import Notification
-from tests.servers import free_port
-from tests.visit_support import audit_body, jpeg, make_world, mystery_body, new_id, worker
+from tests.conftest import REGIONS
+from tests.images import picture
+from tests.servers import finish, free_port
+from tests.visit_support import VISIT_WORLD, audit_body, mystery_body, new_id, worker
 
 YEAR = date.today().year + 2  # assignment windows must lie ahead
 RED_LINE_AUDIT = {"signage": True, "tidy": 4, "has_queue": True, "queue_minutes": 12,
@@ -70,11 +73,10 @@ def inbox(app):
 
 
 @pytest.fixture
-def world(app, make_region, make_store, make_user, auth_headers):
-    world = make_world(app, make_region, make_store, auth_headers)
-    world["english_manager"] = make_user("manager", [world["east"]], locale="en")
-    world["north_manager"] = make_user("manager", [make_region()])
-    return world
+def world(make_world):
+    people = {**VISIT_WORLD["people"], "north_manager": ("manager", "north"),
+              "english_manager": {"role": "manager", "regions": ["east"], "locale": "en"}}
+    return make_world(**{**VISIT_WORLD, "regions": {**REGIONS, "north": {}}, "people": people})
 
 
 def notifications(app, user) -> list[dict]:
@@ -117,7 +119,7 @@ def publish_audit(client, world, answers: dict) -> str:
     assert client.put(f"/api/v1/visits/{visit_id}", json=body, headers=headers).status_code == 201
     for n, (photo_id, item) in enumerate(photos):
         stored = client.put(f"/api/v1/visits/{visit_id}/photos/{photo_id}?item={item}",
-                            data=jpeg(color=(1, n, 1)),
+                            data=picture(color=(1, n, 1)),
                             headers={**headers, "Content-Type": "image/jpeg"})
         assert stored.status_code == 201, stored.json
     submitted = client.post(f"/api/v1/visits/{visit_id}/submit", headers=headers)
@@ -154,7 +156,7 @@ def test_a_failed_red_line_tells_the_regions_managers_by_email_in_their_language
         assert notifications(app, world[nobody]) == [], nobody
     assert [n["email_status"] for n in notifications(app, retired)] == ["skipped"]
 
-    wait_for_mail()
+    tasks.drain()
     emails = {m["To"].addresses[0].addr_spec: m for m in inbox.messages}
     assert set(emails) == {world["manager"].email, world["english_manager"].email}
     chinese = emails[world["manager"].email]
@@ -210,7 +212,7 @@ def test_a_new_assignment_tells_the_shopper_where_and_when_in_store_time(
         f"任务时间：{YEAR}-05-01 09:00 至 {YEAR}-05-03 18:00（门店当地时间）",
         "暗访场景：咨询宽带续约 / ask about renewing broadband",
     ]
-    wait_for_mail()
+    tasks.drain()
     [email] = inbox.messages
     assert email["Subject"] == assigned["subject"]
     assert email["To"].addresses[0].addr_spec == world["shopper"].email
@@ -225,13 +227,13 @@ def test_a_finished_region_report_tells_whoever_asked(
     pending = client.get(f"/api/v1/regions/{region.id}/report.pdf?lang=zh",
                          headers=auth_headers(asker))
     assert pending.status_code == 202
-    jobs.wait_for_jobs()
+    tasks.drain()
     [ready] = notifications(app, asker)
     assert (ready["kind"], ready["link"]) == ("report_ready", pending.headers["Location"])
     assert ready["subject"].startswith("区域报告已生成：华东（")
     assert ready["body"] == "报告已生成，可以下载。"
     assert notifications(app, colleague) == []
-    wait_for_mail()
+    tasks.drain()
     [email] = inbox.messages
     pdf = client.get(ready["link"], headers=auth_headers(asker)).json["result_url"]
     assert pdf.startswith(f"/api/v1/regions/{region.id}/report.pdf?")
@@ -246,12 +248,11 @@ def test_a_failed_region_report_tells_why(app, make_user, inbox):
                               {"region_id": 999_999, "from": "2024-01-01", "to": "2024-01-31",
                                "lang": "zh", "url": "/x"}, db.session.get(User, asker.id))
         db.session.commit()
-        jobs.start(job.id).result(timeout=60)
     [failed] = notifications(app, asker)
     assert failed["kind"] == "report_failed"
     assert failed["subject"] == "Region report failed: #999999, 2024-01-01 to 2024-01-31"
     assert failed["body"].startswith("Reason: ") and "could not be rendered" in failed["body"]
-    wait_for_mail()
+    tasks.drain()
     [email] = inbox.messages
     assert last_line(email) == f"Details: {PUBLIC_URL}/api/v1/jobs/{'f' * 64}"
 
@@ -260,7 +261,7 @@ def test_with_a_public_url_an_email_ends_with_a_link_in_its_readers_language(
         app, client, world, inbox):
     app.config["PUBLIC_URL"] = PUBLIC_URL + "/"  # the slash is not doubled
     visit_id = publish_audit(client, world, RED_LINE_AUDIT)
-    wait_for_mail()
+    tasks.drain()
     emails = {m["To"].addresses[0].addr_spec: m for m in inbox.messages}
     link = f"{PUBLIC_URL}/visit?id={visit_id}"
     [zh] = notifications(app, world["manager"])
@@ -272,7 +273,7 @@ def test_with_a_public_url_an_email_ends_with_a_link_in_its_readers_language(
     assert page.status_code == 302 and "/login" in page.location  # a page, behind the login
 
     plan_assignment(client, world)
-    wait_for_mail()
+    tasks.drain()
     assigned = inbox.messages[-1]
     assert assigned["Subject"] == "新暗访任务：测试营业厅"
     assert last_line(assigned) == f"您的暗访任务：{PUBLIC_URL}/"
@@ -286,7 +287,7 @@ def test_a_returned_visits_email_links_to_it(app, client, world, inbox):
     rejected = client.post(f"/api/v1/visits/{visit_id}/review", headers=world["headers"]["manager"],
                            json={"decision": "reject", "comment": "请补拍叫号单"})
     assert rejected.status_code == 200
-    wait_for_mail()
+    tasks.drain()
     [email] = inbox.messages
     assert email["Subject"].startswith("暗访记录被退回")
     assert last_line(email) == f"查看记录：{PUBLIC_URL}/visit?id={visit_id}"
@@ -296,7 +297,7 @@ def test_without_a_public_url_an_email_says_what_its_notification_says(
         app, client, world, inbox):
     assert app.config["PUBLIC_URL"] == ""
     plan_assignment(client, world)
-    wait_for_mail()
+    tasks.drain()
     [assigned] = notifications(app, world["shopper"])
     [email] = inbox.messages
     assert email.get_content().splitlines() == assigned["body"].splitlines()
@@ -352,7 +353,7 @@ def test_a_failing_mail_server_loses_nothing_and_says_why(app, client, world, re
     with smtp_server(refuse=True) as (inbox, port):
         app.config.update(MAIL_SERVER="127.0.0.1", MAIL_PORT=port if refusing else free_port())
         assignment_id = plan_assignment(client, world)
-        wait_for_mail()
+        tasks.drain()
     assert inbox.attempts == (1 if refusing else 0)  # in a thread: no second try
     [row] = notifications(app, world["shopper"])
     assert (row["email_status"], row["emailed_at"]) == ("failed", None)
@@ -367,7 +368,8 @@ def test_a_failing_mail_server_loses_nothing_and_says_why(app, client, world, re
 def _on_redis(app, redis_url, port) -> Queue:
     connection = Redis.from_url(redis_url)
     connection.flushdb()  # no queued leftovers of another test
-    app.config.update(REDIS_URL=redis_url, MAIL_SERVER="127.0.0.1", MAIL_PORT=port)
+    app.config.update(REDIS_URL=redis_url, TASK_MODE="queue", MAIL_SERVER="127.0.0.1",
+                      MAIL_PORT=port)
     return Queue("notifications", connection=connection)
 
 
@@ -380,7 +382,7 @@ def test_with_redis_the_email_is_sent_by_a_worker(app, client, world, redis_url,
         assert (row["email_status"], queue.count, inbox.messages) == ("pending", 1, [])
         with worker(app, log, "--burst", "--queue", "notifications",
                     MAIL_SERVER="127.0.0.1", MAIL_PORT=port) as process:
-            process.wait(timeout=60)
+            finish(process, log)
         [email] = inbox.messages
     assert email["Subject"] == row["subject"] == "新暗访任务：测试营业厅", log.read_text()
     assert notifications(app, world["shopper"])[0]["email_status"] == "sent"
@@ -393,7 +395,7 @@ def test_with_redis_a_refused_email_is_tried_once_more(app, client, world, redis
         plan_assignment(client, world)
         with worker(app, log, "--burst", "--queue", "notifications",
                     MAIL_SERVER="127.0.0.1", MAIL_PORT=port) as process:
-            process.wait(timeout=60)
+            finish(process, log)
     assert inbox.attempts == 2, log.read_text()
     [row] = notifications(app, world["shopper"])
     assert row["email_status"] == "failed" and "SMTPRecipientsRefused" in row["email_error"]
@@ -453,6 +455,6 @@ def test_with_redis_resend_queues_the_lost_and_never_emails_twice(
         assert result.output == "resent 2\n" and queue.count == 3 and inbox.messages == []
         with worker(app, log, "--burst", "--queue", "notifications",
                     MAIL_SERVER="127.0.0.1", MAIL_PORT=port) as process:
-            process.wait(timeout=60)
+            finish(process, log)
     assert len(inbox.messages) == 2, log.read_text()
     assert [n["email_status"] for n in notifications(app, world["shopper"])] == ["sent", "sent"]

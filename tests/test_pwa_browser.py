@@ -6,9 +6,16 @@ import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from PIL import Image, ImageDraw
 
-from tests.browser_fixtures import CHROMIUM, CHROMIUM_ARGS, DEMO_PASSWORD, VIEWPORTS
+from tests.browser_fixtures import (
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    DEMO_PASSWORD,
+    VIEWPORTS,
+    settle,
+)
+from tests.images import picture
+from tests.servers import DEADLINE
 
 pytestmark = pytest.mark.browser
 
@@ -16,15 +23,10 @@ LONG_TEXT = ("进门即有人问候，等候区整洁；柜台员工解释套餐
              "The greeting was quick and warm; the contract term was not repeated.")
 
 
-def jpeg(tmp_path, name: str, size=(3000, 2000), hue=0) -> str:
-    """A real JPEG from a camera-sized canvas (the app shrinks it to 2000 px before sending)."""
-    image = Image.new("RGB", size, (180, 200 - hue, 210))
-    draw = ImageDraw.Draw(image)
-    for x in range(0, size[0], 120):
-        draw.line([(x, 0), (size[0] - x, size[1])], fill=((x + hue) % 255, 90, 140), width=10)
-    draw.rectangle((200, 200, 1400, 900), fill=(15, 92, 110))
+def photo_file(tmp_path, name: str, size=(3000, 2000), hue=0) -> str:
+    """A camera-sized JPEG file to pick (the app shrinks it to 2000 px before sending)."""
     path = tmp_path / name
-    image.save(path, "JPEG", quality=88)
+    path.write_bytes(picture(*size, (180, 200 - hue, 210), quality=88))
     return str(path)
 
 
@@ -54,7 +56,7 @@ def shot(page, screenshots, name: str, top=True) -> None:
     if top:
         page.evaluate("window.scrollTo(0, 0)")
     page.wait_for_selector(".toast", state="hidden")
-    page.wait_for_timeout(250)  # let the last render settle
+    settle(page)
     path = screenshots / f"{name}.png"
     page.screenshot(path=str(path))
     assert path.stat().st_size > 10_000
@@ -63,12 +65,12 @@ def shot(page, screenshots, name: str, top=True) -> None:
 def wait_for_worker(page) -> None:
     """The service worker is active, controls the page and has precached the app shell."""
     page.wait_for_function("navigator.serviceWorker && navigator.serviceWorker.controller !== null",
-                           timeout=30_000)
+                           timeout=DEADLINE * 1000)
     page.wait_for_function("""async () => {
         const names = await caches.keys();
         const shell = names.find((n) => n.startsWith('shell-'));
         return shell && (await (await caches.open(shell)).match('/mystery')) !== undefined;
-    }""", timeout=30_000)
+    }""", timeout=DEADLINE * 1000)
 
 
 def best(item: dict):
@@ -123,7 +125,7 @@ def store_id(live_server, code: str) -> int:
 
 
 def wait_outbox_empty(page) -> None:
-    page.wait_for_selector("#outbox-empty", timeout=60_000)
+    page.wait_for_selector("#outbox-empty", timeout=DEADLINE * 1000)
 
 
 @pytest.mark.parametrize(("viewport", "lang", "store"), [
@@ -143,7 +145,7 @@ def test_audit_with_photo_reaches_the_managers_list(browser, live_server, screen
     page.wait_for_url(re.compile(r"/audit\?visit="))
     visit_id = page.url.split("visit=")[1].split("#")[0]
     definition = checklist(live_server, "storefront-audit")
-    photo = jpeg(tmp_path, "signage.jpg")
+    photo = photo_file(tmp_path, "signage.jpg")
     walk_sections(page, definition, {"img_grooming_counter": "4"}, [photo],
                   screenshot=lambda: shot(page, screenshots, f"{name}-04-audit-section"))
     page.wait_for_selector("#submit-visit:not([disabled])")
@@ -176,7 +178,7 @@ def test_audit_with_photo_reaches_the_managers_list(browser, live_server, screen
     row.click()
     page.wait_for_selector("#score-card")
     shot(page, screenshots, f"{name}-09-visit-detail")
-    with page.expect_download(timeout=120_000) as download:
+    with page.expect_download(timeout=DEADLINE * 1000) as download:
         page.click("#download-report")
     pdf = download.value.path().read_bytes()
     assert pdf.startswith(b"%PDF")
@@ -231,7 +233,7 @@ def test_offline_mystery_visit_syncs_exactly_once(browser, live_server, screensh
     for moment in MOMENTS:
         page.click(f"[data-moment={moment}]")
         page.wait_for_selector(f"[data-moment={moment}].done")
-    photos = [jpeg(tmp_path, f"moment-{n}.jpg", hue=40 * n) for n in range(4)]
+    photos = [photo_file(tmp_path, f"moment-{n}.jpg", hue=40 * n) for n in range(4)]
     page.set_input_files("#quick-photo", photos)
     page.wait_for_function("document.querySelectorAll('.quick .thumb').length === 4")
     shot(page, screenshots, f"{name}-11-quick-capture")
@@ -317,7 +319,7 @@ def test_outbox_survives_a_captive_portal_and_an_expired_sign_in(browser, live_s
     page.wait_for_url(re.compile(r"/audit\?visit="))
     visit_id = page.url.split("visit=")[1].split("#")[0]
     walk_sections(page, checklist(live_server, "storefront-audit"),
-                  {"svc_red_argue_mock": "yes"}, [jpeg(tmp_path, "front.jpg")],
+                  {"svc_red_argue_mock": "yes"}, [photo_file(tmp_path, "front.jpg")],
                   screenshot=lambda: shot(page, screenshots, f"{name}-04-audit-section"))
     page.wait_for_selector(".redline-alert")  # a red line shows at once, before the server's score
     shot(page, screenshots, f"{name}-05-audit-summary-red-line")

@@ -3,6 +3,7 @@ person would (text, fonts, images, page pictures); access, caching, escaping, no
 
 import http.server
 import re
+import shutil
 import subprocess
 import threading
 from pathlib import Path
@@ -10,12 +11,13 @@ from pathlib import Path
 import pytest
 from pypdf import PdfReader
 
+from supervision import tasks
 from supervision.accounts.models import User
 from supervision.accounts.tokens import issue_token
 from supervision.db import db
-from supervision.jobs.services import wait_for_jobs
+from supervision.reports.cache import inputs_digest, report_inputs
 from supervision.reports.pdf import RestrictedFetcher
-from tests.conftest import OUTPUT
+from tests.conftest import OUTPUT, ROOT
 from tests.report_data import (
     POSTER_NOTE,
     RED_LINE_NOTE,
@@ -176,7 +178,7 @@ def test_store_and_region_reports_read_back(client, plain_world, tmp_path, lang,
     region_url = f"/api/v1/regions/{plain_world['region_id']}/report.pdf?lang={lang}"
     pending = get(client, plain_world, "manager", region_url)
     assert pending.status_code == 202
-    wait_for_jobs()
+    tasks.drain()
     region = get(client, plain_world, "manager", region_url)
     assert region.status_code == 200 and region.mimetype == "application/pdf"
     text = normalise(pdf_text(region.data, tmp_path, "region"))
@@ -206,6 +208,51 @@ def test_reports_are_cached_by_content(app, client, plain_world):
     changed = get(client, plain_world, "manager", url)
     assert changed.headers["ETag"] != first.headers["ETag"]
     assert len(sorted(Path(app.config["PHOTO_DIR"], "reports").rglob("*.pdf"))) == 2
+
+
+REPORT_INPUTS = report_inputs(ROOT / "supervision", ROOT / "templates", ROOT / "static")
+
+
+def copy_report_inputs(target: Path) -> tuple[Path, Path, Path]:
+    """The files a report depends on, copied under `target` as laid out in the repository."""
+    for _name, path in REPORT_INPUTS:
+        copy = target / path.relative_to(ROOT)
+        copy.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(path, copy)
+    return target / "supervision", target / "templates", target / "static"
+
+
+def test_report_version_covers_the_report_code_and_templates():
+    """Every module of reports/ and scoring/ and every report template is an input."""
+    expected = {f"code/{p.relative_to(ROOT / 'supervision').as_posix()}"
+                for package in ("reports", "scoring")
+                for p in (ROOT / "supervision" / package).glob("*.py")}
+    expected |= {f"templates/{p.name}" for p in (ROOT / "templates" / "reports").iterdir()}
+    assert expected | {"static/css/reports.css"} <= {name for name, _path in REPORT_INPUTS}
+
+
+def test_report_version_is_the_same_wherever_the_code_lies(tmp_path):
+    """Machines sharing the report cache compute the same version from the same files."""
+    real = inputs_digest(ROOT / "supervision", ROOT / "templates", ROOT / "static")
+    assert inputs_digest(*copy_report_inputs(tmp_path)) == real
+
+
+@pytest.mark.parametrize("name", ["code/reports/context.py", "code/reports/labels.py",
+                                  "code/scoring/engine.py", "code/checklists/definition.py",
+                                  "templates/visit.html", "static/css/reports.css"])
+def test_a_changed_report_source_changes_the_version(tmp_path, name):
+    folders = copy_report_inputs(tmp_path)
+    before = inputs_digest(*folders)
+    path = dict(report_inputs(*folders))[name]
+    path.write_text(path.read_text(encoding="utf-8").replace("\n", "\n\n", 1), encoding="utf-8")
+    assert inputs_digest(*folders) != before
+
+
+def test_a_new_report_module_changes_the_version(tmp_path):
+    folders = copy_report_inputs(tmp_path)
+    before = inputs_digest(*folders)
+    (folders[0] / "reports" / "extra.py").write_text('"""More report code."""\n')
+    assert inputs_digest(*folders) != before
 
 
 @pytest.mark.parametrize(("role", "kind", "status"), [
@@ -241,10 +288,11 @@ def test_report_access(app, client, small_world, make_user, role, kind, status):
 
 
 @pytest.fixture
-def bare(make_region, make_store, make_user, auth_headers):
+def bare(make_world):
     """A store and its manager, no visits: enough for argument checks."""
-    region = make_region()
-    return {"store": make_store(region), "headers": auth_headers(make_user("manager", [region]))}
+    world = make_world(regions={"east": {}}, stores={"store": "east"},
+                       people={"manager": ("manager", "east")})
+    return {"store": world["store"], "headers": world["headers"]["manager"]}
 
 
 @pytest.mark.parametrize(("query", "field"), [

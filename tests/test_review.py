@@ -7,6 +7,7 @@ import pytest
 from sqlalchemy import select
 
 from supervision.db import db
+from tests.conftest import PEOPLE
 
 SH = ZoneInfo("Asia/Shanghai")
 # A fixed afternoon in Shanghai, so that "the same local day" never straddles midnight.
@@ -17,17 +18,9 @@ VISIT_AT = datetime.combine(date.today() - timedelta(days=2), datetime.min.time(
 
 
 @pytest.fixture
-def world(make_region, make_store, make_user):
-    east, west = make_region(), make_region()
-    return {
-        "store": make_store(east, manager_name="王主任"),
-        "east": east,
-        "admin": make_user("admin"),
-        "manager": make_user("manager", [east]),
-        "west_manager": make_user("manager", [west]),
-        "supervisor": make_user("supervisor", [east]),
-        "shopper": make_user("shopper", [east]),
-    }
+def world(make_world):
+    return make_world(stores={"store": {"region": "east", "manager_name": "王主任"}},
+                      people={**PEOPLE, "west_manager": ("manager", "west")})
 
 
 def _mystery(make_visit, world, answers=None, status="submitted"):

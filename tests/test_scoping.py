@@ -6,21 +6,15 @@ from datetime import UTC, datetime
 import pytest
 
 from supervision.db import db
+from tests.conftest import PEOPLE
 
 
 @pytest.fixture
-def world(app, make_region, make_store, make_user):
+def world(make_world):
     """Two regions with a store each; one user of each role in the east."""
-    east, west = make_region("EAST"), make_region("WEST")
-    return {
-        "east_store": make_store(east, "E1"),
-        "west_store": make_store(west, "W1"),
-        "admin": make_user("admin"),
-        "manager": make_user("manager", [east]),
-        "supervisor": make_user("supervisor", [east]),
-        "shopper": make_user("shopper", [east]),
-        "other_shopper": make_user("shopper", [east]),
-    }
+    return make_world(stores={"east_store": {"region": "east", "code": "E1"},
+                              "west_store": {"region": "west", "code": "W1"}},
+                      people={**PEOPLE, "other_shopper": ("shopper", "east")})
 
 
 def _visit(app, store, author, kind="mystery", status="submitted"):

@@ -1,6 +1,5 @@
-"""Shared by the visit tests: a small world, real images made with Pillow, a real server process."""
+"""Shared by the visit tests: their world, visit bodies, a real server process."""
 
-import io
 import os
 import subprocess
 import sys
@@ -9,10 +8,8 @@ import uuid
 from contextlib import contextmanager
 from pathlib import Path
 
-from PIL import ExifTags, Image
-
-from supervision.db import db
-from tests.servers import free_port
+from tests.conftest import PEOPLE
+from tests.servers import DEADLINE, free_port, stop
 
 DATA = Path(__file__).parent / "data" / "visits"
 ROOT = Path(__file__).resolve().parent.parent
@@ -24,47 +21,14 @@ def visit_config(database_url, tmp_path, **extra) -> dict:
     return {**_test_config(database_url, tmp_path / "photos"), **extra}
 
 
-def make_world(app, make_region, make_store, auth_headers) -> dict:
-    """Test checklists loaded; an east store with its supervisor, shopper and manager; a west
-    store."""
-    from supervision.checklists.services import add_version
-    from tests.conftest import create_user
-
-    with app.app_context():
-        for name in ("audit.yaml", "mystery.yaml"):
-            add_version((DATA / name).read_text(encoding="utf-8"), name)
-        db.session.commit()
-    east, west = make_region("EAST"), make_region("WEST")
-    people = {role: create_user(app, role, [east]) for role in ("supervisor", "shopper", "manager")}
-    people["admin"] = create_user(app, "admin", [])
-    people["other_supervisor"] = create_user(app, "supervisor", [east])
-    return {
-        "east": east, "west": west,
-        "store": make_store(east, "E1"), "west_store": make_store(west, "W1"), **people,
-        "headers": {name: auth_headers(user) for name, user in people.items()},
-    }
-
-
-def jpeg(width=640, height=480, color=(200, 30, 30), orientation=None, gps=False,
-         quality=85) -> bytes:
-    """A real JPEG; optionally with an EXIF orientation and a GPS position to be stripped."""
-    image = Image.new("RGB", (width, height), color)
-    image.paste((20, 20, 220), (0, 0, width // 4, height // 4))  # a mark to see the rotation
-    exif = Image.Exif()
-    exif[ExifTags.Base.Make] = "TestCam"
-    if orientation:
-        exif[ExifTags.Base.Orientation] = orientation
-    if gps:
-        info = exif.get_ifd(ExifTags.IFD.GPSInfo)
-        info[ExifTags.GPS.GPSLatitudeRef] = "N"
-        info[ExifTags.GPS.GPSLatitude] = (31.0, 14.0, 2.5)
-    return encode(image, "JPEG", exif=exif, quality=quality)
-
-
-def encode(image: Image.Image, format: str, **params) -> bytes:
-    buffer = io.BytesIO()
-    image.save(buffer, format, **params)
-    return buffer.getvalue()
+# build_world's arguments for the visit tests: the test checklists, stores E1 and W1, and a
+# second supervisor in the east.
+VISIT_WORLD = {
+    "checklists": (DATA / "audit.yaml", DATA / "mystery.yaml"),
+    "stores": {"store": {"region": "east", "code": "E1"},
+               "west_store": {"region": "west", "code": "W1"}},
+    "people": {**PEOPLE, "other_supervisor": ("supervisor", "east")},
+}
 
 
 def audit_body(store_id, responses=None, photos=(), revision=0, **extra) -> dict:
@@ -113,9 +77,7 @@ def live_server(database_url: str, photo_dir: Path, log: Path, **config):
         _wait_until_up(process, port, log)
         yield process, f"http://127.0.0.1:{port}"
     finally:
-        if process.poll() is None:
-            process.terminate()
-            process.wait(timeout=20)
+        stop(process)
 
 
 @contextmanager
@@ -133,15 +95,13 @@ def worker(app, log: Path, *args, **config):
     try:
         yield process
     finally:
-        if process.poll() is None:
-            process.terminate()
-            process.wait(timeout=20)
+        stop(process)
 
 
 def _wait_until_up(process, port: int, log: Path) -> None:
     import http.client
 
-    deadline = time.monotonic() + 30
+    deadline = time.monotonic() + DEADLINE
     while time.monotonic() < deadline:
         if process.poll() is not None:
             raise RuntimeError(f"the server exited:\n{log.read_text()}")
@@ -152,4 +112,4 @@ def _wait_until_up(process, port: int, log: Path) -> None:
                 return
         except OSError:
             time.sleep(0.1)
-    raise RuntimeError(f"the server did not answer within 30 s:\n{log.read_text()}")
+    raise RuntimeError(f"the server did not answer within {DEADLINE} s:\n{log.read_text()}")

@@ -2,6 +2,7 @@
 // Used by the supervisor's audit and by the shopper after leaving the store.
 
 import { saveFailed, syncNow } from './app.js';
+import { scoringRules } from './checklists.js';
 import { _, storeName, tr } from './i18n.js';
 import { estimate, indexOf, isAnswered, items, missingRequired, applies } from './score.js';
 import { itemCard } from './form.js';
@@ -16,6 +17,9 @@ export async function questionnaire(options) {
   const { visit, root } = options;
   const definition = visit.definition;
   const sections = definition.sections;
+  // A visit kept from before versions carried their scoring rules gets them now (when online).
+  visit.scoring ||= await scoringRules(visit.checklist);
+  const rules = visit.scoring;
   const state = { photos: await photosOf(visit.id), missing: new Set(), saveTimer: null };
 
   const sectionIndex = () => {
@@ -78,7 +82,7 @@ export async function questionnaire(options) {
         h('div', { class: 'live-score', id: 'live-score', role: 'status', 'aria-live': 'polite' },
           h('div', { class: 'lbl' }, _('Score so far'), h('br'), _('estimate')),
           h('span', { class: `score-chip ${score.red_lines.length ? 'low' : band(score.total)}` },
-            h('span', { class: 'num' }, Math.round(score.total))))),
+            h('span', { class: 'num' }, score.total === null ? '–' : Math.round(score.total))))),
       score.red_lines.length ? redLines(score) : null,
       chips(score));
   }
@@ -133,15 +137,15 @@ export async function questionnaire(options) {
   }
 
   function summaryView() {
-    const final = estimate(definition, visit.answers, { sofar: false });
+    const final = estimate(definition, visit.answers, { sofar: false, rules });
     const missing = missingRequired(definition, visit.answers);
     const gaps = photoGaps();
     const blocked = missing.length > 0 || gaps.length > 0;
     return h('section', { class: 'stack', 'aria-label': _('Summary') },
       h('div', { class: 'card' },
         h('div', { class: 'score-hero' },
-          h('div', { class: `ring ${final.red_lines.length ? 'low' : band(final.total)}`, style: `--p:${final.total}` },
-            h('div', {}, h('div', {}, h('div', { class: 'num' }, Math.round(final.total)),
+          h('div', { class: `ring ${final.red_lines.length ? 'low' : band(final.total)}`, style: `--p:${final.total ?? 0}` },
+            h('div', {}, h('div', {}, h('div', { class: 'num' }, final.total === null ? '–' : Math.round(final.total)),
               h('div', { class: 'lbl' }, final.grade ? tr(final.grade.label) : '')))),
           h('div', {},
             h('h2', {}, _('Score estimate')),
@@ -210,7 +214,7 @@ export async function questionnaire(options) {
   }
 
   function updateHead() {
-    const score = estimate(definition, visit.answers);
+    const score = estimate(definition, visit.answers, { rules });
     ctx.statuses = score.statuses;
     const old = root.querySelector('.capture-head');
     if (old) old.replaceWith(head(score));
@@ -219,7 +223,7 @@ export async function questionnaire(options) {
   function render() {
     const focused = document.activeElement && document.activeElement.dataset
       ? document.activeElement.dataset.key : null;
-    const score = estimate(definition, visit.answers);
+    const score = estimate(definition, visit.answers, { rules });
     ctx.statuses = score.statuses;
     const n = sectionIndex();
     mount(root,

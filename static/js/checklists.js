@@ -1,5 +1,7 @@
 // Checklists on the device: every version a visit may need is kept in IndexedDB by slug and
 // version, so a visit started offline (or before an update) keeps the version it started with.
+// Each version document carries the server's scoring rules (`scoring`, see score.js); a kept one
+// whose rules are not the current ones (`scoring_version` of the list) is fetched again.
 
 import { ApiError, getJson } from './api.js';
 import { get, getKv, put, setKv } from './db.js';
@@ -11,7 +13,8 @@ export async function refreshChecklists() {
   try {
     const list = await getJson('/api/v1/checklists');
     for (const summary of list.filter((c) => !c.retired)) {
-      if (!(await get('checklists', key(summary.slug, summary.version)))) {
+      const kept = await get('checklists', key(summary.slug, summary.version));
+      if (!kept || !kept.scoring || kept.scoring.version !== summary.scoring_version) {
         const doc = await getJson(`/api/v1/checklists/${summary.slug}`);
         await put('checklists', { key: key(doc.slug, doc.version), ...doc });
       }
@@ -32,11 +35,23 @@ export async function currentChecklist({ kind, slug } = {}) {
   return definitionFor(summary.slug, summary.version);
 }
 
-/** One version of a checklist: from the device, else from the server (and then kept). */
+/** One version of a checklist: from the device, else from the server (and then kept). A kept
+ * copy from before versions carried their scoring rules is fetched again when possible. */
 export async function definitionFor(slug, version) {
   const found = await get('checklists', key(slug, version));
-  if (found) return found;
-  const doc = await getJson(`/api/v1/checklists/${slug}/versions/${version}`);
-  await put('checklists', { key: key(slug, version), ...doc });
-  return doc;
+  if (found && found.scoring) return found;
+  try {
+    const doc = await getJson(`/api/v1/checklists/${slug}/versions/${version}`);
+    await put('checklists', { key: key(slug, version), ...doc });
+    return doc;
+  } catch (error) {
+    if (found) return found;
+    throw error;
+  }
+}
+
+/** The scoring rules for a visit of `checklist` ({slug, version}); null when unknown offline. */
+export async function scoringRules(checklist) {
+  const doc = await definitionFor(checklist.slug, checklist.version).catch(() => null);
+  return (doc && doc.scoring) || null;
 }

@@ -1,9 +1,8 @@
 // A client-side estimate of the visit's score: a port of supervision/scoring/engine.py.
 // The server's answer to the submission is the truth; the UI labels this as an estimate.
-
-const MUST_BE_FACTOR = 1.5;
-const PEAK_END_FACTOR = 1.5;
-const PEAK_END_MOMENTS = ['dispute', 'departure'];
+// Every number of the policy (Kano factors and rules, peak–end, red lines, the scale, rounding)
+// comes from `rules`: the "scoring" of the checklist version document, made from
+// supervision/scoring/rules.py. Grades come from the definition. Nothing is repeated here.
 
 export function* items(definition) {
   for (const section of definition.sections) {
@@ -33,9 +32,9 @@ export function isAnswered(answer) {
     && answer.value !== ''));
 }
 
-export function fraction(item, value) {
+export function fraction(item, value, rules) {
   if (item.type === 'yes_no') return Number(value !== item.inverse);
-  if (item.type === 'scale') return (value - 1) / 4;
+  if (item.type === 'scale') return (value - rules.scale.min) / (rules.scale.max - rules.scale.min);
   if (item.type === 'number') {
     const { good, fail } = item.thresholds;
     return Math.min(1, Math.max(0, (value - fail) / (good - fail)));
@@ -53,35 +52,49 @@ export function missingRequired(definition, answers) {
     .map(([, item]) => item);
 }
 
-function scoreItem(definition, item, answers, index, sofar) {
-  const factor = PEAK_END_MOMENTS.includes(item.moment) ? PEAK_END_FACTOR : 1;
+function scoreItem(definition, item, answers, index, sofar, rules) {
   const out = { earned: 0, possible: 0, bonus: 0, status: 'not_applicable' };
   if (!applies(definition, item, answers, index) || !item.scored) return out;
-  const stake = item.weight * factor * (item.kano === 'must_be' ? MUST_BE_FACTOR : 1);
+  const factor = rules.peak_end_moments.includes(item.moment) ? rules.peak_end_factor : 1;
+  const kano = rules.kano[item.kano];
+  const stake = item.weight * factor * kano.factor;
   const answer = answers[item.id];
   if (!isAnswered(answer)) {
     out.status = 'unanswered';
     // The server counts a required unanswered item as 0; "so far" leaves it out while capturing.
-    out.possible = !sofar && item.required && item.kano !== 'delighter' ? stake : 0;
+    out.possible = !sofar && item.required && kano.points !== 'bonus' ? stake : 0;
     return out;
   }
   if (answer.na) return { ...out, status: 'na' };
-  const f = fraction(item, answer.value);
-  if (item.kano === 'delighter') out.bonus = stake * f;
-  else if (item.kano === 'must_be') { out.earned = f === 1 ? stake : 0; out.possible = stake; }
+  const f = fraction(item, answer.value, rules);
+  if (kano.points === 'bonus') out.bonus = stake * f;
+  else if (kano.points === 'all_or_nothing') { out.earned = f === 1 ? stake : 0; out.possible = stake; }
   else { out.earned = stake * f; out.possible = stake; }
-  out.status = f === 1 ? 'met' : item.red_line ? 'red_line' : (item.kano === 'must_be' || f === 0) ? 'failed' : 'partial';
+  out.status = f === 1 ? 'met' : item.red_line ? 'red_line'
+    : (kano.points === 'all_or_nothing' || f === 0) ? 'failed' : 'partial';
   return out;
 }
 
-function percent(group) {
-  if (group.red_line) return 0;
-  if (group.possible === 0) return null;
-  return Math.round(Math.min(100, (100 * (group.earned + group.bonus)) / group.possible) * 10) / 10;
+/** rules.round_half_up in Python: the same float operations, so both give the same digits. */
+function roundHalfUp(value, decimals) {
+  const scale = 10 ** decimals;
+  return Math.floor(value * scale + 0.5) / scale;
 }
 
-/** {total, grade, red_lines: [item], sections: {id: percent}, answered, applicable, statuses}. */
-export function estimate(definition, answers, { sofar = true } = {}) {
+function percent(group, rules) {
+  if (group.red_line) return rules.red_line_percent;
+  if (group.possible === 0) return null;
+  const full = rules.full_marks;
+  return roundHalfUp(Math.min(full, (full * (group.earned + group.bonus)) / group.possible),
+    rules.percent_decimals);
+}
+
+/**
+ * {total, grade, red_lines: [item], sections: {id: percent}, answered, applicable, statuses}.
+ * Without `rules` (a visit kept from before they were sent) only the counts and statuses are
+ * known: total, grade and the section percents are null.
+ */
+export function estimate(definition, answers, { sofar = true, rules = null } = {}) {
   const index = indexOf(definition);
   const overall = { earned: 0, possible: 0, bonus: 0, red_line: false };
   const sections = {};
@@ -90,7 +103,8 @@ export function estimate(definition, answers, { sofar = true } = {}) {
   let answered = 0;
   let applicable = 0;
   for (const [section, item] of items(definition)) {
-    const s = scoreItem(definition, item, answers, index, sofar);
+    const s = rules ? scoreItem(definition, item, answers, index, sofar, rules)
+      : { ...counted(definition, item, answers, index), earned: 0, possible: 0, bonus: 0 };
     statuses[item.id] = s.status;
     if (s.status !== 'not_applicable') applicable += 1;
     if (isAnswered(answers[item.id]) && s.status !== 'not_applicable') answered += 1;
@@ -101,9 +115,21 @@ export function estimate(definition, answers, { sofar = true } = {}) {
     }
     if (s.status === 'red_line') redLines.push(item);
   }
-  const total = percent(overall) ?? 100;
+  if (!rules) {
+    const none = Object.fromEntries(Object.keys(sections).map((id) => [id, null]));
+    return { total: null, grade: null, red_lines: [], sections: none, answered, applicable, statuses };
+  }
+  const total = percent(overall, rules) ?? rules.empty_total;
   const grades = definition.grades || [];
   const grade = grades.find((g) => total >= g.min) || grades[grades.length - 1] || null;
-  const bySection = Object.fromEntries(Object.entries(sections).map(([id, g]) => [id, percent(g)]));
+  const bySection = Object.fromEntries(Object.entries(sections).map(([id, g]) => [id, percent(g, rules)]));
   return { total, grade, red_lines: redLines, sections: bySection, answered, applicable, statuses };
+}
+
+/** The status of an item when no rules are known: whether it is in play and answered. */
+function counted(definition, item, answers, index) {
+  if (!applies(definition, item, answers, index) || !item.scored) return { status: 'not_applicable' };
+  const answer = answers[item.id];
+  if (!isAnswered(answer)) return { status: 'unanswered' };
+  return { status: answer.na ? 'na' : 'answered' };
 }

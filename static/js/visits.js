@@ -18,6 +18,7 @@ export async function createVisit({ kind, store, checklist, user, assignment = n
       address: store.address || null },
     checklist: { slug: checklist.slug, version: checklist.version },
     definition: checklist.definition,
+    scoring: checklist.scoring || null,
     assignment_id: assignment ? assignment.id : null,
     scenario: assignment ? assignment.scenario || null : null,
     started_at: now(),

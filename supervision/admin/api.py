@@ -1,12 +1,13 @@
 """Admin JSON endpoints: regions, stores, users, imports, audit, checklist history; exports."""
 
-from flask import Response, current_app, stream_with_context
+from datetime import date
+
+from flask import Response, stream_with_context
 from flask.views import MethodView
 from flask_login import current_user
 from flask_smorest import Blueprint
 
 from supervision.accounts.models import User
-from supervision.scoping import roles_required
 from supervision.admin import exports, services, versions
 from supervision.admin.imports import import_file
 from supervision.admin.schemas import (
@@ -16,25 +17,27 @@ from supervision.admin.schemas import (
     AuditPageSchema,
     AuditQueryArgsSchema,
     ChecklistStateSchema,
-    DiffArgsSchema,
-    ImportArgsSchema,
+    DiffQueryArgsSchema,
     ImportFileSchema,
+    ImportQueryArgsSchema,
     ImportReportSchema,
+    PasswordResetResultSchema,
     PasswordResetSchema,
-    PasswordSchema,
-    PeriodArgsSchema,
-    RegionInSchema,
-    RegionPatchSchema,
-    StoreInSchema,
-    StorePatchSchema,
+    PeriodQueryArgsSchema,
+    RegionCreateSchema,
+    RegionUpdateSchema,
+    StoreCreateSchema,
     StoreQueryArgsSchema,
-    UserInSchema,
-    UserPatchSchema,
+    StoreUpdateSchema,
+    UserCreateSchema,
+    UserUpdateSchema,
     VersionDiffSchema,
     VersionSummarySchema,
 )
 from supervision.db import db
 from supervision.errors import Invalid
+from supervision.localtime import local_zone
+from supervision.scoping import roles_required
 from supervision.stores.models import Store
 
 blp = Blueprint("admin_api", __name__, url_prefix="/api/v1", description="Administration")
@@ -44,8 +47,8 @@ MIMETYPES = {"csv": "text/csv; charset=utf-8",
 
 
 def export_zone() -> str:
-    """Dates in exports and filters are days of this time zone (most stores are in it)."""
-    return current_app.config.get("TIMEZONE", "Asia/Shanghai")
+    """Days in exports and their filters are days of the TIMEZONE setting (stores differ)."""
+    return local_zone()
 
 
 @blp.route("/admin/regions")
@@ -57,7 +60,7 @@ class RegionsView(MethodView):
         """Every region."""
         return services.list_regions()
 
-    @blp.arguments(RegionInSchema)
+    @blp.arguments(RegionCreateSchema)
     @blp.response(201, AdminRegionSchema)
     def post(self, values):
         """Create a region."""
@@ -70,7 +73,7 @@ class RegionsView(MethodView):
 class RegionView(MethodView):
     decorators = ADMIN
 
-    @blp.arguments(RegionPatchSchema(partial=True))
+    @blp.arguments(RegionUpdateSchema(partial=True))
     @blp.response(200, AdminRegionSchema)
     def patch(self, values, region_id):
         """Change a region's code or names."""
@@ -89,7 +92,7 @@ class StoresView(MethodView):
         """Every store, or those matching a search."""
         return db.session.scalars(services.search_stores(args["q"], args["region_id"])).all()
 
-    @blp.arguments(StoreInSchema)
+    @blp.arguments(StoreCreateSchema)
     @blp.response(201, AdminStoreSchema)
     def post(self, values):
         """Create a store."""
@@ -107,7 +110,7 @@ class StoreView(MethodView):
         """One store."""
         return services.get_or_404(Store, store_id, "Store")
 
-    @blp.arguments(StorePatchSchema(partial=True))
+    @blp.arguments(StoreUpdateSchema(partial=True))
     @blp.response(200, AdminStoreSchema)
     def patch(self, values, store_id):
         """Change a store: code, names, address, location, geofence, time zone, active."""
@@ -125,7 +128,7 @@ class UsersView(MethodView):
         """Every user account."""
         return db.session.scalars(services.search_users()).all()
 
-    @blp.arguments(UserInSchema)
+    @blp.arguments(UserCreateSchema)
     @blp.response(201, AdminUserSchema)
     def post(self, values):
         """Create a user account."""
@@ -143,7 +146,7 @@ class UserView(MethodView):
         """One user account."""
         return services.get_or_404(User, user_id, "User")
 
-    @blp.arguments(UserPatchSchema(partial=True))
+    @blp.arguments(UserUpdateSchema(partial=True))
     @blp.response(200, AdminUserSchema)
     def patch(self, values, user_id):
         """Change a user: name, e-mail, role, regions, active or not."""
@@ -157,7 +160,7 @@ class PasswordView(MethodView):
     decorators = ADMIN
 
     @blp.arguments(PasswordResetSchema)
-    @blp.response(200, PasswordSchema)
+    @blp.response(200, PasswordResetResultSchema)
     def post(self, values, user_id):
         """Reset a password (random when none is given); the user's tokens stop working."""
         password = services.reset_password(user_id, values["password"], current_user)
@@ -169,7 +172,7 @@ class PasswordView(MethodView):
 class ImportView(MethodView):
     decorators = ADMIN
 
-    @blp.arguments(ImportArgsSchema, location="query")
+    @blp.arguments(ImportQueryArgsSchema, location="query")
     @blp.arguments(ImportFileSchema, location="files")
     @blp.response(200, ImportReportSchema)
     def post(self, args, files, kind):
@@ -192,7 +195,7 @@ class AuditView(MethodView):
     @blp.response(200, AuditPageSchema)
     def get(self, args):
         """The audit log, newest first, filtered by user, entity, action and period."""
-        start, end = exports.parse_period(args["from_"], args["to"], export_zone())
+        start, end = exports.period_bounds(args["from_"], args["to"], export_zone())
         return services.audit_page(args, start, end, args["limit"], args["offset"])
 
 
@@ -237,7 +240,7 @@ class VersionsView(MethodView):
 class DiffView(MethodView):
     decorators = ADMIN
 
-    @blp.arguments(DiffArgsSchema, location="query")
+    @blp.arguments(DiffQueryArgsSchema, location="query")
     @blp.response(200, VersionDiffSchema)
     def get(self, args, slug):
         """What changed between two versions: a unified diff, and items added/removed/changed."""
@@ -248,7 +251,7 @@ class DiffView(MethodView):
 class ExportView(MethodView):
     decorators = [roles_required("admin", "manager")]
 
-    @blp.arguments(PeriodArgsSchema, location="query")
+    @blp.arguments(PeriodQueryArgsSchema, location="query")
     @blp.doc(responses={"200": {"description": "The file, streamed.", "content": {
         "text/csv": {}, MIMETYPES["xlsx"]: {}}}})
     def get(self, args, what, fmt):
@@ -256,15 +259,15 @@ class ExportView(MethodView):
         return export_response(what, fmt, args["from_"], args["to"])
 
 
-def export_response(what: str, fmt: str, first: str | None, last: str | None) -> Response:
+def export_response(what: str, fmt: str, first: date | None, last: date | None) -> Response:
     """The export as a streamed download, scoped to the current user (also used by the pages)."""
     zone = export_zone()
-    start, end = exports.parse_period(first, last, zone)
+    start, end = exports.period_bounds(first, last, zone)
     columns, rows = exports.export_rows(what, current_user, start, end)
     if fmt == "csv":
         body = stream_with_context(exports.csv_chunks(columns, rows, zone))
     else:
         body = exports.file_chunks(exports.xlsx_file(what, columns, rows, zone))
-    name = "-".join(part for part in (what, first, last) if part) + f".{fmt}"
+    name = "-".join(str(part) for part in (what, first, last) if part) + f".{fmt}"
     return Response(body, mimetype=MIMETYPES[fmt],
                     headers={"Content-Disposition": f'attachment; filename="{name}"'})

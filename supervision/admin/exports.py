@@ -6,21 +6,21 @@ come, so an export of 100 000 answers never holds them all in memory."""
 import csv
 import io
 import json
-import re
 import tempfile
 from collections.abc import Iterable, Iterator
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from openpyxl import Workbook
 from sqlalchemy import select
 
 from supervision.accounts.models import User
-from supervision.scoping import scoped_actions, scoped_disputes, scoped_visits
 from supervision.checklists.models import Checklist, ChecklistVersion
 from supervision.db import db
-from supervision.errors import Invalid, NotFound
+from supervision.errors import NotFound
 from supervision.followup.models import Action, Dispute
+from supervision.localtime import day_begins, day_ends
+from supervision.scoping import scoped_actions, scoped_disputes, scoped_visits
 from supervision.stores.models import Region, Store
 from supervision.visits.models import Response, Visit
 
@@ -42,26 +42,10 @@ DISPUTE_COLUMNS = ("dispute_id", "reference", "store_code", "region_code", "visi
                    "promised_reply_at", "due_at", "status", "closed_at", "result")
 
 
-def parse_period(start: str | None, end: str | None, zone: str) -> tuple[datetime | None, ...]:
-    """[start, end) as aware datetimes; a date means the whole day in `zone`, `end` included."""
-    return _moment(start, "from", zone, 0), _moment(end, "to", zone, 1)
-
-
-def _moment(text: str | None, name: str, zone: str, extra_days: int) -> datetime | None:
-    if not text:
-        return None
-    try:
-        if len(text) == 10:
-            day = date.fromisoformat(text) + timedelta(days=extra_days)
-            return datetime.combine(day, time(), ZoneInfo(zone))
-        # A "+" left unencoded in a query string arrives as a space.
-        moment = datetime.fromisoformat(re.sub(r" (\d\d:?\d\d)$", r"+\1", text))
-    except ValueError:
-        moment = None
-    if moment is None or moment.tzinfo is None:
-        raise Invalid(f"{name}: give a date (YYYY-MM-DD) or a time with its offset.",
-                      {"query": {name: ["Not a date or a time with offset."]}})
-    return moment
+def period_bounds(start: date | None, end: date | None, zone: str) -> tuple[datetime | None, ...]:
+    """[start, end) as UTC instants: the whole local days of `zone`, `end` included."""
+    return (None if start is None else day_begins(start, zone),
+            None if end is None else day_ends(end, zone))
 
 
 def export_rows(what: str, user: User, start, end) -> tuple[tuple[str, ...], Iterator[tuple]]:

@@ -15,6 +15,7 @@ from supervision.admin.tables import HEADER_SEARCH_ROWS, Table, normalise_header
 from supervision.audit.services import record
 from supervision.db import db
 from supervision.errors import NotFound
+from supervision.localtime import local_zone
 from supervision.stores.models import Region, Store
 
 TRUE = {"是", "启用", "有效", "在用", "正常", "y"}
@@ -45,7 +46,8 @@ USER_COLUMNS = {
     "active": ("active", "启用", "状态"),
     "password": ("password", "密码", "初始密码"),
 }
-STORE_DEFAULTS = {"geofence_m": 300, "timezone": "Asia/Shanghai", "active": True}
+# With the TIMEZONE setting as the time zone: store_defaults().
+STORE_DEFAULTS = {"geofence_m": 300, "active": True}
 USER_DEFAULTS = {"active": True}
 
 
@@ -224,8 +226,13 @@ def _plan_stores(rows: list[Row], report: Report) -> list[dict]:
                            f"Unknown region {row.values['region']}: create it first.")
             continue
         values["region_id"] = region.id
-        plans.append(_plan(row, values, STORE_DEFAULTS, existing.get(values["code"])))
+        plans.append(_plan(row, values, store_defaults(), existing.get(values["code"])))
     return plans
+
+
+def store_defaults() -> dict:
+    """What an imported store gets for a column the file leaves out or blank."""
+    return {**STORE_DEFAULTS, "timezone": local_zone()}
 
 
 def _plan(row: Row, values: dict, defaults: dict, current) -> dict:
@@ -242,7 +249,7 @@ def _plan(row: Row, values: dict, defaults: dict, current) -> dict:
 
 def _apply_store(plan: dict, actor) -> None:
     if plan["action"] == "created":
-        store = Store(**{**STORE_DEFAULTS, **plan["values"]})
+        store = Store(**{**store_defaults(), **plan["values"]})
         db.session.add(store)
         db.session.flush()
         record(actor, "create", "store", store.id, source="import", **plan["values"])

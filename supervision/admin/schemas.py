@@ -3,10 +3,13 @@
 from zoneinfo import available_timezones
 
 import marshmallow as ma
+from flask import current_app
 from flask_smorest.fields import Upload
 from marshmallow import validate
 
 from supervision.accounts.models import ROLES
+from supervision.pagination import PageQueryArgsSchema, limit_field
+from supervision.schemas import LocalDay
 
 CODE = validate.Regexp(
     r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$",
@@ -19,7 +22,8 @@ ROLE_ERROR = f"Must be one of: {', '.join(ROLES)}."
 
 def _timezone(value: str) -> None:
     if value not in TIMEZONES:
-        raise ma.ValidationError("Unknown time zone; use a name like Asia/Shanghai.")
+        raise ma.ValidationError(
+            f"Unknown time zone; use a name like {current_app.config['TIMEZONE']}.")
 
 
 def _not_blank(value: str) -> None:
@@ -36,13 +40,13 @@ def optional(max_length: int) -> ma.fields.String:
     return ma.fields.String(allow_none=True, validate=validate.Length(max=max_length))
 
 
-class RegionInSchema(ma.Schema):
+class RegionCreateSchema(ma.Schema):
     code = ma.fields.String(required=True, validate=[validate.Length(min=1, max=32), CODE])
     name = text(120, required=True)
     name_en = optional(120)
 
 
-class RegionPatchSchema(RegionInSchema):
+class RegionUpdateSchema(RegionCreateSchema):
     code = ma.fields.String(validate=[validate.Length(min=1, max=32), CODE])
     name = text(120)
 
@@ -61,12 +65,12 @@ class StoreFieldsSchema(ma.Schema):
     active = ma.fields.Boolean()
 
 
-class StoreInSchema(StoreFieldsSchema):
+class StoreCreateSchema(StoreFieldsSchema):
     code = ma.fields.String(required=True, validate=[validate.Length(min=1, max=32), CODE])
     region_id = ma.fields.Integer(required=True)
 
 
-class StorePatchSchema(StoreInSchema):
+class StoreUpdateSchema(StoreCreateSchema):
     code = ma.fields.String(validate=[validate.Length(min=1, max=32), CODE])
     name = text(160)
     region_id = ma.fields.Integer()
@@ -87,14 +91,14 @@ class UserFieldsSchema(ma.Schema):
     active = ma.fields.Boolean()
 
 
-class UserInSchema(UserFieldsSchema):
+class UserCreateSchema(UserFieldsSchema):
     email = ma.fields.Email(required=True, validate=validate.Length(max=254))
     password = ma.fields.String(required=True, load_only=True,
                                 validate=validate.Length(min=8, max=200))
     region_ids = ma.fields.List(ma.fields.Integer(), load_default=list)
 
 
-class UserPatchSchema(UserFieldsSchema):
+class UserUpdateSchema(UserFieldsSchema):
     email = ma.fields.Email(validate=validate.Length(max=254))
     name = text(120)
     role = ma.fields.String(validate=validate.OneOf(ROLES, error=ROLE_ERROR))
@@ -106,7 +110,7 @@ class PasswordResetSchema(ma.Schema):
                                 metadata={"description": "Leave out to get a random one back."})
 
 
-class PasswordSchema(ma.Schema):
+class PasswordResetResultSchema(ma.Schema):
     password = ma.fields.String(metadata={"description": "Shown once; tell it to the user."})
 
 
@@ -136,7 +140,7 @@ class AdminUserSchema(ma.Schema):
     created_at = ma.fields.AwareDateTime()
 
 
-class ImportArgsSchema(ma.Schema):
+class ImportQueryArgsSchema(ma.Schema):
     dry_run = ma.fields.Boolean(load_default=False, metadata={
         "description": "Check the file and report what would change; apply nothing."})
 
@@ -161,19 +165,17 @@ class ImportReportSchema(ma.Schema):
     problems = ma.fields.List(ma.fields.Nested(ProblemSchema))
 
 
-class PeriodArgsSchema(ma.Schema):
-    from_ = ma.fields.String(data_key="from", load_default=None, metadata={
-        "description": "First day (YYYY-MM-DD, local time) or an ISO 8601 time with offset."})
-    to = ma.fields.String(load_default=None, metadata={
-        "description": "Last day, included (YYYY-MM-DD), or an ISO 8601 time with offset."})
+class PeriodQueryArgsSchema(ma.Schema):
+    from_ = LocalDay(data_key="from", metadata={
+        "description": "First day, YYYY-MM-DD, in the TIMEZONE setting."})
+    to = LocalDay(metadata={"description": "Last day, included, YYYY-MM-DD."})
 
 
-class AuditQueryArgsSchema(PeriodArgsSchema):
+class AuditQueryArgsSchema(PeriodQueryArgsSchema, PageQueryArgsSchema):
     user = ma.fields.String(load_default=None, metadata={"description": "User id or e-mail."})
     entity = ma.fields.String(load_default=None)
     action = ma.fields.String(load_default=None)
-    limit = ma.fields.Integer(load_default=100, validate=validate.Range(1, 1000))
-    offset = ma.fields.Integer(load_default=0, validate=validate.Range(min=0))
+    limit = limit_field(default=100, maximum=1000)
 
 
 class AuditEntrySchema(ma.Schema):
@@ -201,7 +203,7 @@ class VersionSummarySchema(ma.Schema):
     items = ma.fields.Integer()
 
 
-class DiffArgsSchema(ma.Schema):
+class DiffQueryArgsSchema(ma.Schema):
     from_ = ma.fields.Integer(data_key="from", required=True)
     to = ma.fields.Integer(required=True)
 

@@ -11,6 +11,7 @@ from supervision.audit.services import record
 from supervision.checklists.models import Checklist
 from supervision.db import db, utcnow
 from supervision.errors import Conflict, Invalid, NotFound
+from supervision.pagination import paginate
 from supervision.stores.models import Region, Store
 
 
@@ -218,9 +219,8 @@ def audit_query(user: str | None = None, entity: str | None = None, action: str 
 def audit_page(filters: dict, start, end, limit: int = 100, offset: int = 0) -> dict:
     query = audit_query(filters.get("user"), filters.get("entity"), filters.get("action"),
                         start, end)
-    total = db.session.scalar(select(func.count()).select_from(query.subquery()))
-    rows = db.session.execute(
-        query.order_by(AuditEntry.at.desc(), AuditEntry.id.desc()).limit(limit).offset(offset))
+    query = query.order_by(AuditEntry.at.desc(), AuditEntry.id.desc())
+    rows, total = paginate(query, limit, offset, rows=True)
     entries = [{**_entry(entry), "user_email": email} for entry, email in rows]
     return {"total": total, "entries": entries}
 

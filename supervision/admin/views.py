@@ -15,21 +15,23 @@ from supervision.accounts.models import ROLES, User
 from supervision.admin import services
 from supervision.admin.api import export_zone
 from supervision.admin.schemas import (
-    RegionInSchema,
-    RegionPatchSchema,
-    StoreInSchema,
-    StorePatchSchema,
-    UserInSchema,
-    UserPatchSchema,
+    RegionCreateSchema,
+    RegionUpdateSchema,
+    StoreCreateSchema,
+    StoreUpdateSchema,
+    UserCreateSchema,
+    UserUpdateSchema,
 )
 from supervision.db import db
 from supervision.errors import DomainError, Forbidden
+from supervision.localtime import local_zone
+from supervision.pagination import paginate
 from supervision.stores.models import Region, Store
 
 blp = Blueprint("admin", __name__, url_prefix="/admin")
 PAGE_SIZE = 100
-COMMON_TIMEZONES = ("Asia/Shanghai", "Asia/Urumqi", "Asia/Hong_Kong", "Asia/Macau",
-                    "Asia/Taipei", "UTC")
+# Offered after the TIMEZONE setting in the store form (any IANA name may be typed).
+OTHER_TIMEZONES = ("Asia/Urumqi", "Asia/Hong_Kong", "Asia/Macau", "Asia/Taipei", "UTC")
 
 
 def page_roles(*roles: str):
@@ -115,7 +117,8 @@ def index():
 def regions():
     errors, values = {}, {}
     if request.method == "POST":
-        region, errors = submit(RegionInSchema(), lambda v: services.create_region(v, current_user))
+        region, errors = submit(RegionCreateSchema(),
+                                lambda v: services.create_region(v, current_user))
         if region is not None:
             flash(_("Region %(code)s created.", code=region.code), "success")
             return redirect(url_for("admin.regions"))
@@ -132,7 +135,7 @@ def region(region_id):
     region = services.get_or_404(Region, region_id, _("Region"))
     errors = {}
     if request.method == "POST":
-        done, errors = submit(RegionPatchSchema(),
+        done, errors = submit(RegionUpdateSchema(),
                               lambda v: services.update_region(region_id, v, current_user))
         if done is not None:
             flash(_("Region %(code)s saved.", code=done.code), "success")
@@ -150,8 +153,7 @@ def stores():
     q, region_id = request.args.get("q", "").strip(), request.args.get("region_id", type=int)
     page = max(1, request.args.get("page", 1, type=int))
     query = services.search_stores(q or None, region_id)
-    total = db.session.scalar(select(func.count()).select_from(query.subquery()))
-    found = db.session.scalars(query.limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)).all()
+    found, total = paginate(query, PAGE_SIZE, (page - 1) * PAGE_SIZE)
     return render("stores.html", stores=found, total=total, page_no=page, q=q, region_id=region_id,
                   pages=max(1, -(-total // PAGE_SIZE)), regions=services.list_regions())
 
@@ -161,12 +163,13 @@ def stores():
 def store_new():
     errors = {}
     if request.method == "POST":
-        store, errors = submit(StoreInSchema(), lambda v: services.create_store(v, current_user))
+        store, errors = submit(StoreCreateSchema(),
+                               lambda v: services.create_store(v, current_user))
         if store is not None:
             flash(_("Store %(code)s created.", code=store.code), "success")
             return redirect(url_for("admin.stores", q=store.code))
     values = request.form if request.method == "POST" else {"geofence_m": 300,
-                                                            "timezone": "Asia/Shanghai"}
+                                                            "timezone": local_zone()}
     return _store_form(None, values, errors)
 
 
@@ -176,7 +179,7 @@ def store_edit(store_id):
     store = services.get_or_404(Store, store_id, _("Store"))
     errors = {}
     if request.method == "POST":
-        done, errors = submit(StorePatchSchema(),
+        done, errors = submit(StoreUpdateSchema(),
                               lambda v: services.update_store(store_id, v, current_user))
         if done is not None:
             flash(_("Store %(code)s saved.", code=done.code), "success")
@@ -186,8 +189,13 @@ def store_edit(store_id):
 
 def _store_form(store, values, errors):
     return render("store_form.html", store=store, values=values, errors=errors,
-                  regions=services.list_regions(), timezones=COMMON_TIMEZONES,
+                  regions=services.list_regions(), timezones=_timezone_choices(),
                   ), 422 if errors else 200
+
+
+def _timezone_choices() -> tuple[str, ...]:
+    """The TIMEZONE setting first, then the other zones stores are commonly in."""
+    return (local_zone(), *(zone for zone in OTHER_TIMEZONES if zone != local_zone()))
 
 
 # Users
@@ -206,7 +214,7 @@ def users():
 def user_new():
     errors = {}
     if request.method == "POST":
-        user, errors = submit(UserInSchema(), lambda v: services.create_user(v, current_user),
+        user, errors = submit(UserCreateSchema(), lambda v: services.create_user(v, current_user),
                               lists=("region_ids",))
         if user is not None:
             flash(_("User %(email)s created.", email=user.email), "success")
@@ -220,7 +228,7 @@ def user_edit(user_id):
     user = services.get_or_404(User, user_id, _("User"))
     errors = {}
     if request.method == "POST":
-        done, errors = submit(UserPatchSchema(),
+        done, errors = submit(UserUpdateSchema(),
                               lambda v: services.update_user(user_id, v, current_user),
                               lists=("region_ids",))
         if done is not None:

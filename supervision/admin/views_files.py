@@ -1,28 +1,22 @@
 """Admin pages for checklists (upload, preview, history, diff, retire), imports, exports, audit."""
 
-import re
-import secrets
-import time
-from pathlib import Path
-
+import marshmallow as ma
 from flask import current_app, flash, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
-from supervision.admin import services, versions
+from supervision.admin import services, uploads, versions
 from supervision.admin.api import export_response, export_zone
-from supervision.admin.exports import EXPORTS, parse_period
+from supervision.admin.exports import EXPORTS, period_bounds
 from supervision.admin.imports import IMPORTERS, import_file
+from supervision.admin.schemas import PeriodQueryArgsSchema
 from supervision.admin.views import admin_only, blp, page_roles, render
+from supervision.checklists.loader import decode_upload
 from supervision.checklists.models import Checklist
 from supervision.checklists.services import add_version, definition_of, get_version
 from supervision.db import db
 from supervision.errors import DomainError, Invalid
-
-UPLOAD_LIFETIME_S = 24 * 3600
-TOKEN = re.compile(r"^[0-9a-f]{32}$")
-
 
 # Checklists
 
@@ -53,11 +47,7 @@ def checklists():
 def _uploaded_checklist() -> tuple[str, str]:
     upload = request.files.get("file")
     if upload and upload.filename:
-        data = upload.read()
-        try:
-            return data.decode("utf-8-sig"), upload.filename
-        except UnicodeDecodeError:
-            return data.decode("gb18030", errors="replace"), upload.filename
+        return decode_upload(upload.read()), upload.filename
     return request.form.get("yaml", ""), "pasted.yaml"
 
 
@@ -115,7 +105,7 @@ def imports():
         data, name = upload.read(), upload.filename
         report = _checked(kind, data, name)
         if report is not None and not report.problems:
-            token = _keep(data)
+            token = uploads.keep(data)
     failed = report is not None and bool(report.problems)
     return render("imports.html", kind=kind, report=report, token=token, name=name,
                   columns=column_labels(kind)), 422 if failed else 200
@@ -140,43 +130,21 @@ def _checked(kind: str, data: bytes, name: str):
 @admin_only
 def imports_apply():
     kind, token, name = (request.form.get(key, "") for key in ("kind", "token", "name"))
-    path = _kept(token)
-    if kind not in IMPORTERS or path is None:
+    data = uploads.kept(token)
+    if kind not in IMPORTERS or data is None:
         flash(_("The checked file is no longer here: upload it again."), "error")
         return redirect(url_for("admin.imports", kind=kind))
-    report = import_file(kind, path.read_bytes(), name, False, current_user)
+    report = import_file(kind, data, name, False, current_user)
     if report.problems:  # the database changed since the dry run
         db.session.rollback()
         return render("imports.html", kind=kind, report=report, token=None, name=name,
                       columns=column_labels(kind)), 422
     db.session.commit()
-    path.unlink(missing_ok=True)
+    uploads.discard(token)
     flash(_("Imported: %(created)s created, %(updated)s updated, %(unchanged)s unchanged.",
             created=report.created, updated=report.updated, unchanged=report.unchanged),
           "success")
     return redirect(url_for("admin.stores" if kind == "stores" else "admin.users"))
-
-
-def _folder() -> Path:
-    folder = Path(current_app.instance_path, "imports")
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder
-
-
-def _keep(data: bytes) -> str:
-    """Keep a checked file until it is applied (old ones are swept away)."""
-    folder = _folder()
-    for old in folder.iterdir():
-        if old.stat().st_mtime < time.time() - UPLOAD_LIFETIME_S:
-            old.unlink(missing_ok=True)
-    token = secrets.token_hex(16)
-    (folder / token).write_bytes(data)
-    return token
-
-
-def _kept(token: str) -> Path | None:
-    path = _folder() / token
-    return path if TOKEN.match(token) and path.exists() else None
 
 
 @blp.get("/imports/template/<kind>.csv")
@@ -198,9 +166,19 @@ def import_template(kind):
 def exports():
     if request.args.get("what") in EXPORTS:
         fmt = request.args.get("fmt") if request.args.get("fmt") in ("csv", "xlsx") else "csv"
-        return export_response(request.args["what"], fmt, request.args.get("from") or None,
-                               request.args.get("to") or None)
+        period = _period_args()
+        return export_response(request.args["what"], fmt, period["from_"], period["to"])
     return render("exports.html", exports=EXPORTS, zone=export_zone())
+
+
+def _period_args() -> dict:
+    """`from` and `to` of the page's query as the API reads them (empty fields left out)."""
+    given = {key: request.args[key].strip() for key in ("from", "to")
+             if request.args.get(key, "").strip()}
+    try:
+        return PeriodQueryArgsSchema().load(given)
+    except ma.ValidationError as error:
+        raise Invalid("", {"query": error.messages}) from error
 
 
 @blp.get("/audit")
@@ -209,7 +187,8 @@ def audit():
     filters = {key: request.args.get(key, "").strip() or None
                for key in ("user", "entity", "action", "from", "to")}
     page = max(1, request.args.get("page", 1, type=int))
-    start, end = parse_period(filters["from"], filters["to"], export_zone())
+    period = _period_args()
+    start, end = period_bounds(period["from_"], period["to"], export_zone())
     found = services.audit_page(filters, start, end, 50, (page - 1) * 50)
     pager_args = {key: value for key, value in filters.items() if value}
     return render("audit.html", filters=filters, found=found, page_no=page, pager_args=pager_args,

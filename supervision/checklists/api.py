@@ -7,7 +7,7 @@ from flask_smorest import Blueprint
 from marshmallow import ValidationError
 from sqlalchemy import select
 
-from supervision.scoping import roles_required
+from supervision.checklists.loader import decode_upload
 from supervision.checklists.models import Checklist
 from supervision.checklists.schemas_api import (
     ChecklistSummarySchema,
@@ -17,6 +17,8 @@ from supervision.checklists.schemas_api import (
 from supervision.checklists.services import add_version, current_version, get_version
 from supervision.db import db
 from supervision.errors import Invalid
+from supervision.scoping import roles_required
+from supervision.scoring.rules import RULES, scoring_rules
 
 blp = Blueprint("checklists", __name__, url_prefix="/api/v1", description="Checklists")
 
@@ -32,6 +34,8 @@ def version_document(version) -> dict:
         "retired": version.checklist.retired_at is not None,
         "created_at": version.created_at,
         "definition": version.definition,
+        # The engine's policy travels with the definition: the tablet's estimate uses it as is.
+        "scoring": scoring_rules(),
     }
 
 
@@ -41,7 +45,8 @@ def _conditional(version, status=200):
 
     response = jsonify(ChecklistVersionSchema().dump(version_document(version)))
     response.status_code = status
-    response.set_etag(f"{version.checklist.slug}-v{version.version}-{version.content_hash[:16]}")
+    response.set_etag(f"{version.checklist.slug}-v{version.version}-{version.content_hash[:16]}"
+                      f"-s{RULES['version']}")
     response.headers["Cache-Control"] = "private, no-cache"
     return response.make_conditional(request)
 
@@ -54,7 +59,8 @@ class ChecklistsView(MethodView):
         checklists = db.session.scalars(select(Checklist).order_by(Checklist.slug))
         return [
             {"slug": c.slug, "version": c.versions[-1].version, "title": c.versions[-1].title,
-             "kind": c.kind, "retired": c.retired_at is not None}
+             "kind": c.kind, "retired": c.retired_at is not None,
+             "scoring_version": RULES["version"]}
             for c in checklists if c.versions
         ]
 
@@ -72,7 +78,7 @@ class ChecklistsView(MethodView):
 
 def _uploaded_yaml() -> tuple[str, str]:
     if request.mimetype in YAML_TYPES:
-        return request.get_data(as_text=True), request.args.get("source", "upload.yaml")
+        return decode_upload(request.get_data()), request.args.get("source", "upload.yaml")
     if request.is_json:
         try:
             body = ChecklistUploadSchema().load(request.get_json())

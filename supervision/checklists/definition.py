@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass, fields, is_dataclass
+from dataclasses import dataclass, field, fields, is_dataclass
 from functools import cached_property
 from types import MappingProxyType
 from typing import Any
@@ -21,6 +21,12 @@ KANO_CLASSES = ("must_be", "performance", "delighter")
 PHOTO_RULES = ("none", "optional", "required")
 DIRECTIONS = ("lower", "higher")
 SCALE = (1, 2, 3, 4, 5)
+# What the code looks up by role, never by id: the item that says staff filled in a dispute
+# record (review fails it when the store has none), and the interval that is the queue wait.
+ITEM_ROLES = ("dispute_record",)
+INTERVAL_ROLES = ("queue_wait",)
+# Fields added later are left out of `to_dict` while unset, so older files keep their hash.
+SPARSE = MappingProxyType({"sparse": True})
 
 
 @dataclass(frozen=True)
@@ -96,10 +102,24 @@ class Grade:
 
 @dataclass(frozen=True)
 class TimedMoment:
-    """A point of the visit the mystery shopper timestamps, such as queue_start."""
+    """A point of the visit the mystery shopper timestamps, and the key moment it belongs to
+    (None only in versions stored before timed moments named one)."""
 
     id: str
     title: Text
+    moment: str | None = None
+
+
+@dataclass(frozen=True)
+class Interval:
+    """A duration the reports show: from the timed moment `start` to the timed moment `end`."""
+
+    id: str
+    start: str
+    end: str
+    label: Text
+    role: str | None = None
+    peak: bool = False
 
 
 DEFAULT_GRADES = (
@@ -134,6 +154,7 @@ class Item:
     guidance: Text | None = None
     coaching_question: Text | None = None
     script: Text | None = None
+    role: str | None = field(default=None, metadata=SPARSE)
 
 
 @dataclass(frozen=True)
@@ -156,6 +177,7 @@ class ChecklistDefinition:
     description: Text | None = None
     grades: tuple[Grade, ...] = DEFAULT_GRADES
     moments: tuple[TimedMoment, ...] = ()
+    intervals: tuple[Interval, ...] = field(default=(), metadata=SPARSE)
     sections: tuple[Section, ...] = ()
 
     def items(self) -> Iterator[tuple[Section, Item]]:
@@ -170,6 +192,13 @@ class ChecklistDefinition:
     def section_of(self, item_id: str) -> Section:
         return self._index[item_id][0]
 
+    def item_for(self, role: str) -> Item | None:
+        """The item playing `role` (see ITEM_ROLES), if this checklist has one."""
+        return next((item for _, item in self.items() if item.role == role), None)
+
+    def interval_for(self, role: str) -> Interval | None:
+        return next((i for i in self.intervals if i.role == role), None)
+
     def grade_for(self, total: float) -> Grade:
         """The band of highest `min` that `total` reaches (grades are stored highest first)."""
         return next((g for g in self.grades if total >= g.min), self.grades[-1])
@@ -179,7 +208,8 @@ class ChecklistDefinition:
         return {item.id: (section, item) for section, item in self.items()}
 
     def to_dict(self) -> dict[str, Any]:
-        """Plain JSON-able data with every field present; `from_dict` is its exact inverse."""
+        """Plain JSON-able data with every field present (SPARSE ones only when set);
+        `from_dict` is its exact inverse."""
         return _plain(self)
 
     @classmethod
@@ -189,13 +219,15 @@ class ChecklistDefinition:
             "description": _text,
             "grades": _many(lambda g: _build(Grade, g, {"label": _text})),
             "moments": _many(lambda m: _build(TimedMoment, m, {"title": _text})),
+            "intervals": _many(lambda i: _build(Interval, i, {"label": _text})),
             "sections": _many(_section),
         })
 
 
 def _plain(value: Any) -> Any:
     if is_dataclass(value):
-        return {f.name: _plain(getattr(value, f.name)) for f in fields(value)}
+        return {f.name: _plain(getattr(value, f.name)) for f in fields(value)
+                if not (f.metadata.get("sparse") and getattr(value, f.name) == f.default)}
     if isinstance(value, tuple):
         return [_plain(v) for v in value]
     return value

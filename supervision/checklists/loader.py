@@ -15,7 +15,8 @@ from supervision.checklists.schemas import ChecklistSchema
 KeyPath = tuple[str | int, ...]
 
 # List keys whose entries carry an `id` that names them in messages ("item greet_10s: ...").
-_OWNERS = {"sections": "section", "items": "item", "grades": "grade", "moments": "moment"}
+_OWNERS = {"sections": "section", "items": "item", "grades": "grade", "moments": "moment",
+           "intervals": "interval"}
 
 
 class ChecklistError(ValueError):
@@ -56,6 +57,15 @@ def definition_hash(definition: ChecklistDefinition) -> str:
 def content_hash(text: str) -> str:
     """The version identity of a checklist file: `definition_hash` of what it loads to."""
     return definition_hash(load_checklist(text))
+
+
+def decode_upload(data: bytes) -> str:
+    """An uploaded checklist file as text: UTF-8 with or without a BOM, else GB18030 (what
+    editors in China save); bytes GB18030 cannot read become U+FFFD for the loader to report."""
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        return data.decode("gb18030", errors="replace")
 
 
 def load_directory(path: str | Path) -> dict[str, tuple[ChecklistDefinition, str]]:
@@ -129,7 +139,7 @@ def _describe(source: str, line: int, data: Any, path: KeyPath, message: str) ->
 
 
 def _owner(data: Any, path: KeyPath) -> tuple[str | None, KeyPath]:
-    """The innermost section, item, grade or moment on `path`, and the rest of the path."""
+    """The innermost section, item, grade, moment or interval on `path`, and the rest."""
     owner, start, node = None, 0, data
     for index, key in enumerate(path):
         node = _child_data(node, key)

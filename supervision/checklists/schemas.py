@@ -9,6 +9,8 @@ from marshmallow import Schema, ValidationError, fields, post_load, validate, va
 from supervision.checklists.definition import (
     DIRECTIONS,
     FUNCTIONS,
+    INTERVAL_ROLES,
+    ITEM_ROLES,
     ITEM_TYPES,
     KANO_CLASSES,
     KINDS,
@@ -17,6 +19,7 @@ from supervision.checklists.definition import (
     ChecklistDefinition,
     Condition,
     Grade,
+    Interval,
     Item,
     Option,
     PhotoRule,
@@ -159,6 +162,7 @@ class ItemSchema(Schema):
     guidance = _optional_text()
     coaching_question = _optional_text()
     script = _optional_text()
+    role = fields.String(allow_none=True, validate=_one_of(ITEM_ROLES))
 
     @validates_schema
     def check(self, data: dict, **kwargs: Any) -> None:
@@ -199,6 +203,8 @@ def _type_problems(item: dict) -> Iterator[Problem]:
     if kind != "choice" and options:
         yield ("options",), "Only choice items take options."
     yield from _duplicates(("options",), [option.id for option in options], "option id")
+    if item.get("role") == "dispute_record" and kind != "yes_no":
+        yield ("role",), "Only a yes_no item can be the dispute_record: review sets it to failed."
 
 
 def _duplicates(path: tuple, ids: list[str], what: str) -> Iterator[Problem]:
@@ -263,10 +269,30 @@ class GradeSchema(Schema):
 class TimedMomentSchema(Schema):
     id = fields.String(required=True, validate=ID)
     title = fields.Nested(TextSchema, required=True)
+    moment = fields.String(required=True, validate=_one_of(MOMENTS), error_messages={
+        "required": "Missing key moment: name the key moment this timed moment belongs to."})
 
     @post_load
     def make(self, data: dict, **kwargs: Any) -> TimedMoment:
         return TimedMoment(**data)
+
+
+class IntervalSchema(Schema):
+    id = fields.String(required=True, validate=ID)
+    start = fields.String(required=True, validate=ID)
+    end = fields.String(required=True, validate=ID)
+    label = fields.Nested(TextSchema, required=True)
+    role = fields.String(allow_none=True, validate=_one_of(INTERVAL_ROLES))
+    peak = fields.Boolean()
+
+    @validates_schema
+    def check(self, data: dict, **kwargs: Any) -> None:
+        if data["start"] == data["end"]:
+            raise ValidationError("The interval starts and ends at the same timed moment.", "end")
+
+    @post_load
+    def make(self, data: dict, **kwargs: Any) -> Interval:
+        return Interval(**data)
 
 
 class ChecklistSchema(Schema):
@@ -277,6 +303,7 @@ class ChecklistSchema(Schema):
     grades = fields.List(fields.Nested(GradeSchema), validate=validate.Length(
         min=1, error="List the grades, or leave grades out for the default bands."))
     moments = fields.List(fields.Nested(TimedMomentSchema))
+    intervals = fields.List(fields.Nested(IntervalSchema))
     sections = fields.List(fields.Nested(SectionSchema), required=True,
                            validate=validate.Length(min=1, error="A checklist needs sections."))
 
@@ -289,13 +316,17 @@ class ChecklistSchema(Schema):
             *_condition_problems(sections),
             *_grade_problems(data.get("grades")),
             *_duplicates(("moments",), [m.id for m in data.get("moments", ())], "moment id"),
+            *_interval_problems(data.get("intervals", ()), data.get("moments", ())),
+            *_role_problems("item", [(("sections", si, "items", ii), item.id, item.role)
+                                     for si, s in enumerate(sections)
+                                     for ii, item in enumerate(s.items)]),
         ])
 
     @post_load
     def make(self, data: dict, **kwargs: Any) -> ChecklistDefinition:
         if "grades" in data:
             data["grades"] = tuple(sorted(data["grades"], key=lambda g: -g.min))
-        for key in ("moments", "sections"):
+        for key in ("moments", "intervals", "sections"):
             data[key] = tuple(data.get(key, ()))
         return ChecklistDefinition(**data)
 
@@ -309,6 +340,31 @@ def _item_id_problems(sections: Sequence[Section]) -> Iterator[Problem]:
                     f"Duplicate item id (first used in section {first[item.id]})."
                 )
             first.setdefault(item.id, section.id)
+
+
+def _role_problems(what: str, owners: list[tuple[tuple, str, str | None]]) -> Iterator[Problem]:
+    """The code finds an item or interval by its role: each role is played once at most."""
+    first: dict[str, str] = {}
+    for path, ident, role in owners:
+        if role in first:
+            yield (*path, "role"), f"Duplicate role ({what} {first[role]} already has it)."
+        elif role:
+            first[role] = ident
+
+
+def _interval_problems(intervals: Sequence[Interval],
+                       moments: Sequence[TimedMoment]) -> Iterator[Problem]:
+    """Intervals run between timed moments of this checklist; ids and roles are unique."""
+    yield from _duplicates(("intervals",), [i.id for i in intervals], "interval id")
+    known = {m.id for m in moments}
+    for index, interval in enumerate(intervals):
+        for key in ("start", "end"):
+            if getattr(interval, key) not in known:
+                yield ("intervals", index, key), (
+                    f"Unknown timed moment '{getattr(interval, key)}'; list it under moments."
+                )
+    yield from _role_problems("interval", [(("intervals", index), interval.id, interval.role)
+                                           for index, interval in enumerate(intervals)])
 
 
 def _condition_problems(sections: Sequence[Section]) -> Iterator[Problem]:

@@ -10,6 +10,9 @@ class ChecklistSummarySchema(ma.Schema):
     title = ma.fields.Dict(keys=ma.fields.String(), values=ma.fields.String())
     kind = ma.fields.String()
     retired = ma.fields.Boolean()
+    scoring_version = ma.fields.String(metadata={
+        "description": "Version of the scoring rules; a kept version document with other "
+                       "rules is fetched again."})
 
 
 class ChecklistVersionSchema(ma.Schema):
@@ -20,6 +23,9 @@ class ChecklistVersionSchema(ma.Schema):
     retired = ma.fields.Boolean()
     created_at = ma.fields.AwareDateTime()
     definition = ma.fields.Dict(metadata={"description": "Sections and items, both languages."})
+    scoring = ma.fields.Dict(metadata={
+        "description": "The scoring rules of the engine (supervision/scoring/rules.py): Kano "
+                       "factors and points, peak-end, scale, red-line percent, rounding, version."})
 
 
 class ChecklistUploadSchema(ma.Schema):

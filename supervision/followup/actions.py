@@ -5,6 +5,10 @@ from datetime import timedelta
 from sqlalchemy.orm import selectinload
 
 from supervision.accounts.models import User
+from supervision.audit.services import record
+from supervision.db import db, utcnow
+from supervision.errors import Conflict, Invalid
+from supervision.followup.models import Action
 from supervision.scoping import (
     get_action,
     get_store,
@@ -12,10 +16,6 @@ from supervision.scoping import (
     scoped_actions,
     scoped_visits,
 )
-from supervision.audit.services import record
-from supervision.db import db, utcnow
-from supervision.errors import Conflict, Invalid
-from supervision.followup.models import Action
 from supervision.visits.models import Photo, Visit
 
 # Which status may follow which, when asked through the API (verification also happens by

@@ -4,25 +4,25 @@ from flask.views import MethodView
 from flask_login import current_user
 from flask_smorest import Blueprint
 
-from supervision.scoping import get_action, get_assignment, get_dispute, roles_required
 from supervision.db import db
 from supervision.followup import actions, assignments, disputes, review
 from supervision.followup.schemas import (
     ActionCreateSchema,
-    ActionQuerySchema,
+    ActionQueryArgsSchema,
     ActionSchema,
     ActionUpdateSchema,
     AssignmentCreateSchema,
-    AssignmentQuerySchema,
+    AssignmentQueryArgsSchema,
     AssignmentSchema,
     AssignmentUpdateSchema,
     DisputeCreateSchema,
-    DisputeQuerySchema,
+    DisputeQueryArgsSchema,
     DisputeSchema,
     DisputeUpdateSchema,
     ReviewResultSchema,
     ReviewSchema,
 )
+from supervision.scoping import get_action, get_assignment, get_dispute, roles_required
 
 blp = Blueprint("followup", __name__, url_prefix="/api/v1",
                 description="Mystery-shop assignments, review, corrective actions, disputes")
@@ -34,7 +34,7 @@ STORE_SIDE = ("admin", "manager", "supervisor")
 @blp.route("/assignments")
 class AssignmentsView(MethodView):
     @roles_required("admin", "manager", "shopper")
-    @blp.arguments(AssignmentQuerySchema, location="query")
+    @blp.arguments(AssignmentQueryArgsSchema, location="query")
     @blp.response(200, AssignmentSchema(many=True))
     def get(self, filters):
         """Mystery-shop assignments: a shopper's own, or those of the manager's regions."""
@@ -83,7 +83,7 @@ class ReviewView(MethodView):
 @blp.route("/actions")
 class ActionsView(MethodView):
     @roles_required(*STORE_SIDE)
-    @blp.arguments(ActionQuerySchema, location="query")
+    @blp.arguments(ActionQueryArgsSchema, location="query")
     @blp.response(200, ActionSchema(many=True))
     def get(self, filters):
         """Corrective actions; overdue=true lists those past their due date."""
@@ -120,7 +120,7 @@ class ActionView(MethodView):
 @blp.route("/disputes")
 class DisputesView(MethodView):
     @roles_required(*STORE_SIDE)
-    @blp.arguments(DisputeQuerySchema, location="query")
+    @blp.arguments(DisputeQueryArgsSchema, location="query")
     @blp.response(200, DisputeSchema(many=True))
     def get(self, filters):
         """Dispute records (争议记录单); overdue=true lists open ones past their due time."""

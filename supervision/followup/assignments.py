@@ -4,13 +4,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from supervision.accounts.models import User
-from supervision.scoping import get_assignment, get_store, scoped_assignments
 from supervision.audit.services import record
 from supervision.checklists.models import Checklist
 from supervision.db import db, utcnow
 from supervision.errors import Conflict, Invalid
 from supervision.followup.models import Assignment
 from supervision.notifications import triggers as notifications
+from supervision.scoping import get_assignment, get_store, scoped_assignments
 
 
 def list_assignments(user: User, filters: dict) -> list[Assignment]:

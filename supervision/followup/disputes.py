@@ -7,12 +7,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from supervision.accounts.models import User
-from supervision.scoping import get_dispute, get_store, scoped_disputes
 from supervision.audit.services import record
 from supervision.db import db, utcnow
 from supervision.errors import Conflict, Invalid
 from supervision.followup.duedates import dispute_due, end_of_day, local_date, start_of_day
 from supervision.followup.models import Dispute
+from supervision.localtime import day_begins, day_ends, local_zone
+from supervision.scoping import get_dispute, get_store, scoped_disputes
 from supervision.visits.models import Visit
 
 # Clocks of phones and tablets drift: a time this far ahead of the server is still "now".
@@ -25,10 +26,10 @@ def list_disputes(user: User, filters: dict) -> list[Dispute]:
     for name in ("store_id", "visit_id", "status", "category"):
         if name in filters:
             query = query.where(getattr(Dispute, name) == filters[name])
-    if "from_" in filters:
-        query = query.where(Dispute.received_at >= filters["from_"])
-    if "to" in filters:
-        query = query.where(Dispute.received_at < filters["to"])
+    if filters.get("from_") is not None:
+        query = query.where(Dispute.received_at >= day_begins(filters["from_"], local_zone()))
+    if filters.get("to") is not None:
+        query = query.where(Dispute.received_at < day_ends(filters["to"], local_zone()))
     if filters.get("overdue") is True:
         query = query.where(Dispute.status == "open", Dispute.due_at < utcnow())
     elif filters.get("overdue") is False:

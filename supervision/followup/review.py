@@ -2,20 +2,20 @@
 
 A mystery visit that played the dispute scenario is checked against the store's dispute records
 when it is published. The record found is linked to the visit. When the store made none, the
-visit gets the reviewer flag `no_dispute_record`, and its "dispute record" item, if the shopper
-answered it as met, is set to failed and the visit is scored again. That changes a score frozen
-at submission, on purpose: the shopper cannot see whether the store wrote the record down, the
-store's records can; the issue requires that a store that made none has failed the item. The
-score stays what `score_visit` gives for the stored answers against the visit's own checklist
-version (it is never patched by hand), and the audit log keeps the old and the new total.
+visit gets the reviewer flag `no_dispute_record`, and its item of role `dispute_record` (the
+checklist's "dispute record" item), if the shopper answered it as met, is set to failed and the
+visit is scored again. That changes a score frozen at submission, on purpose: the shopper
+cannot see whether the store wrote the record down, the store's records can; the issue requires
+that a store that made none has failed the item. The score stays what `score_visit` gives for
+the stored answers against the visit's own checklist version (it is never patched by hand), and
+the audit log keeps the old and the new total.
 """
 
 from sqlalchemy import select
 
 from supervision.accounts.models import User
-from supervision.scoping import get_visit
 from supervision.audit.services import record
-from supervision.checklists.definition import ChecklistDefinition, applies
+from supervision.checklists.definition import Answer, ChecklistDefinition, applies
 from supervision.checklists.services import definition_of
 from supervision.db import db, utcnow
 from supervision.errors import Conflict, Invalid
@@ -23,11 +23,10 @@ from supervision.followup.disputes import dispute_record_for
 from supervision.followup.models import Dispute
 from supervision.followup.services import on_visit_published
 from supervision.notifications import triggers as notifications
-from supervision.scoring import score_visit
+from supervision.scoping import get_visit
 from supervision.visits.models import Response, Visit
+from supervision.visits.snapshot import answers_of, freeze_score
 
-# Ids of the item "staff filled in a dispute record" (争议记录单) in the mystery checklists.
-DISPUTE_RECORD_ITEMS = ("dis_record_form",)
 # Item statuses that show the dispute moment was played (not N/A, not switched off).
 PLAYED = ("met", "partial", "failed", "red_line")
 NOTE_NO_RECORD = "复核：门店无争议记录单 / Review: the store has no dispute record of this visit."
@@ -93,19 +92,19 @@ def check_dispute_record(user: User, visit: Visit, definition: ChecklistDefiniti
         "code": "no_dispute_record",
         "message": "门店没有这次争议的记录单 / The store made no dispute record of this visit.",
     }]
-    item_ids = {item.id for _, item in definition.items()}
-    for item_id in item_ids.intersection(DISPUTE_RECORD_ITEMS):
-        _fail_item(user, visit, definition, item_id)
+    item = definition.item_for("dispute_record")  # "staff filled in a dispute record" (争议记录单)
+    if item is not None:
+        _fail_item(user, visit, definition, item.id)
     return None
 
 
 def _fail_item(user: User, visit: Visit, definition: ChecklistDefinition, item_id: str) -> None:
     item = definition.item(item_id)
-    answers = {r.item_id: {"value": r.value, "na": r.na} for r in visit.responses}
+    answers = answers_of(visit)
     failing = bool(item.inverse)
     if item.type != "yes_no" or not applies(definition, item, answers):
         return
-    if answers.get(item_id) == {"value": failing, "na": False}:
+    if answers.get(item_id) == Answer(failing, False):
         return
     response = next((r for r in visit.responses if r.item_id == item_id), None)
     if response is None:
@@ -117,11 +116,7 @@ def _fail_item(user: User, visit: Visit, definition: ChecklistDefinition, item_i
 
 
 def _rescore(user: User, visit: Visit, definition: ChecklistDefinition, item_id: str) -> None:
-    answers = {r.item_id: {"value": r.value, "na": r.na} for r in visit.responses}
-    result = score_visit(definition, answers).to_dict()
     old_total = visit.total
-    visit.score = {**(visit.score or {}), **result}
-    visit.total, visit.grade = result["total"], result["grade"]["id"]
-    visit.red_line = bool(result["red_lines"])
+    freeze_score(visit, definition)
     record(user, "rescore", "visit", visit.id, item=item_id, reason="no_dispute_record",
            old_total=old_total, new_total=visit.total)

@@ -11,7 +11,7 @@ from supervision.followup.models import (
     DISPUTE_STATUSES,
 )
 from supervision.followup.review import linked_dispute_ids
-from supervision.schemas import instant
+from supervision.schemas import LocalDay, instant
 
 
 def _one_of(choices) -> validate.OneOf:
@@ -62,7 +62,7 @@ class AssignmentUpdateSchema(ma.Schema):
     reason = _text(_NOTE, metadata={"description": "Why it was rescheduled or cancelled."})
 
 
-class AssignmentQuerySchema(ma.Schema):
+class AssignmentQueryArgsSchema(ma.Schema):
     store_id = ma.fields.Integer(validate=_ID)
     shopper_id = ma.fields.Integer(validate=_ID)
     status = ma.fields.String(validate=_one_of(ASSIGNMENT_STATUSES))
@@ -137,7 +137,7 @@ class ActionUpdateSchema(ma.Schema):
     visit_id = ma.fields.UUID(metadata={"description": "The later visit that verified it."})
 
 
-class ActionQuerySchema(ma.Schema):
+class ActionQueryArgsSchema(ma.Schema):
     store_id = ma.fields.Integer(validate=_ID)
     visit_id = ma.fields.UUID()
     status = ma.fields.String(validate=_one_of(ACTION_STATUSES))
@@ -197,14 +197,15 @@ class DisputeUpdateSchema(ma.Schema):
     store_opinion = _text(_NOTE, allow_none=True)
 
 
-class DisputeQuerySchema(ma.Schema):
+class DisputeQueryArgsSchema(ma.Schema):
     store_id = ma.fields.Integer(validate=_ID)
     visit_id = ma.fields.UUID()
     status = ma.fields.String(validate=_one_of(DISPUTE_STATUSES))
     category = ma.fields.String(validate=_one_of(DISPUTE_CATEGORIES))
     overdue = ma.fields.Boolean(metadata={"description": "Only open records past their due time."})
-    from_ = instant(data_key="from")
-    to = instant()
+    from_ = LocalDay(data_key="from", metadata={
+        "description": "Received on or after this day (YYYY-MM-DD, TIMEZONE setting)."})
+    to = LocalDay(metadata={"description": "Received on or before this day, included."})
 
 
 class DisputeSchema(ma.Schema):

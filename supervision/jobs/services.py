@@ -1,19 +1,18 @@
-"""Background jobs: one function per kind, run in this process by a thread pool (the embedded
-default); a Redis queue worker can later call `execute(job_id)` inside an app context."""
+"""Background jobs that someone follows (a region report): a Job row with progress and result,
+run after the commit by the task module (supervision/tasks.py) as `execute(job_id)`."""
 
 import importlib
 from collections.abc import Callable
-from concurrent.futures import Future
 from datetime import timedelta
 
-from flask import Flask, current_app
+from flask import current_app
 
-from supervision import background
-from supervision.scoping import get_region
+from supervision import tasks
 from supervision.db import db, utcnow
 from supervision.errors import DomainError, NotFound
 from supervision.jobs.models import Job
 from supervision.notifications import triggers as notifications
+from supervision.scoping import get_region
 
 # kind → "module:function(job, progress) -> result key". One function per kind.
 RUNNERS = {"region_report": "supervision.reports.services:run_region_report"}
@@ -22,11 +21,10 @@ STALE_AFTER = timedelta(minutes=10)
 ACTIVE = ("queued", "running")
 
 
-
 def enqueue(kind: str, job_id: str, params: dict, user) -> tuple[Job, bool]:
     """The job `job_id` (ids are derived from the work, so the same work is one job), queued
-    again unless it is already under way; returns (job, fresh). The caller commits, then
-    calls `start(job.id)` when fresh."""
+    again unless it is already under way; returns (job, fresh). It starts when the caller
+    commits."""
     if kind not in RUNNERS:
         raise ValueError(f"unknown job kind {kind!r}")
     job = db.session.get(Job, job_id)
@@ -39,27 +37,8 @@ def enqueue(kind: str, job_id: str, params: dict, user) -> tuple[Job, bool]:
     job.error, job.result_key, job.created_by_id = None, None, getattr(user, "id", None)
     job.updated_at = utcnow()
     db.session.flush()
+    tasks.after_commit("reports", f"{__name__}:execute", job_id, on_lost=f"{__name__}:mark_lost")
     return job, True
-
-
-def start(job_id: str) -> Future:
-    """Run the committed job in the background of this process, or on the Redis queue."""
-    if current_app.config.get("REDIS_URL"):
-        from supervision.jobs.queue import enqueue_job
-
-        return enqueue_job(job_id)
-    app = current_app._get_current_object()
-    return background.submit("jobs", _run_in_app, app, job_id)
-
-
-def wait_for_jobs() -> None:
-    """Block until every job started in this process has finished (tests, the bench)."""
-    background.drain("jobs")
-
-
-def _run_in_app(app: Flask, job_id: str) -> str | None:
-    with app.app_context():
-        return execute(job_id)
 
 
 def execute(job_id: str) -> str | None:
@@ -76,6 +55,16 @@ def execute(job_id: str) -> str | None:
         db.session.rollback()
         return _finish(job_id, "failed", error=_describe(error))
     return _finish(job_id, "done", key=key)
+
+
+def mark_lost(job_id: str) -> None:
+    """The process running the job died and no retry is left: the Job row says so."""
+    job = db.session.get(Job, job_id)
+    if job is not None and job.status in ACTIVE:
+        job.status = "failed"
+        job.error = "The worker running this job stopped before it finished; ask again."
+        notifications.job_finished(job)
+        db.session.commit()
 
 
 def _runner(kind: str) -> Callable:

@@ -7,11 +7,12 @@ from flask_smorest import Blueprint
 from supervision.db import db
 from supervision.notifications import services
 from supervision.notifications.schemas import (
-    NotificationQuerySchema,
+    NotificationQueryArgsSchema,
     NotificationSchema,
     NotificationUpdateSchema,
     ReadAllResultSchema,
 )
+from supervision.pagination import total_header, with_total
 
 blp = Blueprint("notifications", __name__, url_prefix="/api/v1",
                 description="The caller's notifications")
@@ -19,13 +20,12 @@ blp = Blueprint("notifications", __name__, url_prefix="/api/v1",
 
 @blp.route("/notifications")
 class NotificationsView(MethodView):
-    @blp.arguments(NotificationQuerySchema, location="query")
-    @blp.response(200, NotificationSchema(many=True), headers={"X-Total-Count": {
-        "description": "Notifications matching the filter", "schema": {"type": "integer"}}})
+    @blp.arguments(NotificationQueryArgsSchema, location="query")
+    @blp.response(200, NotificationSchema(many=True),
+                  headers=total_header("Notifications matching the filter"))
     def get(self, args):
         """The caller's notifications, newest first; unread=true lists the unread ones."""
-        page, total = services.list_notifications(current_user, args)
-        return page, 200, {"X-Total-Count": str(total)}
+        return with_total(*services.list_notifications(current_user, args))
 
 
 @blp.route("/notifications/<int(max=2147483647):notification_id>")

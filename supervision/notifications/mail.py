@@ -1,10 +1,9 @@
 """Emailing notifications over SMTP, once the transaction that made them has committed.
 
-`notify` leaves the ids of the notifications to email on the session; when the session commits,
-a listener hands them to a `flask jobs worker` (REDIS_URL) or to a thread of this process, and
-a rollback drops them. A session event rather than a call after each commit: the events commit
-in several places (the visits API, the review and assignment endpoints, jobs), and an email
-must go neither before its notification is committed nor when the commit fails.
+`email_after_commit` hands the notifications to the task module (supervision/tasks.py): a
+`flask jobs worker` or a thread of this process sends them once the transaction commits, and a
+rollback drops them: an email goes neither before its notification is committed nor when the
+commit fails.
 
 `flask notifications resend` hands over again the emails that failed or stayed pending (a queue
 lost with its Redis); each sender first claims its email with a conditional update, so that an
@@ -12,63 +11,35 @@ email handed over twice still goes once.
 """
 
 import smtplib
-from concurrent.futures import Future
 from datetime import timedelta
 from email.message import EmailMessage
 from email.utils import formataddr, formatdate, make_msgid
 
-from flask import Flask, current_app
-from sqlalchemy import event, or_, select, update
+from flask import current_app
+from sqlalchemy import or_, select, update
 
-from supervision import background
+from supervision import tasks
 from supervision.db import db, utcnow
 from supervision.notifications.links import email_text
 from supervision.notifications.models import Notification
 
-PENDING = "notifications_to_email"  # the key in session.info
 # A mail server that does not answer must not hold a worker or a thread for ever.
 TIMEOUT_SECONDS = 20
 
 
 def email_after_commit(notifications: list[Notification]) -> None:
     """Email these flushed notifications once the current transaction commits."""
-    db.session.info.setdefault(PENDING, []).extend(n.id for n in notifications)
+    for notification in notifications:
+        tasks.after_commit("notifications", f"{__name__}:email_task", notification.id)
 
 
-@event.listens_for(db.session, "after_commit")
-def _committed(session) -> None:
-    ids = session.info.pop(PENDING, None)
-    if ids:
-        schedule(ids)
-
-
-@event.listens_for(db.session, "after_transaction_end")
-def _ended(session, transaction) -> None:
-    if transaction.parent is None:  # committed (handed over above), rolled back or closed
-        session.info.pop(PENDING, None)
-
-
-def schedule(ids: list[int]) -> Future | None:
-    """Have committed notifications emailed: on the Redis queue, else (or with Redis down) by a
-    thread of this process."""
-    app = current_app._get_current_object()
-    if app.config.get("REDIS_URL"):
-        from supervision.jobs.queue import enqueue_emails
-
-        if enqueue_emails(ids):
-            return None
-    return background.submit("mail", _send_in_app, app, ids)
-
-
-def _send_in_app(app: Flask, ids: list[int]) -> None:
-    with app.app_context():
-        for notification_id in ids:
-            send(notification_id)
-
-
-def wait_for_mail() -> None:
-    """Block until every email handed to this process's thread is sent or failed (tests)."""
-    background.drain("mail")
+def email_task(notification_id: int) -> str | None:
+    """The task that emails one notification. A failure raises, so that the Redis queue tries
+    once more; the notification keeps the error either way."""
+    status = send(notification_id)
+    if status == "failed":
+        raise RuntimeError(f"notification {notification_id} not emailed; see its email_error")
+    return status
 
 
 def resend(older_than: timedelta) -> int:
@@ -77,10 +48,9 @@ def resend(older_than: timedelta) -> int:
     stuck = or_(Notification.email_status == "failed",
                 (Notification.email_status == "pending")
                 & (Notification.created_at < utcnow() - older_than))
-    ids = db.session.scalars(select(Notification.id).where(stuck).order_by(Notification.id)).all()
-    if ids:
-        schedule(ids)
-    return len(ids)
+    stuck = db.session.scalars(select(Notification).where(stuck).order_by(Notification.id)).all()
+    email_after_commit(stuck)
+    return len(stuck)
 
 
 def send(notification_id: int) -> str | None:

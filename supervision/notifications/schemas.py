@@ -4,6 +4,7 @@ import marshmallow as ma
 from marshmallow import validate
 
 from supervision.notifications.models import EMAIL_STATUSES
+from supervision.pagination import PageQueryArgsSchema
 
 
 class NotificationSchema(ma.Schema):
@@ -20,11 +21,9 @@ class NotificationSchema(ma.Schema):
     email_status = ma.fields.String(validate=validate.OneOf(EMAIL_STATUSES))
 
 
-class NotificationQuerySchema(ma.Schema):
+class NotificationQueryArgsSchema(PageQueryArgsSchema):
     unread = ma.fields.Boolean(metadata={
         "description": "true: only the unread ones; false: only those already read."})
-    limit = ma.fields.Integer(load_default=50, validate=validate.Range(min=1, max=200))
-    offset = ma.fields.Integer(load_default=0, validate=validate.Range(min=0))
 
 
 class NotificationUpdateSchema(ma.Schema):

@@ -5,7 +5,7 @@ from collections.abc import Callable, Iterable
 
 from flask import current_app
 from flask_babel import force_locale
-from sqlalchemy import func, select, update
+from sqlalchemy import select, update
 
 from supervision.accounts.models import User, user_regions
 from supervision.db import db, utcnow
@@ -13,6 +13,7 @@ from supervision.errors import NotFound
 from supervision.i18n import language_of
 from supervision.notifications import mail
 from supervision.notifications.models import Notification
+from supervision.pagination import paginate
 
 
 def notify(users: Iterable[User], kind: str, message: Callable[[], tuple[str, str]],
@@ -51,11 +52,8 @@ def list_notifications(user: User, args: dict) -> tuple[list[Notification], int]
     if args.get("unread") is not None:
         read_at = Notification.read_at
         query = query.where(read_at.is_(None) if args["unread"] else read_at.is_not(None))
-    total = db.session.scalar(select(func.count()).select_from(query.subquery()))
-    page = db.session.scalars(query.order_by(Notification.created_at.desc(),
-                                             Notification.id.desc())
-                              .limit(args["limit"]).offset(args["offset"])).all()
-    return list(page), total
+    query = query.order_by(Notification.created_at.desc(), Notification.id.desc())
+    return paginate(query, args["limit"], args["offset"])
 
 
 def mark_read(user: User, notification_id: int, read: bool) -> Notification:

@@ -11,8 +11,8 @@ from supervision.jobs.schemas import JobSchema
 from supervision.reports import cache, services
 from supervision.reports.schemas import (
     LANGUAGES,
-    PeriodQuerySchema,
-    VisitReportQuerySchema,
+    ReportPeriodQueryArgsSchema,
+    VisitReportQueryArgsSchema,
 )
 
 blp = Blueprint("reports", __name__, url_prefix="/api/v1", description="Reports")
@@ -51,7 +51,7 @@ def visit_report(args: dict, visit_id, fmt: str) -> Response:
 
 @blp.route("/visits/<uuid:visit_id>/report.pdf")
 class VisitReportView(MethodView):
-    @blp.arguments(VisitReportQuerySchema, location="query")
+    @blp.arguments(VisitReportQueryArgsSchema, location="query")
     @blp.response(200, **PDF)
     def get(self, args, visit_id):
         """The coaching report of one visit."""
@@ -60,7 +60,7 @@ class VisitReportView(MethodView):
 
 @blp.route("/visits/<uuid:visit_id>/report.html")
 class VisitReportPreview(MethodView):
-    @blp.arguments(VisitReportQuerySchema, location="query")
+    @blp.arguments(VisitReportQueryArgsSchema, location="query")
     @blp.response(200, content_type="text/html")
     def get(self, args, visit_id):
         """The coaching report of one visit, as an HTML preview."""
@@ -74,7 +74,7 @@ def store_report(args: dict, store_id: int, fmt: str) -> Response:
 
 @blp.route("/stores/<int:store_id>/report.pdf")
 class StoreReportView(MethodView):
-    @blp.arguments(PeriodQuerySchema, location="query")
+    @blp.arguments(ReportPeriodQueryArgsSchema, location="query")
     @blp.response(200, **PDF)
     def get(self, args, store_id):
         """A store over a period: trends, recurring failures, actions, disputes, the region."""
@@ -83,7 +83,7 @@ class StoreReportView(MethodView):
 
 @blp.route("/stores/<int:store_id>/report.html")
 class StoreReportPreview(MethodView):
-    @blp.arguments(PeriodQuerySchema, location="query")
+    @blp.arguments(ReportPeriodQueryArgsSchema, location="query")
     @blp.response(200, content_type="text/html")
     def get(self, args, store_id):
         """A store over a period, as an HTML preview."""
@@ -98,8 +98,6 @@ def region_report(args: dict, region_id: int, fmt: str):
     db.session.commit()
     if isinstance(result, services.Report):
         return answer(result)
-    if result.fresh:
-        jobs.start(result.job_id)
     job = jobs.job_document(jobs.get_job(current_user, result.job_id))
     location = url_for("jobs.JobView", job_id=result.job_id)
     return JobSchema().dump(job), 202, {"Location": location, "Retry-After": "2"}
@@ -107,7 +105,7 @@ def region_report(args: dict, region_id: int, fmt: str):
 
 @blp.route("/regions/<int:region_id>/report.pdf")
 class RegionReportView(MethodView):
-    @blp.arguments(PeriodQuerySchema, location="query")
+    @blp.arguments(ReportPeriodQueryArgsSchema, location="query")
     @blp.response(200, **PDF)
     @blp.alt_response(202, schema=JobSchema, description=(
         "Being rendered: follow the job at Location, then GET this same URL again for the PDF."))
@@ -118,7 +116,7 @@ class RegionReportView(MethodView):
 
 @blp.route("/regions/<int:region_id>/report.html")
 class RegionReportPreview(MethodView):
-    @blp.arguments(PeriodQuerySchema, location="query")
+    @blp.arguments(ReportPeriodQueryArgsSchema, location="query")
     @blp.response(200, content_type="text/html")
     def get(self, args, region_id):
         """A region over a period, as an HTML preview."""

@@ -11,29 +11,52 @@ from flask import Response, current_app
 
 from supervision.storage import get_storage
 
-# Bump when the code that builds contexts changes what a report shows; template and stylesheet
-# edits are noticed by themselves (their bytes are part of the version).
-CODE_VERSION = "1"
 PREFIX = "reports"
+# What a PDF depends on besides its context, as paths under the package: the code that builds
+# contexts and scores (every Python file of these packages) and the checklist-independent inputs
+# it reads (function and moment labels, the overdue rule). Their bytes, with the templates' and
+# the stylesheet's, make the version: no one has to remember to bump it.
+CODE_PACKAGES = ("reports", "scoring")
+CODE_FILES = ("checklists/definition.py", "followup/duedates.py")
+
+
+def report_inputs(package: str | Path, template_folder: str | Path,
+                  static_folder: str | Path) -> list[tuple[str, Path]]:
+    """(name, path) of every file a report depends on, named relative to its folder so that
+    every machine running the same code computes the same version (the cache may be shared)."""
+    package, templates = Path(package), Path(template_folder, "reports")
+    code = [path for name in CODE_PACKAGES for path in sorted(Path(package, name).rglob("*.py"))]
+    code += [Path(package, name) for name in CODE_FILES]
+    named = [(f"code/{path.relative_to(package).as_posix()}", path) for path in code]
+    named += [(f"templates/{path.relative_to(templates).as_posix()}", path)
+              for path in sorted(templates.rglob("*")) if path.is_file()]
+    return named + [("static/css/reports.css", stylesheet_path(static_folder))]
 
 
 @cache
-def template_version(template_folder: str, static_folder: str) -> str:
-    """CODE_VERSION plus a digest of the report templates and stylesheet, read once."""
-    digest = hashlib.sha256(CODE_VERSION.encode())
-    files = sorted(Path(template_folder, "reports").glob("*")) + [stylesheet_path(static_folder)]
-    for path in files:
-        digest.update(path.name.encode() + b"\0" + path.read_bytes())
-    return f"{CODE_VERSION}-{digest.hexdigest()[:12]}"
+def template_version(package: str, template_folder: str, static_folder: str) -> str:
+    """The version of the report code, templates and stylesheet, read once per process."""
+    return inputs_digest(package, template_folder, static_folder)
 
 
-def stylesheet_path(static_folder: str) -> Path:
+def inputs_digest(package: str | Path, template_folder: str | Path,
+                  static_folder: str | Path) -> str:
+    """A digest of the bytes and names of every file a report depends on."""
+    digest = hashlib.sha256()
+    for name, path in report_inputs(package, template_folder, static_folder):
+        data = path.read_bytes()
+        digest.update(f"{name}\0{len(data)}\0".encode() + data)
+    return digest.hexdigest()[:16]
+
+
+def stylesheet_path(static_folder: str | Path) -> Path:
     return Path(static_folder, "css", "reports.css")
 
 
 def current_template_version() -> str:
     app = current_app
-    return template_version(str(Path(app.root_path, app.template_folder)), app.static_folder)
+    return template_version(app.root_path, str(Path(app.root_path, app.template_folder)),
+                            app.static_folder)
 
 
 def cache_key(kind: str, lang: str, audience: str, context: dict) -> str:

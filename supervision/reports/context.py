@@ -21,21 +21,8 @@ from supervision.reports.charts import heat_color
 from supervision.reports.items import item_rows, photo_refs
 from supervision.scoring import score_visit
 from supervision.visits.models import Visit
+from supervision.visits.snapshot import answers_of
 
-# The timed moments a mystery shopper presses, by the key moment they belong to.
-TIMED_PHASES = {
-    "entered": "arrival", "greeted": "arrival", "ticket_taken": "waiting", "called": "transaction",
-    "service_ended": "transaction", "dispute_raised": "dispute", "led_to_reception": "dispute",
-    "departed": "departure",
-}
-# Durations worth a line of their own: (label key, from moment, to moment).
-INTERVALS = (
-    ("interval_greeting", "entered", "greeted"),
-    ("interval_queue", "ticket_taken", "called"),
-    ("interval_service", "called", "service_ended"),
-    ("interval_dispute", "dispute_raised", "led_to_reception"),
-    ("interval_visit", "entered", "departed"),
-)
 TOP = 3
 GAP_STATUSES = ("red_line", "failed", "partial", "unanswered")
 
@@ -44,10 +31,10 @@ def visit_context(visit: Visit, lang: str, audience: str) -> dict:
     """Everything the visit report shows, already in `lang`; the 'store' audience hides the
     mystery shopper."""
     definition = definition_of(visit.checklist_version)
-    score = visit.score or _score_now(definition, visit)
+    score = visit.score or score_visit(definition, answers_of(visit)).to_dict()  # a draft
     tz = ZoneInfo(visit.store.timezone)
     times = _moment_times(visit, tz)
-    items = item_rows(definition, score, visit, lang, _phase_times(times))
+    items = item_rows(definition, score, visit, lang, _phase_times(times, definition))
     return {
         "kind": "visit",
         "lang": lang,
@@ -75,12 +62,6 @@ def store_dict(store, lang: str) -> dict:
         "region": region.name if labels.is_zh(lang) else (region.name_en or region.name),
         "address": store.address, "manager": store.manager_name,
     }
-
-
-def _score_now(definition, visit: Visit) -> dict:
-    """A draft has no frozen score yet: score its answers as they stand."""
-    answers = {r.item_id: {"value": r.value, "na": r.na} for r in visit.responses}
-    return score_visit(definition, answers).to_dict()
 
 
 def _header(visit: Visit, definition, tz: ZoneInfo, lang: str, audience: str) -> dict:
@@ -120,17 +101,18 @@ def _moment_times(visit: Visit, tz: ZoneInfo) -> list[tuple[str, datetime]]:
     return sorted(found, key=lambda pair: pair[1])
 
 
-def _phase_of(moment_id: str) -> str | None:
-    if moment_id in TIMED_PHASES:
-        return TIMED_PHASES[moment_id]
-    return next((m for m in MOMENTS if moment_id.startswith(m)), None)
+def _phase_of(moment_id: str, definition) -> str | None:
+    """The key moment a timed moment belongs to; versions stored before timed moments named
+    one fall back on an id that starts with it."""
+    named = next((m.moment for m in definition.moments if m.id == moment_id), None)
+    return named or next((m for m in MOMENTS if moment_id.startswith(m)), None)
 
 
-def _phase_times(times: list[tuple[str, datetime]]) -> dict[str, str]:
+def _phase_times(times: list[tuple[str, datetime]], definition) -> dict[str, str]:
     """The first pressed time of each key moment, 'HH:MM:SS', to date the facts of its items."""
     first: dict[str, str] = {}
     for moment_id, at in times:
-        phase = _phase_of(moment_id)
+        phase = _phase_of(moment_id, definition)
         if phase:
             first.setdefault(phase, at.strftime("%H:%M:%S"))
     return first
@@ -219,7 +201,7 @@ def _timeline(times: list[tuple[str, datetime]], definition, lang: str) -> dict 
     titles = {m.id: labels.pick(m.title, lang) for m in definition.moments}
     entries, previous = [], None
     for moment_id, at in times:
-        phase = _phase_of(moment_id)
+        phase = _phase_of(moment_id, definition)
         entries.append({
             "label": titles.get(moment_id, moment_id),
             "phase": labels.pick(MOMENT_LABELS[phase], lang) if phase else "",
@@ -228,19 +210,21 @@ def _timeline(times: list[tuple[str, datetime]], definition, lang: str) -> dict 
             "mark": {"dispute": "peak", "departure": "end"}.get(phase),
         })
         previous = at
-    return {"entries": entries, "intervals": _intervals(times, lang)}
+    return {"entries": entries, "intervals": _intervals(times, definition, lang)}
 
 
-def _intervals(times: list[tuple[str, datetime]], lang: str) -> list[dict]:
+def _intervals(times: list[tuple[str, datetime]], definition, lang: str) -> list[dict]:
+    """The checklist's intervals whose two moments were both pressed (the first press counts)."""
     first_times: dict[str, datetime] = {}
     for moment_id, at in times:
         first_times.setdefault(moment_id, at)
     found = []
-    for key, start, end in INTERVALS:
-        if start in first_times and end in first_times:
-            seconds = (first_times[end] - first_times[start]).total_seconds()
-            found.append({"key": key, "value": labels.duration(seconds, lang),
-                          "mark": {"interval_dispute": "peak"}.get(key)})
+    for interval in definition.intervals:
+        if interval.start in first_times and interval.end in first_times:
+            seconds = (first_times[interval.end] - first_times[interval.start]).total_seconds()
+            found.append({"key": interval.id, "label": labels.pick(interval.label, lang),
+                          "value": labels.duration(seconds, lang),
+                          "mark": "peak" if interval.peak else None})
     return found
 
 

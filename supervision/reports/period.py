@@ -3,7 +3,7 @@ actions and disputes, reduced to plain rows."""
 
 from collections import Counter, defaultdict
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
@@ -14,6 +14,7 @@ from supervision.checklists.services import definition_of
 from supervision.db import db
 from supervision.followup.duedates import is_overdue_date
 from supervision.followup.models import Action, Dispute
+from supervision.localtime import day_begins, day_ends
 from supervision.reports import labels
 from supervision.visits.models import Visit
 
@@ -32,13 +33,12 @@ class Period:
 
     @property
     def begins(self) -> datetime:
-        return datetime.combine(self.start, time(), ZoneInfo(self.tz)).astimezone(UTC)
+        return day_begins(self.start, self.tz)
 
     @property
     def ends(self) -> datetime:
         """The first instant after the period (the end day is included)."""
-        after = datetime.combine(self.end + timedelta(days=1), time(), ZoneInfo(self.tz))
-        return after.astimezone(UTC)
+        return day_ends(self.end, self.tz)
 
     def as_dict(self) -> dict:
         return {"from": self.start.isoformat(), "to": self.end.isoformat()}

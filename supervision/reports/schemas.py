@@ -3,12 +3,14 @@
 import marshmallow as ma
 from marshmallow.validate import OneOf
 
+from supervision.schemas import LocalDay
+
 LANGUAGES = ("zh", "en")
 FORMATS = ("pdf", "html")
 MAX_PERIOD_DAYS = 366
 
 
-class ReportQuerySchema(ma.Schema):
+class ReportQueryArgsSchema(ma.Schema):
     lang = ma.fields.String(
         validate=OneOf(LANGUAGES), load_default=None,
         metadata={"description": "zh or en; by default the user's language"})
@@ -17,18 +19,18 @@ class ReportQuerySchema(ma.Schema):
         metadata={"description": "pdf, or html for a preview in the browser"})
 
 
-class VisitReportQuerySchema(ReportQuerySchema):
+class VisitReportQueryArgsSchema(ReportQueryArgsSchema):
     audience = ma.fields.String(
         validate=OneOf(("store", "internal")), load_default="store",
         metadata={"description": "store (never names the mystery shopper) or internal "
                                  "(admins and managers)"})
 
 
-class PeriodQuerySchema(ReportQuerySchema):
-    start = ma.fields.Date(data_key="from", load_default=None,
-                           metadata={"description": "first day, YYYY-MM-DD (default: 90 days ago)"})
-    end = ma.fields.Date(data_key="to", load_default=None,
-                         metadata={"description": "last day, included (default: today)"})
+class ReportPeriodQueryArgsSchema(ReportQueryArgsSchema):
+    start = LocalDay(data_key="from", metadata={
+        "description": "first day, YYYY-MM-DD (default: 90 days ago); days are the store's "
+                       "own, or the TIMEZONE setting's for a region"})
+    end = LocalDay(data_key="to", metadata={"description": "last day, included (default: today)"})
 
     @ma.validates_schema
     def _check_period(self, data, **_kwargs):

@@ -9,7 +9,6 @@ from zoneinfo import ZoneInfo
 from flask import current_app, render_template
 from markupsafe import Markup
 
-from supervision.scoping import get_region, get_store, get_visit
 from supervision.audit.services import record
 from supervision.db import db, utcnow
 from supervision.errors import Forbidden
@@ -19,6 +18,7 @@ from supervision.reports import labels
 from supervision.reports.context import visit_context
 from supervision.reports.pdf import RestrictedFetcher, render_pdf
 from supervision.reports.summaries import region_context, store_context
+from supervision.scoping import get_region, get_store, get_visit
 from supervision.storage import get_storage
 from supervision.stores.models import Region
 from supervision.visits import photos as pipeline
@@ -45,7 +45,6 @@ class Pending:
     """A report still being rendered by a background job."""
 
     job_id: str
-    fresh: bool  # the job was queued now: start it once the transaction is committed
 
 
 def visit_report(user, visit_id, lang: str, audience: str, fmt: str) -> Report:
@@ -86,8 +85,8 @@ def region_report(user, region_id: int, start: date | None, end: date | None, la
     if report_cache.exists(key):
         return Report(f"{filename}.pdf", key)
     params = {"region_id": region.id, **context["period"], "lang": lang, "url": url}
-    job, fresh = jobs.enqueue(REGION_JOB, key, params, user)
-    return Pending(job.id, fresh)
+    job, _ = jobs.enqueue(REGION_JOB, key, params, user)  # starts when the caller commits
+    return Pending(job.id)
 
 
 def run_region_report(job, progress) -> str:
@@ -120,8 +119,7 @@ def _produce(kind: str, context: dict, audience: str, fmt: str, name: str) -> Re
 def _process_received_photos(visit) -> None:
     """Photos whose derivatives are not made yet get them now (as the photo endpoint does)."""
     for photo in list(visit.photos):
-        if photo.status == "received":
-            pipeline.process_photo(photo.id)
+        pipeline.process(photo)
 
 
 def render(kind: str, context: dict, progress=None) -> bytes:

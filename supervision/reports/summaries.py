@@ -7,13 +7,12 @@ from sqlalchemy import select
 
 from supervision.checklists.definition import FUNCTION_LABELS, FUNCTIONS
 from supervision.db import db
+from supervision.localtime import local_zone
 from supervision.reports import labels
 from supervision.reports import period as p
 from supervision.reports.charts import bar, heat_color, line_chart, trend
 from supervision.reports.context import store_dict
 from supervision.stores.models import Store
-
-DEFAULT_TZ = "Asia/Shanghai"
 
 
 def store_context(store, start, end, lang: str, now: datetime) -> dict:
@@ -104,7 +103,7 @@ def _visit_line(visit: dict, texts: dict, lang: str) -> dict:
 def region_context(region, start, end, lang: str, now: datetime) -> dict:
     """Ranking, stores × functions, weakest items, red lines, overdue actions and disputes."""
     stores = _region_stores(region.id)
-    tz = stores[0].timezone if stores else DEFAULT_TZ
+    tz = local_zone()  # a region's stores may lie in several zones: its days are the setting's
     today = now.astimezone(ZoneInfo(tz)).date()
     period = p.period_of(start, end, tz, today)
     ids = [s.id for s in stores]

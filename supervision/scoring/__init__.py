@@ -2,9 +2,6 @@
 
 from supervision.checklists.definition import Answer
 from supervision.scoring.engine import (
-    EMPTY_TOTAL,
-    MUST_BE_FACTOR,
-    PEAK_END_FACTOR,
     ItemScore,
     RedLine,
     ScoreResult,
@@ -13,11 +10,19 @@ from supervision.scoring.engine import (
     item_fraction,
     score_visit,
 )
+from supervision.scoring.rules import (
+    EMPTY_TOTAL,
+    MUST_BE_FACTOR,
+    PEAK_END_FACTOR,
+    RULES,
+    scoring_rules,
+)
 
 __all__ = [
     "EMPTY_TOTAL",
     "MUST_BE_FACTOR",
     "PEAK_END_FACTOR",
+    "RULES",
     "Answer",
     "ItemScore",
     "RedLine",
@@ -26,4 +31,5 @@ __all__ = [
     "heatmap",
     "item_fraction",
     "score_visit",
+    "scoring_rules",
 ]

@@ -10,6 +10,7 @@ from supervision.checklists.definition import (
     FUNCTIONS,
     MOMENTS,
     PEAK_END_MOMENTS,
+    SCALE,
     Answer,
     Answers,
     ChecklistDefinition,
@@ -20,17 +21,21 @@ from supervision.checklists.definition import (
     applies,
     validate_answer,
 )
+from supervision.scoring.rules import (
+    EMPTY_TOTAL,
+    FULL_MARKS,
+    KANO,
+    MUST_BE_FACTOR,
+    PEAK_END_FACTOR,
+    PERCENT_DECIMALS,
+    RED_LINE_PERCENT,
+    round_half_up,
+)
 
-# A must-be item puts more at stake than a performance item of the same weight, and only
-# earns it when fully met: missing a basic need hurts, meeting it is merely expected.
-MUST_BE_FACTOR = 1.5
-# Items of the peak and end moments (PEAK_END_MOMENTS) weigh this much more (峰终定律).
-PEAK_END_FACTOR = 1.5
-# With nothing scorable (everything N/A or switched off) nothing was owed and nothing failed.
-EMPTY_TOTAL = 100.0
 FORMULA = (
-    "total = min(100, 100 × (earned + bonus) / possible); 0 when a red line failed; "
-    "possible = weight × peak-end factor (× must-be factor for must-be items)"
+    f"total = min({FULL_MARKS:g}, {FULL_MARKS:g} × (earned + bonus) / possible), rounded half up "
+    f"to {PERCENT_DECIMALS} decimal(s); {RED_LINE_PERCENT:g} when a red line failed; "
+    "possible = weight × peak-end factor × Kano factor"
 )
 
 
@@ -66,12 +71,12 @@ class Subtotal:
 
     @property
     def percent(self) -> float | None:
-        """0–100, one decimal; None when nothing in the group was owed."""
+        """0–100, rounded half up to one decimal; None when nothing in the group was owed."""
         if self.red_line:
-            return 0.0
+            return RED_LINE_PERCENT
         if self.max == 0:
             return None
-        return round(min(100.0, 100 * (self.earned + self.bonus) / self.max), 1)
+        return round_half_up(min(FULL_MARKS, FULL_MARKS * (self.earned + self.bonus) / self.max))
 
     def to_dict(self) -> dict[str, Any]:
         return {"score": round(self.score, 3), "max": round(self.max, 3),
@@ -176,18 +181,19 @@ def _score_item(definition: ChecklistDefinition, section: Section, item: Item,
         return ItemScore(**base, status="not_applicable")
     if not item.scored:
         return ItemScore(**base, status="unscored")
-    stake = item.weight * factor * (MUST_BE_FACTOR if item.kano == "must_be" else 1.0)
+    points = KANO[item.kano]["points"]
+    stake = item.weight * factor * KANO[item.kano]["factor"]
     if answer is None:
         # Required but unanswered scores 0 of its stake; an optional one leaves the denominator.
-        possible = stake if item.required and item.kano != "delighter" else 0.0
+        possible = stake if item.required and points != "bonus" else 0.0
         return ItemScore(**base, status="unanswered", possible=possible)
     if answer.na:
         return ItemScore(**base, status="na")
     if problem := validate_answer(item, answer.value):
         raise ValueError(f"Item {item.id}: {problem}")
     fraction = item_fraction(item, answer.value)
-    return ItemScore(**base, status=_status(item, fraction), fraction=fraction,
-                     **_points(item.kano, fraction, stake))
+    return ItemScore(**base, status=_status(item, points, fraction), fraction=fraction,
+                     **_points(points, fraction, stake))
 
 
 def item_fraction(item: Item, value: Any) -> float:
@@ -195,27 +201,28 @@ def item_fraction(item: Item, value: Any) -> float:
     if item.type == "yes_no":
         return float(value != item.inverse)
     if item.type == "scale":
-        return (value - 1) / 4
+        return (value - SCALE[0]) / (SCALE[-1] - SCALE[0])
     if item.type == "number":
         good, fail = item.thresholds.good, item.thresholds.fail
         return min(1.0, max(0.0, (value - fail) / (good - fail)))
     return next(option.score for option in item.options if option.id == value)
 
 
-def _points(kano: str, fraction: float, stake: float) -> dict[str, float]:
-    if kano == "delighter":
+def _points(points: str, fraction: float, stake: float) -> dict[str, float]:
+    """What an answer earns under its Kano class's rule (rules.KANO)."""
+    if points == "bonus":
         return {"bonus": stake * fraction}
-    if kano == "must_be":
+    if points == "all_or_nothing":
         return {"earned": stake if fraction == 1 else 0.0, "possible": stake}
     return {"earned": stake * fraction, "possible": stake}
 
 
-def _status(item: Item, fraction: float) -> str:
+def _status(item: Item, points: str, fraction: float) -> str:
     if fraction == 1:
         return "met"
     if item.red_line:
         return "red_line"
-    if item.kano == "must_be" or fraction == 0:
+    if points == "all_or_nothing" or fraction == 0:
         return "failed"
     return "partial"
 

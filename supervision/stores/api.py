@@ -4,8 +4,8 @@ from flask.views import MethodView
 from flask_login import current_user
 from flask_smorest import Blueprint
 
-from supervision.scoping import get_store, scoped_regions, scoped_stores
 from supervision.db import db
+from supervision.scoping import get_store, scoped_regions, scoped_stores
 from supervision.stores.schemas import RegionSchema, StoreSchema
 
 blp = Blueprint("stores", __name__, url_prefix="/api/v1", description="Regions and stores")

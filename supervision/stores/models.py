@@ -7,6 +7,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from supervision.accounts.models import user_regions
 from supervision.db import UTCDateTime, db, utcnow
+from supervision.localtime import local_zone
 
 
 class Region(db.Model):
@@ -37,7 +38,8 @@ class Store(db.Model):
     lon: Mapped[float | None] = mapped_column(Float)
     # A visit sent from farther away than this is flagged for the reviewer.
     geofence_m: Mapped[int] = mapped_column(Integer, default=300)
-    timezone: Mapped[str] = mapped_column(String(64), default="Asia/Shanghai")
+    # Days of this store's visits, actions and disputes are counted in it; TIMEZONE by default.
+    timezone: Mapped[str] = mapped_column(String(64), default=local_zone)
     manager_name: Mapped[str | None] = mapped_column(String(120))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -6,17 +6,18 @@ from flask_login import current_user
 from flask_smorest import Blueprint
 from sqlalchemy.exc import IntegrityError
 
-from supervision.scoping import get_visit, roles_required
 from supervision.db import db
+from supervision.pagination import total_header, with_total
+from supervision.scoping import get_visit, roles_required
 from supervision.storage import get_storage
 from supervision.visits import photos as pipeline
 from supervision.visits import queries, services
 from supervision.visits.schemas import (
-    PhotoQuerySchema,
+    PhotoQueryArgsSchema,
     PhotoSchema,
-    PhotoSizeQuerySchema,
+    PhotoSizeQueryArgsSchema,
     SubmitResultSchema,
-    VisitInSchema,
+    VisitDraftSchema,
     VisitQueryArgsSchema,
     VisitSchema,
 )
@@ -58,12 +59,11 @@ def _saved_draft(user, visit_id, body) -> tuple[dict, bool]:
 @blp.route("/visits")
 class VisitsView(MethodView):
     @blp.arguments(VisitQueryArgsSchema, location="query")
-    @blp.response(200, VisitSchema(many=True), headers={"X-Total-Count": {
-        "description": "Visits matching the filters", "schema": {"type": "integer"}}})
+    @blp.response(200, VisitSchema(many=True), headers=total_header("Visits matching the filters"))
     def get(self, args):
         """Visits the caller may see, newest first; filters: store_id, from, to, status, kind."""
         page, total = queries.list_visits(current_user, args)
-        return [_document(v) for v in page], 200, {"X-Total-Count": str(total)}
+        return with_total([_document(v) for v in page], total)
 
 
 @blp.route("/visits/<uuid:visit_id>")
@@ -74,7 +74,7 @@ class VisitView(MethodView):
         return _document(get_visit(current_user, visit_id))
 
     @roles_required(*CAPTURERS)
-    @blp.arguments(VisitInSchema)
+    @blp.arguments(VisitDraftSchema)
     @blp.response(200, VisitSchema)
     @blp.alt_response(201, schema=VisitSchema, description="Created")
     def put(self, body, visit_id):
@@ -95,16 +95,17 @@ class SubmitView(MethodView):
 
 @blp.route("/visits/<uuid:visit_id>/photos/<uuid:photo_id>")
 class PhotoView(MethodView):
-    @blp.arguments(PhotoSizeQuerySchema, location="query")
+    @blp.arguments(PhotoSizeQueryArgsSchema, location="query")
     @blp.response(200, description="The image, without EXIF or location data",
                   content_type="image/jpeg")
     def get(self, args, visit_id, photo_id):
         """A photo: size thumb (≈320 px), display (≈1600 px) or original (full size, stripped)."""
         key, mimetype, etag = services.photo_file(current_user, visit_id, photo_id, args["size"])
+        db.session.commit()  # a photo processed on the way
         return get_storage().send(key, mimetype, etag)
 
     @roles_required(*CAPTURERS)
-    @blp.arguments(PhotoQuerySchema, location="query")
+    @blp.arguments(PhotoQueryArgsSchema, location="query")
     @blp.doc(requestBody=IMAGE_BODY)
     @blp.response(200, PhotoSchema)
     @blp.alt_response(201, schema=PhotoSchema, description="Stored")
@@ -115,9 +116,9 @@ class PhotoView(MethodView):
         photo, stored = services.receive_photo(
             current_user, visit_id, photo_id, args["item"], request.stream,
             request.content_type or "", limits)
-        db.session.commit()
         if stored:
-            pipeline.schedule(photo.id)
+            pipeline.process_after_commit(photo)
+        db.session.commit()
         return _photo_document(photo), 201 if stored else 200
 
 

@@ -4,7 +4,7 @@ Receiving is cheap and happens in the request: the body is streamed to a spool f
 hashed, identified by its content (magic bytes), its pixel count read from the header (nothing
 is decoded), a JPEG checked to end with its EOI marker and a PNG's chunks (to IEND) checked,
 then moved into storage atomically and durably before the row is committed. The derivatives
-(display ≈1600 px, thumb ≈320 px) are made by `process_photo`, after the answer, from a strict
+(display ≈1600 px, thumb ≈320 px) are made by `process`, after the answer, from a strict
 decode of all the data (a JPEG at reduced scale) — a photo damaged inside its data is marked
 corrupt there and shown in the visit's missing_photos, so the client sends it again. The
 full-size "original" that is served is made when first asked for. All are re-encoded from
@@ -15,19 +15,21 @@ and never served.
 
 import hashlib
 import mmap
+import struct
 import threading
 import time
+import uuid
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
 import pillow_heif
-from flask import Flask, current_app
+from flask import current_app
 from PIL import ExifTags, Image, ImageFile, ImageOps, UnidentifiedImageError
 from sqlalchemy import select
 
-from supervision import background
+from supervision import tasks
 from supervision.db import db
 from supervision.errors import DomainError, Invalid
 from supervision.storage import Storage, get_storage
@@ -148,14 +150,68 @@ def _too_many_pixels(size, max_pixels: int) -> Invalid:
 
 def _check_complete(image: Image.Image) -> None:
     """A cut-off upload fails here, without decoding: a JPEG must end its scans with the EOI
-    marker; a PNG checks its chunk checksums up to IEND. HEIC (whose boxes pillow-heif reads on
-    open) and WebP, and data damaged inside a complete file, fail the strict decode of
-    `process_photo`, which marks the photo corrupt so that the client sends it again."""
+    marker; a PNG checks its chunk checksums up to IEND; a HEIC's item locations (its `iloc`
+    box) must lie inside the file. WebP, and data damaged inside a complete file, fail the strict
+    decode of `process`, which marks the photo corrupt so that the client sends it again."""
     if image.format in ("JPEG", "MPO"):
         if not _jpeg_ends(image.filename, image.tile[0][2]):
             raise OSError("the JPEG data stops before its end marker")
     elif image.format == "PNG":
         image.verify()
+    elif image.format == "HEIF":
+        with open(image.filename, "rb") as file, \
+                mmap.mmap(file.fileno(), 0, access=mmap.ACCESS_READ) as data:
+            _check_heif_extents(data, len(data))
+
+
+def _check_heif_extents(data, size: int) -> None:
+    """Raise OSError unless every extent that the `iloc` box declares ends inside the file.
+
+    Whether libheif notices a cut-off file on open differs between its releases; this reads the
+    ISO base media boxes (ISO/IEC 14496-12 §8.11.3) and answers the same on every release."""
+    meta = _box(data, 0, len(data), b"meta")
+    iloc = _box(data, meta[0] + 4, meta[1], b"iloc") if meta else None  # meta is a full box
+    if iloc is None:
+        raise OSError("the HEIC has no item locations")
+    at, version = iloc[0], data[iloc[0]]
+    sizes = data[at + 4] >> 4, data[at + 4] & 15, data[at + 5] >> 4, data[at + 5] & 15
+    offset_size, length_size, base_size, index_size = sizes
+    at, count = _uint(data, at + 6, 4 if version == 2 else 2)
+    for _ in range(count):
+        at, _item = _uint(data, at, 4 if version == 2 else 2)
+        at, method = _uint(data, at, 2) if version in (1, 2) else (at, 0)
+        at, base = _uint(data, at + 2, base_size)  # after the data reference index
+        at, extents = _uint(data, at, 2)
+        for _ in range(extents):
+            at, _index = _uint(data, at, index_size if version in (1, 2) else 0)
+            at, offset = _uint(data, at, offset_size)
+            at, length = _uint(data, at, length_size)
+            if method & 15 == 0 and base + offset + length > size:  # 0: an offset in this file
+                raise OSError("the HEIC data stops before the end of its images")
+
+
+def _box(data, start: int, end: int, kind: bytes) -> tuple[int, int] | None:
+    """(start of the content, end) of the first box of `kind` between start and end."""
+    while start + 8 <= end:
+        length, name = struct.unpack_from(">I4s", data, start)
+        header = 8
+        if length == 1:
+            length, header = struct.unpack_from(">Q", data, start + 8)[0], 16
+        elif length == 0:
+            length = end - start
+        if length < header:
+            raise OSError("the HEIC has a malformed box")
+        if name == kind:
+            return start + header, min(start + length, end)
+        start += length
+    return None
+
+
+def _uint(data, at: int, size: int) -> tuple[int, int]:
+    """(position after, value) of a big-endian unsigned integer of `size` bytes (0: absent)."""
+    if at + size > len(data):
+        raise OSError("the HEIC item locations are cut off")
+    return at + size, int.from_bytes(data[at:at + size], "big")
 
 
 def _jpeg_ends(path: str, scan_offset: int) -> bool:
@@ -277,17 +333,11 @@ def _store_image(storage: Storage, image: Image.Image, key: str, size: str, icc)
         path.unlink(missing_ok=True)
 
 
-def process_photo(photo_id) -> str:
-    """Make the derivatives of a received photo and mark it processed (or corrupt); commits.
-
-    Safe to call again, from any process: a photo not in the `received` state is left as it is.
-    This is the job a worker (in-process thread now, RQ later) or `flask photos process-pending`
-    runs; it needs an app context."""
-    from supervision.visits.models import Photo
-
-    photo = db.session.get(Photo, photo_id)
-    if photo is None or photo.status != "received":
-        return photo.status if photo else "missing"
+def process(photo) -> str:
+    """Make the derivatives of a received photo and mark it processed (or corrupt); flushes.
+    A request or a report that needs a photo now calls this; the caller commits."""
+    if photo.status != "received":
+        return photo.status
     storage = get_storage()
     try:
         if not _derived(storage, photo):
@@ -295,11 +345,27 @@ def process_photo(photo_id) -> str:
                                                          photo.content_type)
         photo.status, photo.error = "processed", None
     except (OSError, SyntaxError, ValueError, Image.DecompressionBombError) as error:
-        current_app.logger.warning("photo %s is corrupt: %s", photo_id, error)
+        current_app.logger.warning("photo %s is corrupt: %s", photo.id, error)
         photo.status = "corrupt"
         photo.error = f"The image could not be decoded ({error}); send it again."
-    db.session.commit()
+    db.session.flush()
     return photo.status
+
+
+def process_task(photo_id: str) -> str:
+    """The task that processes a received photo after its upload committed; commits. Safe to run
+    again, from any process: a photo not in the `received` state is left as it is."""
+    from supervision.visits.models import Photo
+
+    photo = db.session.get(Photo, uuid.UUID(str(photo_id)))
+    status = process(photo) if photo is not None else "missing"
+    db.session.commit()
+    return status
+
+
+def process_after_commit(photo) -> None:
+    """Have a received photo processed once the current transaction commits."""
+    tasks.after_commit("photos", f"{__name__}:process_task", str(photo.id))
 
 
 def _derived(storage: Storage, photo) -> bool:
@@ -308,41 +374,11 @@ def _derived(storage: Storage, photo) -> bool:
                for size in PROCESSED_SIZES)
 
 
-def _run_in_app(app: Flask, photo_id) -> str:
-    with app.app_context():
-        try:
-            return process_photo(photo_id)
-        except Exception:  # logged; the photo stays `received` for process-pending
-            app.logger.exception("processing photo %s failed", photo_id)
-            db.session.rollback()
-            raise
-
-
-def schedule(photo_id):
-    """Have a received photo processed as PHOTO_PROCESSING says; call after the commit."""
-    app = current_app._get_current_object()
-    mode = app.config["PHOTO_PROCESSING"]
-    if mode == "inline":
-        return process_photo(photo_id)
-    if mode == "thread":
-        return background.submit("photos", _run_in_app, app, photo_id)
-    if mode == "queue":  # a `flask jobs worker` on the Redis queue (REDIS_URL)
-        from supervision.jobs.queue import enqueue_photo
-
-        return enqueue_photo(photo_id)
-    return None
-
-
-def wait_for_processing() -> None:
-    """Block until the in-process queue is empty (tests, and the bench's final count)."""
-    background.drain("photos")
-
-
-def pending_photo_ids() -> list:
+def pending_photos() -> list:
     """Photos received but not processed yet (the process died, or no worker ran)."""
     from supervision.visits.models import Photo
 
-    return list(db.session.scalars(select(Photo.id).where(Photo.status == "received")))
+    return list(db.session.scalars(select(Photo).where(Photo.status == "received")))
 
 
 def clean_storage(older_than_s: float) -> dict[str, int]:

@@ -1,21 +1,20 @@
 """Reading visits: the scoped list and its filters, and the document the API shows."""
 
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import datetime
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload, selectinload
 
-from supervision.scoping import scoped_visits
 from supervision.checklists.models import ChecklistVersion
+from supervision.checklists.services import definition_of
 from supervision.db import db
-from supervision.errors import Invalid
+from supervision.localtime import day_begins, day_ends, local_zone
+from supervision.scoping import scoped_visits
 from supervision.visits.models import Photo, Visit
 
 # What visit_document reads, loaded for a whole page at once (no query per visit).
 DOCUMENT_LOADS = (selectinload(Visit.responses), selectinload(Visit.photos),
                   joinedload(Visit.checklist_version).joinedload(ChecklistVersion.checklist))
-# The mystery checklist's timestamped moments that bound the wait in the queue.
-WAIT_FROM, WAIT_TO = "ticket_taken", "called"
 
 
 def missing_photos(visit: Visit) -> list[Photo]:
@@ -30,9 +29,9 @@ def list_visits(user, args: dict) -> tuple[list[Visit], int]:
         if args.get(key) is not None:
             query = query.where(getattr(Visit, key) == args[key])
     if args.get("start"):
-        query = query.where(Visit.started_at >= _moment(args["start"], "from", end=False))
+        query = query.where(Visit.started_at >= day_begins(args["start"], local_zone()))
     if args.get("end"):
-        query = query.where(Visit.started_at < _moment(args["end"], "to", end=True))
+        query = query.where(Visit.started_at < day_ends(args["end"], local_zone()))
     total = db.session.scalar(select(func.count()).select_from(query.subquery()))
     page = db.session.scalars(query.order_by(Visit.started_at.desc(), Visit.id)
                               .limit(args["limit"]).offset(args["offset"])
@@ -40,26 +39,13 @@ def list_visits(user, args: dict) -> tuple[list[Visit], int]:
     return list(page), total
 
 
-def _moment(text: str, name: str, end: bool) -> datetime:
-    """A date (UTC; `to` includes the whole day) or an ISO time with its offset."""
-    try:
-        if len(text) == 10:
-            day = date.fromisoformat(text) + timedelta(days=1 if end else 0)
-            return datetime.combine(day, time(), UTC)
-        moment = datetime.fromisoformat(text)
-    except ValueError as error:
-        raise Invalid("", {"query": {name: ["Not a date or a time (ISO 8601)."]}}) from error
-    if moment.tzinfo is None:
-        raise Invalid("", {"query": {name: ["Give the time with its offset."]}})
-    return moment
-
-
 def wait_minutes(visit: Visit) -> float | None:
-    """Minutes between taking a ticket and being called, when both moments were recorded."""
+    """Minutes of the checklist's queue_wait interval, when both its moments were recorded."""
+    wait = definition_of(visit.checklist_version).interval_for("queue_wait")
     at = {m["moment"]: datetime.fromisoformat(m["at"]) for m in visit.moments or ()}
-    if WAIT_FROM not in at or WAIT_TO not in at:
+    if wait is None or wait.start not in at or wait.end not in at:
         return None
-    return round((at[WAIT_TO] - at[WAIT_FROM]).total_seconds() / 60, 1)
+    return round((at[wait.end] - at[wait.start]).total_seconds() / 60, 1)
 
 
 def visit_document(visit: Visit) -> dict:

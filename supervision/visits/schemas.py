@@ -3,7 +3,8 @@
 import marshmallow as ma
 from marshmallow import validate
 
-from supervision.schemas import instant
+from supervision.pagination import PageQueryArgsSchema
+from supervision.schemas import LocalDay, instant
 from supervision.visits.models import PHOTO_STATUSES, VISIT_KINDS, VISIT_STATUSES
 
 ITEM_ID = validate.Length(min=1, max=64)
@@ -25,7 +26,7 @@ class MomentSchema(ma.Schema):
     at = instant(required=True)
 
 
-class ResponseInSchema(ma.Schema):
+class ResponseDraftSchema(ma.Schema):
     item = ma.fields.String(required=True, validate=ITEM_ID)
     value = ma.fields.Raw(allow_none=True, load_default=None)
     na = ma.fields.Boolean(load_default=False)
@@ -45,7 +46,7 @@ class ChecklistRefSchema(ma.Schema):
     version = ma.fields.Integer(required=True, strict=True, validate=validate.Range(min=1))
 
 
-class VisitInSchema(ma.Schema):
+class VisitDraftSchema(ma.Schema):
     """The whole draft as the client has it; each PUT replaces the previous one."""
 
     store_id = ma.fields.Integer(required=True, strict=True)
@@ -56,7 +57,7 @@ class VisitInSchema(ma.Schema):
     location = ma.fields.Nested(LocationSchema, allow_none=True, load_default=None)
     moments = ma.fields.List(ma.fields.Nested(MomentSchema), load_default=list,
                              validate=validate.Length(max=100))
-    responses = ma.fields.List(ma.fields.Nested(ResponseInSchema), load_default=list,
+    responses = ma.fields.List(ma.fields.Nested(ResponseDraftSchema), load_default=list,
                                validate=validate.Length(max=1000))
     photos = ma.fields.List(ma.fields.Nested(PhotoAnnouncementSchema), load_default=list,
                             validate=validate.Length(max=500))
@@ -77,28 +78,26 @@ class VisitInSchema(ma.Schema):
             raise ma.ValidationError("Must not be before started_at.", "ended_at")
 
 
-class PhotoQuerySchema(ma.Schema):
+class PhotoQueryArgsSchema(ma.Schema):
     item = ma.fields.String(load_default=None, validate=ITEM_ID,
                             metadata={"description": "The checklist item the photo documents."})
 
 
-class PhotoSizeQuerySchema(ma.Schema):
+class PhotoSizeQueryArgsSchema(ma.Schema):
     size = ma.fields.String(load_default="original", validate=validate.OneOf(PHOTO_SIZES))
 
 
-class VisitQueryArgsSchema(ma.Schema):
+class VisitQueryArgsSchema(PageQueryArgsSchema):
     store_id = ma.fields.Integer()
-    start = ma.fields.String(data_key="from", metadata={
-        "description": "Visits started at or after this date or time (ISO 8601; dates are UTC)."})
-    end = ma.fields.String(data_key="to", metadata={
-        "description": "Visits started before the end of this date, or before this time."})
+    start = LocalDay(data_key="from", metadata={
+        "description": "Visits started on or after this day (YYYY-MM-DD, TIMEZONE setting)."})
+    end = LocalDay(data_key="to", metadata={
+        "description": "Visits started on or before this day, included."})
     status = ma.fields.String(validate=validate.OneOf(VISIT_STATUSES))
     kind = ma.fields.String(validate=validate.OneOf(VISIT_KINDS))
-    limit = ma.fields.Integer(load_default=50, validate=validate.Range(min=1, max=200))
-    offset = ma.fields.Integer(load_default=0, validate=validate.Range(min=0))
 
 
-class ResponseOutSchema(ma.Schema):
+class ResponseSchema(ma.Schema):
     item = ma.fields.String()
     value = ma.fields.Raw(allow_none=True)
     na = ma.fields.Boolean()
@@ -134,11 +133,12 @@ class VisitSchema(ma.Schema):
     location = ma.fields.Nested(LocationSchema, allow_none=True)
     moments = ma.fields.List(ma.fields.Nested(MomentSchema))
     wait_minutes = ma.fields.Float(allow_none=True, metadata={
-        "description": "From the ticket_taken to the called moment, when both were recorded."})
+        "description": "Minutes of the checklist's queue_wait interval, when both its moments "
+                       "were recorded."})
     notes = ma.fields.String(allow_none=True)
     flags = ma.fields.List(ma.fields.Raw())
     revision = ma.fields.Integer()
-    responses = ma.fields.List(ma.fields.Nested(ResponseOutSchema))
+    responses = ma.fields.List(ma.fields.Nested(ResponseSchema))
     photos = ma.fields.List(ma.fields.Nested(PhotoSchema))
     missing_photos = ma.fields.List(ma.fields.UUID(), metadata={
         "description": "Announced photos not received yet (or corrupt: send them again)."})

@@ -27,9 +27,9 @@ PLAN = [
     ("mystery", "HZ001", 16, "poor"), ("mystery", "SH003", 3, "good"),
 ]
 DEGRADE = {"good": 0.0, "mixed": 0.3, "poor": 0.8, "red_line": 0.3}
-# Minutes from arrival to each timestamped moment of a mystery visit.
-MOMENT_TIMES = {"entered": 0, "greeted": 0.5, "ticket_taken": 1, "called": None,
-                "service_ended": None, "departed": None}
+# Minutes from the previous timed moment to one of each key moment; the queue wait is drawn.
+# The demo plays no dispute (there is no store record to find), so dispute moments are left out.
+STEP_MINUTES = {"arrival": 0.5, "waiting": 0.5, "transaction": 8, "departure": 2}
 
 
 def seed_visits(stores: dict, users: dict) -> int:
@@ -49,9 +49,9 @@ def seed_visits(stores: dict, users: dict) -> int:
                 from supervision.followup.review import review_visit
 
                 review_visit(users["manager"], visit_id, "publish", "数据核实无误 / Checked.")
+    for photo in pipeline.pending_photos():
+        pipeline.process(photo)
     db.session.commit()
-    for photo_id in pipeline.pending_photo_ids():
-        pipeline.process_photo(photo_id)
     return len(PLAN)
 
 
@@ -90,11 +90,14 @@ def _answers(definition: ChecklistDefinition, profile: str, rng: random.Random) 
     """Answers in document order, skipping what the earlier ones switch off."""
     answers: dict = {}
     red_line_failed = profile != "red_line"
+    scenarios = {s.condition.item: s for s in definition.sections if s.condition}
     for item in _items(definition):
         if not applies(definition, item, {k: Answer(v) for k, v in answers.items()}):
             continue
-        if item.id.startswith("scenario_"):
-            value = item.id == "scenario_transaction"
+        if item.id in scenarios:  # switch each conditional section on, except the dispute
+            section = scenarios[item.id]
+            played = section.moment != "dispute"
+            value = section.condition.equals if played else not section.condition.equals
         elif item.red_line:
             value, red_line_failed = _value(item, red_line_failed), True
         else:
@@ -119,10 +122,18 @@ def _value(item: Item, good: bool):
 
 def _moments(definition: ChecklistDefinition, started: datetime, rng: random.Random) -> list:
     wait = rng.choice((4, 9, 14, 23))
-    times = {**MOMENT_TIMES, "called": 1 + wait, "service_ended": 9 + wait,
-             "departed": 11 + wait}
-    return [{"moment": m.id, "at": started + timedelta(minutes=times[m.id])}
-            for m in definition.moments if times.get(m.id) is not None]
+    queue = definition.interval_for("queue_wait")
+    minutes: dict[str, float] = {}
+    at = 0.0
+    for moment in definition.moments:
+        if moment.moment not in STEP_MINUTES:
+            continue
+        if queue and moment.id == queue.end and queue.start in minutes:
+            at = minutes[queue.start] + wait
+        elif minutes:
+            at += STEP_MINUTES[moment.moment]
+        minutes[moment.id] = at
+    return [{"moment": m, "at": started + timedelta(minutes=n)} for m, n in minutes.items()]
 
 
 def _photo(photo_id: uuid.UUID) -> bytes:

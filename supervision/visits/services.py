@@ -9,20 +9,20 @@ from datetime import UTC, datetime
 from sqlalchemy import insert, select, update
 from sqlalchemy.orm.attributes import set_committed_value
 
-from supervision.scoping import get_own_visit, get_visit, scoped_stores
 from supervision.audit.services import record
-from supervision.checklists.definition import Answer, ChecklistDefinition, applies, missing_required
+from supervision.checklists.definition import ChecklistDefinition, applies, missing_required
 from supervision.checklists.models import Checklist, ChecklistVersion
 from supervision.checklists.services import definition_of
 from supervision.db import db, utcnow
 from supervision.errors import Conflict, Forbidden, Invalid, NotFound
 from supervision.followup.services import on_visit_submitted
-from supervision.scoring import score_visit
+from supervision.scoping import get_own_visit, get_visit, scoped_stores
 from supervision.storage import get_storage
 from supervision.stores.models import Store
 from supervision.visits import photos as pipeline
 from supervision.visits.models import Photo, Response, Visit
 from supervision.visits.queries import missing_photos
+from supervision.visits.snapshot import answers_of, freeze_score
 from supervision.visits.validation import body_errors
 
 EDITABLE = ("draft", "rejected")
@@ -235,11 +235,8 @@ def submit(user, visit_id) -> Visit:
     if visit.status not in EDITABLE:
         return visit
     definition = definition_of(visit.checklist_version)
-    answers = {r.item_id: Answer(r.value, r.na) for r in visit.responses}
-    _check_complete(visit, definition, answers)
-    score = score_visit(definition, answers).to_dict()
-    visit.score, visit.total, visit.grade = score, score["total"], score["grade"]["id"]
-    visit.red_line = bool(score["red_lines"])
+    _check_complete(visit, definition, answers_of(visit))
+    score = freeze_score(visit, definition)
     visit.submitted_at = visit.updated_at = utcnow()
     # An audit is the supervisor's own finding; a mystery visit waits for a reviewer.
     visit.status = "published" if visit.kind == "audit" else "submitted"
@@ -384,8 +381,7 @@ def photo_file(user, visit_id, photo_id, size: str) -> tuple[str, str, str]:
     photo = next((p for p in visit.photos if p.id == photo_id), None)
     if photo is None or photo.status == "announced":
         raise NotFound(f"Photo {photo_id} of visit {visit_id} has not been received.")
-    if photo.status == "received":
-        pipeline.process_photo(photo.id)
+    pipeline.process(photo)
     if photo.status == "corrupt":
         raise NotFound(f"Photo {photo_id} could not be decoded; it has to be sent again.")
     key = pipeline.derived_key(photo.content_hash, size, photo.content_type)
