@@ -31,6 +31,9 @@ class User(UserMixin, db.Model):
     locale: Mapped[str | None] = mapped_column(String(8))
     phone: Mapped[str | None] = mapped_column(String(32))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Raised by a password change, a logout everywhere or a deactivation: every cookie session,
+    # remember-me cookie and API token issued under an earlier generation stops working.
+    credential_generation: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
     regions: Mapped[list["Region"]] = relationship(  # noqa: F821
         secondary=user_regions, back_populates="users", order_by="Region.id"

@@ -23,3 +23,6 @@ class Job(db.Model):
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    # Written every few seconds by whoever runs the job: a running job whose heartbeat stopped
+    # died with its worker.
+    heartbeat_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
