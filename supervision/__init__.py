@@ -25,7 +25,7 @@ def create_app(test_config: dict | None = None) -> Flask:
         app.config.update(test_config)
     _complete_config(app)
 
-    from supervision import auth, cli, i18n, models, storage, tasks  # noqa: F401  (models: tables)
+    from supervision import auth, cli, headers, i18n, models, storage, tasks  # noqa: F401  (models: tables)
     from supervision.db import db
     from supervision.extensions import api, csrf, limiter, migrate
 
@@ -36,6 +36,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     limiter.init_app(app)
     i18n.init_app(app)
     auth.init_app(app)
+    headers.init_app(app)
     storage.init_app(app)
     tasks.init_app(app)
     api.init_app(app)

@@ -106,7 +106,10 @@ class Api(SmorestApi):
         if error.code == 413 and request.max_content_length:
             limit = request.max_content_length
             message = f"The request body is too large: the limit is {limit:,} bytes."
-        return self._answer(error.code or 500, error.name, message, errors, data.get("headers"))
+        headers = dict(data.get("headers") or {})
+        if error.code == 405 and getattr(error, "valid_methods", None):
+            headers["Allow"] = ", ".join(error.valid_methods)
+        return self._answer(error.code or 500, error.name, message, errors, headers)
 
     def handle_domain_error(self, error: DomainError):
         status = HTTP_STATUS_CODES.get(error.code, "Error")

@@ -11,7 +11,7 @@ from werkzeug.serving import make_server
 
 from supervision import create_app
 from supervision.db import db
-from tests.servers import DEADLINE
+from tests.servers import DEADLINE, wait_until
 
 ROOT = Path(__file__).resolve().parent.parent
 SCREENSHOTS = ROOT / "test-output" / "screenshots"
@@ -100,10 +100,16 @@ def live_server(tmp_path_factory):
     thread.join()
 
 
+def wait_for_script(page, expression: str, what: str):
+    """The first truthy value of `expression` in the page. Playwright's wait_for_function
+    evaluates its predicate with eval(), which the app's Content-Security-Policy refuses."""
+    return wait_until(lambda: page.evaluate(expression), what, every=0.1)
+
+
 def settle(page) -> None:
     """Wait until no CSS animation or transition is running, so a screenshot shows the end."""
-    page.wait_for_function(
-        "document.getAnimations().every(a => a.playState !== 'running')")
+    wait_for_script(page, "document.getAnimations().every(a => a.playState !== 'running')",
+                    "the animations to end")
 
 
 # One sync Playwright may run at a time in a process: each browser test module starts its own.
@@ -119,16 +125,21 @@ def playwright():
 def browser(playwright):
     chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
     new_context = chromium.new_context
+    refused = []
 
     def patient_context(**options):
-        """Every wait of a page in this context may take DEADLINE: a busy machine still passes."""
+        """Every wait of a page in this context may take DEADLINE: a busy machine still passes.
+        Whatever the page's Content-Security-Policy refuses is noted: the app must pass it."""
         context = new_context(**options)
         context.set_default_timeout(DEADLINE * 1000)
+        context.on("console", lambda message: refused.append(message.text)
+                   if "Content Security Policy" in message.text else None)
         return context
 
     chromium.new_context = patient_context
     yield chromium
     chromium.close()
+    assert refused == [], "the pages broke their own Content-Security-Policy"
 
 
 @pytest.fixture(scope="session")

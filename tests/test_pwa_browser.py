@@ -13,6 +13,7 @@ from tests.browser_fixtures import (
     DEMO_PASSWORD,
     VIEWPORTS,
     settle,
+    wait_for_script,
 )
 from tests.images import picture
 from tests.servers import DEADLINE
@@ -64,13 +65,13 @@ def shot(page, screenshots, name: str, top=True) -> None:
 
 def wait_for_worker(page) -> None:
     """The service worker is active, controls the page and has precached the app shell."""
-    page.wait_for_function("navigator.serviceWorker && navigator.serviceWorker.controller !== null",
-                           timeout=DEADLINE * 1000)
-    page.wait_for_function("""async () => {
+    wait_for_script(page, "navigator.serviceWorker && navigator.serviceWorker.controller !== null",
+                    "the service worker to control the page")
+    wait_for_script(page, """async () => {
         const names = await caches.keys();
         const shell = names.find((n) => n.startsWith('shell-'));
         return shell && (await (await caches.open(shell)).match('/mystery')) !== undefined;
-    }""", timeout=DEADLINE * 1000)
+    }""", "the app shell in the cache")
 
 
 def best(item: dict):
@@ -98,7 +99,7 @@ def answer_item(page, item: dict, choice, photo_files) -> None:
         for path in photo_files[: max(0, item["photo"]["min"] - have)]:
             page.set_input_files(f"#photo-{key}", path)
         count = f"document.querySelectorAll('#item-{key} .thumb').length"
-        page.wait_for_function(f"{count} >= {item['photo']['min']}")
+        wait_for_script(page, f"{count} >= {item['photo']['min']}", f"the photos of {key}")
 
 
 def walk_sections(page, definition: dict, choices: dict, photo_files, screenshot=None) -> None:
@@ -235,7 +236,8 @@ def test_offline_mystery_visit_syncs_exactly_once(browser, live_server, screensh
         page.wait_for_selector(f"[data-moment={moment}].done")
     photos = [photo_file(tmp_path, f"moment-{n}.jpg", hue=40 * n) for n in range(4)]
     page.set_input_files("#quick-photo", photos)
-    page.wait_for_function("document.querySelectorAll('.quick .thumb').length === 4")
+    wait_for_script(page, "document.querySelectorAll('.quick .thumb').length === 4",
+                    "four quick photos")
     shot(page, screenshots, f"{name}-11-quick-capture")
 
     page.click("#leave-store")

@@ -10,6 +10,7 @@ export function h(tag, attrs = {}, ...children) {
     if (key.startsWith('on') && typeof value === 'function') node.addEventListener(key.slice(2), value);
     else if (key === 'class') node.className = value;
     else if (key === 'dataset') Object.assign(node.dataset, value);
+    else if (key === 'style') node.style.cssText = value; // the CSSOM: allowed by the page's CSP
     else if (key === 'html') node.innerHTML = value;
     else node.setAttribute(key, value === true ? '' : value);
   }
