@@ -42,3 +42,23 @@ def test_demo_accounts_get_tokens(app, runner, client):
                                json={"email": f"{role}@example.com", "password": "demo1234"})
         assert response.status_code == 200
         assert response.json["user"]["role"] == role
+
+
+def test_demo_seed_again_keeps_passwords_and_tokens(app, runner, client):
+    from supervision.accounts.models import User
+
+    def credentials():
+        with app.app_context():
+            users = db.session.scalars(select(User).order_by(User.email))
+            return [(u.email, u.password_hash, u.credential_generation) for u in users]
+
+    assert runner.invoke(args=["checklists", "load"]).exit_code == 0
+    assert runner.invoke(args=["demo", "seed"]).exit_code == 0
+    login = {"email": "shopper@example.com", "password": "demo1234"}
+    token = client.post("/api/v1/auth/token", json=login).json["token"]
+    headers = {"Authorization": f"Bearer {token}"}
+    before = credentials()
+    result = runner.invoke(args=["demo", "seed"])  # what every `make run` does
+    assert result.exit_code == 0, result.output
+    assert credentials() == before
+    assert client.get("/api/v1/me", headers=headers).status_code == 200

@@ -135,9 +135,11 @@ def test_session_trades_for_a_bearer_token_with_csrf(client, make_user):
     assert response.status_code == 200 and response.headers["Cache-Control"] == "no-store"
     assert response.json["user"] == {"id": user.id, "email": user.email, "name": user.name,
                                      "role": "supervisor"}
-    client.post("/logout", data={"csrf_token": csrf})
-    me = client.get("/api/v1/me", headers={"Authorization": f"Bearer {response.json['token']}"})
+    bearer = {"Authorization": f"Bearer {response.json['token']}"}
+    me = client.application.test_client().get("/api/v1/me", headers=bearer)
     assert me.status_code == 200 and me.json["id"] == user.id  # works without the cookie
+    client.post("/logout", data={"csrf_token": csrf})
+    assert client.application.test_client().get("/api/v1/me", headers=bearer).status_code == 401
 
 
 @pytest.mark.parametrize(("lang", "source", "expected"), [

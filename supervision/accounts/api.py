@@ -2,12 +2,13 @@
 
 from flask import current_app
 from flask.views import MethodView
-from flask_login import current_user
+from flask_login import current_user, logout_user
 from flask_smorest import Blueprint
 
 from supervision.accounts.schemas import TokenRequestSchema, TokenSchema, UserSchema
-from supervision.accounts.services import authenticate
+from supervision.accounts.services import authenticate, end_sessions
 from supervision.accounts.tokens import issue_token
+from supervision.db import db
 from supervision.errors import Unauthorized
 from supervision.extensions import limiter
 
@@ -38,3 +39,13 @@ class MeView(MethodView):
     def get(self):
         """The caller's own account."""
         return current_user
+
+
+@blp.route("/me/logout-everywhere")
+class LogoutEverywhereView(MethodView):
+    @blp.response(204)
+    def post(self):
+        """End every session and token of the caller's account, this one included."""
+        end_sessions(current_user, "logout_everywhere")
+        db.session.commit()
+        logout_user()  # also clears this browser's cookies, if it sent any

@@ -4,7 +4,7 @@ from datetime import datetime
 
 from flask_login import UserMixin
 from sqlalchemy import Boolean, Column, ForeignKey, Integer, String, Table
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from supervision.db import UTCDateTime, db, utcnow
@@ -43,8 +43,25 @@ class User(UserMixin, db.Model):
     def is_active(self) -> bool:
         return self.active
 
+    def get_id(self) -> str:
+        """What the session and the remember-me cookie keep: they end with the generation."""
+        return f"{self.id}:{self.credential_generation}"
+
+    def end_sessions(self) -> None:
+        """Void every cookie session, remember-me cookie and API token issued until now."""
+        self.credential_generation = (self.credential_generation or 0) + 1
+
     def set_password(self, password: str) -> None:
+        if self.password_hash:  # a new account has no session to end
+            self.end_sessions()
         self.password_hash = generate_password_hash(password)
+
+    @validates("active")
+    def _end_sessions_on_deactivation(self, _key: str, active: bool) -> bool:
+        """However an account is deactivated (API, page, import), its sessions end for good."""
+        if self.active and not active:
+            self.end_sessions()
+        return active
 
     def check_password(self, password: str) -> bool:
         return check_password_hash(self.password_hash, password)

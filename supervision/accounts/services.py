@@ -1,4 +1,4 @@
-"""Changes to accounts: create users, check credentials."""
+"""Changes to accounts: create users, check credentials, end sessions."""
 
 from sqlalchemy import select
 
@@ -32,3 +32,9 @@ def create_user(email, name, role, password, region_codes=(), actor=None) -> Use
     db.session.flush()
     record(actor, "create", "user", user.id, email=email, role=role)
     return user
+
+
+def end_sessions(user: User, why: str) -> None:
+    """End every cookie session, remember-me cookie and API token that `user` holds."""
+    user.end_sessions()
+    record(user, why, "user", user.id, email=user.email)

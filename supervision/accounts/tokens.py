@@ -1,4 +1,5 @@
-"""Signed bearer tokens for the API: stateless, expiring, void once the user is deactivated."""
+"""Signed bearer tokens for the API: stateless, expiring, void once the user's credential
+generation moves on (a password change, a logout, a deactivation)."""
 
 from flask import current_app
 from itsdangerous import BadSignature, URLSafeTimedSerializer
@@ -12,8 +13,7 @@ def _serializer() -> URLSafeTimedSerializer:
 
 
 def issue_token(user: User) -> str:
-    # The password hash's tail makes every token void when the password changes.
-    return _serializer().dumps({"uid": user.id, "pw": user.password_hash[-8:]})
+    return _serializer().dumps({"uid": user.id, "gen": user.credential_generation})
 
 
 def user_from_token(token: str) -> User | None:
@@ -21,7 +21,14 @@ def user_from_token(token: str) -> User | None:
         data = _serializer().loads(token, max_age=current_app.config["TOKEN_MAX_AGE_SECONDS"])
     except BadSignature:
         return None
-    user = db.session.get(User, data.get("uid"))
-    if user is None or not user.active or user.password_hash[-8:] != data.get("pw"):
+    return current_user_of(data.get("uid"), data.get("gen"))
+
+
+def current_user_of(user_id, generation) -> User | None:
+    """The active user `user_id` if `generation` is still theirs, else nobody."""
+    if not isinstance(user_id, int) or not isinstance(generation, int):
+        return None
+    user = db.session.get(User, user_id)
+    if user is None or not user.active or user.credential_generation != generation:
         return None
     return user

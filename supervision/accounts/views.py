@@ -4,9 +4,10 @@ from urllib.parse import urlsplit
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_login import login_user, logout_user
+from flask_login import current_user, login_user, logout_user
 
-from supervision.accounts.services import authenticate
+from supervision.accounts.services import authenticate, end_sessions
+from supervision.db import db
 from supervision.extensions import limiter
 
 blp = Blueprint("accounts", __name__)
@@ -33,5 +34,10 @@ def login():
 
 @blp.post("/logout")
 def logout():
+    # The session lives in the cookie: only a new generation stops a copy of it from working.
+    # It ends the account's other sessions and tokens too.
+    if current_user.is_authenticated:
+        end_sessions(current_user, "logout")
+        db.session.commit()
     logout_user()
     return redirect(url_for("accounts.login"))
