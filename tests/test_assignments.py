@@ -24,7 +24,9 @@ def world(load_checklists, make_world):
                 "other_store": "east", "west_store": "west"},
         people={"admin": "admin", "manager": ("manager", "east"),
                 "west_manager": ("manager", "west"), "supervisor": ("supervisor", "east"),
-                "shopper": "shopper", "other_shopper": "shopper"})
+                "shopper": ("shopper", "east"), "other_shopper": ("shopper", "east"),
+                "west_shopper": ("shopper", "west"),
+                "idle_shopper": {"role": "shopper", "regions": ["east"]}})
 
 
 def _body(world, **values) -> dict:
@@ -59,9 +61,9 @@ def test_a_manager_plans_and_the_shopper_sees_only_its_own(client, world, auth_h
     url = "/api/v1/assignments/{}"
     assert client.get(url.format(theirs.json["id"]), headers=shopper).status_code == 404
     assert client.get(url.format(mine.json["id"]), headers=shopper).status_code == 200
-    # the shopper may now see the assigned store
+    # the shopper sees the assigned store, a store of its region
     stores = client.get("/api/v1/stores", headers=shopper).json
-    assert [s["id"] for s in stores] == [world["store"].id]
+    assert {s["id"] for s in stores} == {world["store"].id, world["other_store"].id}
 
     manager = client.get("/api/v1/assignments", headers=auth_headers(world["manager"])).json
     assert {a["id"] for a in manager} == {mine.json["id"], theirs.json["id"]}
@@ -104,10 +106,42 @@ def test_bad_assignments_name_the_field(client, world, auth_headers, change, fie
     assert field in response.json["errors"]["json"]
 
 
-def test_the_assigned_user_must_be_an_active_shopper(client, world, auth_headers):
-    response = _plan(client, world, auth_headers, shopper_id=world["supervisor"].id)
+NOT_HERE = "Not a shopper of this store's region."
+
+
+def _deactivate(app, user) -> None:
+    from supervision.accounts.models import User
+
+    with app.app_context():
+        db.session.get(User, user.id).active = False
+        db.session.commit()
+
+
+@pytest.mark.parametrize("who", [
+    "west_shopper", "idle_shopper", "supervisor", "west_manager", "admin", "unknown",
+])
+@pytest.mark.parametrize("planner", ["manager", "admin"])
+def test_the_assigned_user_must_be_an_active_shopper_of_the_stores_region(
+        app, client, world, auth_headers, who, planner):
+    """Whoever the id names (another region's shopper, an inactive one, someone who is no
+    shopper, nobody), the answer is the same: it tells nothing about other users."""
+    _deactivate(app, world["idle_shopper"])
+    shopper_id = 99999 if who == "unknown" else world[who].id
+    response = _plan(client, world, auth_headers, planner, shopper_id=shopper_id)
     assert response.status_code == 422
-    assert response.json["errors"]["json"]["shopper_id"] == ["Not an active mystery shopper."]
+    assert response.json["errors"] == {"json": {"shopper_id": [NOT_HERE]}}
+    assert response.json["message"] == f"shopper_id: {NOT_HERE}"
+
+
+def test_a_handover_is_to_a_shopper_of_the_stores_region(client, world, auth_headers):
+    created = _plan(client, world, auth_headers).json
+    url, headers = f"/api/v1/assignments/{created['id']}", auth_headers(world["manager"])
+    away = client.patch(url, json={"shopper_id": world["west_shopper"].id}, headers=headers)
+    assert away.status_code == 422
+    assert away.json["errors"] == {"json": {"shopper_id": [NOT_HERE]}}
+    west = _plan(client, world, auth_headers, "admin", store_id=world["west_store"].id,
+                 shopper_id=world["west_shopper"].id)
+    assert west.status_code == 201, west.json
 
 
 def test_reschedule_and_cancel(app, client, world, auth_headers):

@@ -260,12 +260,38 @@ def test_only_the_author_changes_a_visit_and_others_see_it_by_scope(client, worl
     url = f"/api/v1/visits/{visit_id}"
     other = world["headers"]["other_supervisor"]
     assert client.put(url, json=audit_body(world["store"].id, notes="x"),
-                      headers=other).status_code == 403
+                      headers=other).status_code == 404  # it may not see the draft
     assert client.post(f"{url}/submit", headers=other).status_code == 404
     assert client.get(url, headers=other).status_code == 404  # a draft of someone else
     assert client.get(url, headers=world["headers"]["manager"]).status_code == 404
     assert client.get(url, headers=world["headers"]["admin"]).status_code == 200
     assert client.get(url).status_code == 401
+
+
+@pytest.mark.parametrize(("who", "status"), [
+    ("other_supervisor", 404), ("shopper", 404), ("admin", 403),
+])
+def test_a_put_of_a_visit_the_caller_cannot_see_is_not_found(client, world, who, status):
+    """Nobody learns from a PUT that a visit id exists: those who may not see the visit get the
+    answer of an unknown visit; those who may see it learn that only its author changes it."""
+    visit_id, body = new_id(), audit_body(world["store"].id)
+    assert put(client, world, visit_id, body).status_code == 201
+    changed = {**body, "notes": "x"}
+    response = put(client, world, visit_id, changed, who=who)
+    assert response.status_code == status, response.json
+    if status == 404:
+        unknown = client.get(f"/api/v1/visits/{visit_id}", headers=world["headers"][who])
+        assert unknown.status_code == 404 and response.json == unknown.json
+    else:
+        assert "Only the author" in response.json["message"]
+
+
+def test_a_put_of_a_published_visit_others_may_see_is_forbidden(client, world, make_visit):
+    visit_id = make_visit(world["store"], world["supervisor"], "test-audit")
+    body = audit_body(world["store"].id)
+    response = put(client, world, visit_id, body, who="other_supervisor")
+    assert response.status_code == 403 and "Only the author" in response.json["message"]
+    assert put(client, world, visit_id, body, who="shopper").status_code == 404
 
 
 def test_the_list_filters_and_pages(client, world):
@@ -402,6 +428,47 @@ def test_concurrent_first_puts_make_exactly_one_visit(app, world, database_url, 
     with app.app_context():
         kept = db.session.scalars(select(Response).where(Response.visit_id == uuid.UUID(varied)))
         assert [r.item_id for r in kept] == ["tidy"]
+
+
+def test_concurrent_identical_first_puts_with_photos_all_answer_the_stored_visit(
+        app, world, database_url, tmp_path):
+    """20 identical first PUTs that announce photos: one creates the visit (201), every other
+    one is a replay (200), and all answer the stored document."""
+    headers = world["headers"]["supervisor"]
+    with live_server(database_url, tmp_path / "photos", tmp_path / "server.log") as (_, base):
+        parts = urlsplit(base)
+        for _ in range(3):
+            visit_id = new_id()
+            photos = [(new_id(), "signage"), (new_id(), "signage"), (new_id(), "tidy")]
+            body = json.dumps(audit_body(world["store"].id, photos=photos))
+            answers = _puts_at_once(parts, headers, f"/api/v1/visits/{visit_id}", body, 20)
+            assert sorted(status for status, _ in answers) == [200] * 19 + [201], [
+                answer for answer in answers if answer[0] not in (200, 201)]
+            connection = HTTPConnection(parts.hostname, parts.port, timeout=DEADLINE)
+            connection.request("GET", f"/api/v1/visits/{visit_id}", headers=headers)
+            stored = json.loads(connection.getresponse().read())
+            connection.close()
+            assert all(document == stored for _, document in answers)
+
+
+def _puts_at_once(parts, headers, path, body, n) -> list[tuple[int, dict]]:
+    barrier, answers = threading.Barrier(n), [None] * n
+
+    def send(index):
+        connection = HTTPConnection(parts.hostname, parts.port, timeout=DEADLINE)
+        connection.connect()
+        barrier.wait(timeout=DEADLINE)
+        connection.request("PUT", path, body, {**headers, "Content-Type": "application/json"})
+        response = connection.getresponse()
+        answers[index] = response.status, json.loads(response.read())
+        connection.close()
+
+    threads = [threading.Thread(target=send, args=(i,)) for i in range(n)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return answers
 
 
 def test_concurrent_uploads_of_one_photo_store_one_content(app, client, world, database_url,

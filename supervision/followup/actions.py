@@ -16,6 +16,7 @@ from supervision.scoping import (
     scoped_actions,
     scoped_visits,
 )
+from supervision.transitions import locked
 from supervision.visits.models import Photo, Visit
 
 # Which status may follow which, when asked through the API (verification also happens by
@@ -64,12 +65,13 @@ def create_action(user: User, data: dict) -> Action:
 
 def update_action(user: User, action_id: int, data: dict) -> Action:
     """Edit, confirm (proposed → open), dismiss, mark done (note + photo) or verify."""
-    action = get_action(user, action_id)
+    action = locked(get_action(user, action_id))
     status = data.get("status", action.status)
     if status != action.status and status not in TRANSITIONS[action.status]:
         allowed = ", ".join(TRANSITIONS[action.status]) or "nothing"
         raise Conflict(f"An action that is {action.status} cannot become {status}; "
-                       f"it can become: {allowed}.", {"json": {"status": ["Not allowed now."]}})
+                       f"it can become: {allowed}.",
+                       {"json": {"status": [f"The action is {action.status}."]}})
     edits = {k: data[k] for k in EDITABLE if k in data and data[k] != getattr(action, k)}
     if edits and status not in ("proposed", "open"):
         raise Conflict(f"An action that is {status} can no longer be edited.",

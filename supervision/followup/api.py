@@ -44,7 +44,7 @@ class AssignmentsView(MethodView):
     @blp.arguments(AssignmentCreateSchema)
     @blp.response(201, AssignmentSchema)
     def post(self, data):
-        """Plan a mystery visit: store, checklist, shopper, date window, scenario."""
+        """Plan a mystery visit: store, checklist, a shopper of its region, window, scenario."""
         assignment = assignments.create_assignment(current_user, data)
         db.session.commit()
         return assignment
@@ -74,7 +74,7 @@ class ReviewView(MethodView):
     @blp.arguments(ReviewSchema)
     @blp.response(200, ReviewResultSchema)
     def post(self, data, visit_id):
-        """Publish a submitted mystery visit to the store's side, or reject it to the shopper."""
+        """Publish a submitted mystery visit, or reject it (409 when the other decision won)."""
         visit = review.review_visit(current_user, visit_id, data["decision"], data["comment"])
         db.session.commit()
         return visit

@@ -3,7 +3,7 @@
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from supervision.accounts.models import User
+from supervision.accounts.models import User, user_regions
 from supervision.audit.services import record
 from supervision.checklists.models import Checklist
 from supervision.db import db, utcnow
@@ -11,6 +11,11 @@ from supervision.errors import Conflict, Invalid
 from supervision.followup.models import Assignment
 from supervision.notifications import triggers as notifications
 from supervision.scoping import get_assignment, get_store, scoped_assignments
+from supervision.stores.models import Store
+from supervision.transitions import locked
+
+# The one answer for any shopper_id that does not fit, whoever it names (or nobody).
+NOT_A_SHOPPER_HERE = "Not a shopper of this store's region."
 
 
 def list_assignments(user: User, filters: dict) -> list[Assignment]:
@@ -28,7 +33,7 @@ def create_assignment(user: User, data: dict) -> Assignment:
     assignment = Assignment(
         store_id=store.id,
         checklist_id=_mystery_checklist(data["checklist"]).id,
-        shopper_id=_shopper(data["shopper_id"]).id,
+        shopper_id=_shopper(data["shopper_id"], store).id,
         window_start=data["window_start"],
         window_end=data["window_end"],
         scenario=data.get("scenario"),
@@ -46,19 +51,22 @@ def create_assignment(user: User, data: dict) -> Assignment:
 
 
 def update_assignment(user: User, assignment_id: int, data: dict) -> Assignment:
-    """Reschedule (window, shopper, scenario) or cancel a planned assignment."""
-    assignment = get_assignment(user, assignment_id)
+    """Reschedule (window, shopper, scenario) or cancel a planned assignment; a cancel of a
+    cancelled one is a replay. Its state is read under its lock: a change crossing a cancel or
+    the visit that completes it is decided on the state that won."""
+    assignment = locked(get_assignment(user, assignment_id))
     if data.get("status") == "cancelled" and assignment.status == "cancelled":
         return assignment
     if assignment.status != "planned":
         raise Conflict(f"Assignment {assignment.id} is {assignment.status}; "
-                       "only a planned assignment can change.")
+                       "only a planned assignment can change.",
+                       {"json": {"status": [f"The assignment is {assignment.status}."]}})
     changes = {}
     for name in ("window_start", "window_end", "scenario"):
         if name in data and data[name] != getattr(assignment, name):
             changes[name] = data[name]
     if "shopper_id" in data and data["shopper_id"] != assignment.shopper_id:
-        changes["shopper_id"] = _shopper(data["shopper_id"]).id
+        changes["shopper_id"] = _shopper(data["shopper_id"], assignment.store).id
     for name, value in changes.items():
         setattr(assignment, name, value)
     if {"window_start", "window_end"} & changes.keys():
@@ -80,11 +88,15 @@ def _mystery_checklist(slug: str) -> Checklist:
     return checklist
 
 
-def _shopper(user_id: int) -> User:
-    shopper = db.session.get(User, user_id)
-    if shopper is None or shopper.role != "shopper" or not shopper.active:
-        raise Invalid(f"User {user_id} is not an active mystery shopper.",
-                      {"json": {"shopper_id": ["Not an active mystery shopper."]}})
+def _shopper(user_id: int, store: Store) -> User:
+    """An active shopper who works in the store's region: a mystery programme sends a region's
+    own shoppers to its stores."""
+    shopper = db.session.scalars(
+        select(User).join(user_regions, user_regions.c.user_id == User.id)
+        .where(User.id == user_id, User.role == "shopper", User.active,
+               user_regions.c.region_id == store.region_id)).first()
+    if shopper is None:
+        raise Invalid("", {"json": {"shopper_id": [NOT_A_SHOPPER_HERE]}})
     return shopper
 
 

@@ -14,6 +14,7 @@ from supervision.followup.duedates import dispute_due, end_of_day, local_date, s
 from supervision.followup.models import Dispute
 from supervision.localtime import day_begins, day_ends, local_zone
 from supervision.scoping import get_dispute, get_store, scoped_disputes
+from supervision.transitions import locked
 from supervision.visits.models import Visit
 
 # Clocks of phones and tablets drift: a time this far ahead of the server is still "now".
@@ -72,9 +73,12 @@ def _due_at(data: dict, tz: str) -> datetime:
 
 def update_dispute(user: User, dispute_id: int, data: dict) -> Dispute:
     """Add a callback, edit the promised reply or the store's opinion, or close with a result."""
-    dispute = get_dispute(user, dispute_id)
+    dispute = locked(get_dispute(user, dispute_id))
     if dispute.status == "closed":
-        raise Conflict(f"Dispute {dispute.reference} is closed; it can no longer change.")
+        if _replays_close(dispute, data):
+            return dispute
+        raise Conflict(f"Dispute {dispute.reference} is closed; it can no longer change.",
+                       {"json": {"status": ["The dispute is closed."]}})
     edits = {k: data[k] for k in EDITABLE if k in data and data[k] != getattr(dispute, k)}
     _check_after(edits.get("promised_reply_at"), dispute.received_at, "promised_reply_at")
     for name, value in edits.items():
@@ -89,6 +93,12 @@ def update_dispute(user: User, dispute_id: int, data: dict) -> Dispute:
     if closing:
         _close(user, dispute)
     return dispute
+
+
+def _replays_close(dispute: Dispute, data: dict) -> bool:
+    """The close of a closed dispute again, changing nothing (a retry, or a twin)."""
+    return (data.get("status") == "closed" and "callback" not in data
+            and all(data[k] == getattr(dispute, k) for k in EDITABLE if k in data))
 
 
 def _add_callback(user: User, dispute: Dispute, callback: dict) -> None:

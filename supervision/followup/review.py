@@ -24,6 +24,7 @@ from supervision.followup.models import Dispute
 from supervision.followup.services import on_visit_published
 from supervision.notifications import triggers as notifications
 from supervision.scoping import get_visit
+from supervision.transitions import locked
 from supervision.visits.models import Response, Visit
 from supervision.visits.snapshot import answers_of, freeze_score
 
@@ -33,8 +34,10 @@ NOTE_NO_RECORD = "复核：门店无争议记录单 / Review: the store has no d
 
 
 def review_visit(user: User, visit_id, decision: str, comment: str | None) -> Visit:
-    """Publish or reject a submitted mystery visit; the same decision again changes nothing."""
-    visit = get_visit(user, visit_id)
+    """Publish or reject a submitted mystery visit; the same decision again changes nothing.
+    Of two decisions crossing, the second waits for the first: the same one is a replay, the
+    other one a 409 naming the state that won."""
+    visit = locked(get_visit(user, visit_id))
     if visit.kind != "mystery":
         raise Conflict("Audits are published on submission; only mystery visits are reviewed.")
     target = "published" if decision == "publish" else "rejected"
@@ -84,6 +87,8 @@ def check_dispute_record(user: User, visit: Visit, definition: ChecklistDefiniti
     if not played_dispute(visit):
         return None
     dispute = dispute_record_for(visit)
+    while dispute is not None and locked(dispute).visit_id is not None:
+        dispute = dispute_record_for(visit)  # linked meanwhile, to a visit published with it
     if dispute is not None:
         dispute.visit_id = visit.id
         record(user, "link", "dispute", dispute.id, visit_id=str(visit.id))

@@ -16,6 +16,7 @@ from supervision.errors import Conflict, Invalid
 from supervision.followup.duedates import action_due
 from supervision.followup.models import Action, Assignment
 from supervision.notifications import triggers as notifications
+from supervision.transitions import locked
 from supervision.visits.models import Visit
 
 # Mean Earth radius (IUGG), for the haversine distance.
@@ -63,6 +64,8 @@ def tie_assignment(visit: Visit) -> None:
     if visit.assignment_id is None:
         return
     assignment = db.session.get(Assignment, visit.assignment_id)
+    if assignment is not None:  # a cancel or another visit crossing this one: one of them wins
+        locked(assignment)
     check_assignment(assignment, visit)
     if assignment.status == "planned":
         assignment.status = "done"
@@ -226,8 +229,11 @@ def verify_actions(visit: Visit) -> list[Action]:
         return []
     candidates = db.session.scalars(select(Action).where(
         Action.store_id == visit.store_id, Action.item_id.in_(met),
-        Action.status.in_(("open", "done")))).all()
-    verified = [a for a in candidates if _is_later(visit, a)]
+        Action.status.in_(("open", "done"))).order_by(Action.id)).all()
+    # Locked in id order (no deadlock between two publications), then decided on the state
+    # that holds: an action marked done or dismissed meanwhile is seen as it is now.
+    verified = [a for a in candidates
+                if _is_later(visit, a) and locked(a).status in ("open", "done")]
     for action in verified:
         action.status, action.verified_at = "verified", utcnow()
         action.verified_visit_id = visit.id

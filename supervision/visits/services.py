@@ -19,6 +19,7 @@ from supervision.followup.services import on_visit_submitted
 from supervision.scoping import get_own_visit, get_visit, scoped_stores
 from supervision.storage import get_storage
 from supervision.stores.models import Store
+from supervision.transitions import lock
 from supervision.visits import photos as pipeline
 from supervision.visits.models import Photo, Response, Visit
 from supervision.visits.queries import missing_photos
@@ -45,13 +46,9 @@ def _plain(value):
 
 
 def _locked(visit_id) -> Visit | None:
-    """The visit, re-read under a write lock held until commit.
-
-    An UPDATE that changes nothing takes the row lock on PostgreSQL and the write lock on
-    SQLite (whose transactions otherwise begin at the first write): two requests for the same
-    visit then run one after the other, the second seeing what the first committed."""
-    db.session.execute(update(Visit).where(Visit.id == visit_id)
-                       .values({Visit.updated_at: Visit.updated_at}))
+    """The visit, re-read under a write lock held until commit (see transitions.lock): two
+    requests for the same visit run one after the other, the second seeing the first's."""
+    lock(Visit, visit_id)
     query = select(Visit).where(Visit.id == visit_id).execution_options(populate_existing=True)
     return db.session.scalars(query).first()
 
@@ -63,15 +60,15 @@ def save_draft(user, visit_id: uuid.UUID, body: dict) -> tuple[Visit, bool]:
     """Create or update a draft from the client's whole body; returns (visit, created).
 
     The same body again changes nothing; so does a body with a lower revision (an old edit
-    arriving late). A different store or checklist, or a change after submission: 409."""
+    arriving late). A different store or checklist, or a change after submission: 409. Someone
+    else's visit: 403 if the user may see it, 404 (as an unknown one) if not."""
     digest = body_hash(body)
     if db.session.get(Visit, visit_id) is None:
         # A new visit takes no lock before its INSERT (on SQLite, one writer at a time): a twin
         # racing it fails there on the primary key, and `committed` replays it as an update.
         return _create(user, visit_id, body, digest), True
+    get_own_visit(user, visit_id)
     visit = _locked(visit_id)
-    if visit.author_id != user.id:
-        raise Forbidden(f"Visit {visit_id} was started by another user.")
     _check_same_target(visit, body)
     if visit.body_hash == digest or body["revision"] < visit.revision:
         return visit, False
@@ -79,6 +76,7 @@ def save_draft(user, visit_id: uuid.UUID, body: dict) -> tuple[Visit, bool]:
         raise Conflict(f"Visit {visit_id} is {visit.status}: it can no longer change.")
     _validate(user, definition_of(visit.checklist_version), body)
     _apply(visit, body, digest)
+    _announce(visit, body["photos"])
     _apply_responses(visit, body["responses"])
     record(user, "update", "visit", visit.id, revision=body["revision"])
     return visit, False
@@ -91,10 +89,14 @@ def _create(user, visit_id, body: dict, digest: str) -> Visit:
     _check_capture(user, body, version)
     _validate(user, definition_of(version), body)
     visit = Visit(id=visit_id, store_id=body["store_id"], checklist_version=version,
-                  kind=body["kind"], status="draft", author_id=user.id, moments=[], flags=[])
+                  kind=body["kind"], status="draft", author_id=user.id, moments=[], flags=[],
+                  photos=[])
     _apply(visit, body, digest)
     db.session.add(visit)
-    db.session.flush()  # a concurrent twin fails here on the primary key, and is replayed
+    # A concurrent twin fails here on the primary key, and is replayed: before its photo ids,
+    # which the winner's committed photos would otherwise make look taken by "another visit".
+    db.session.flush()
+    _announce(visit, body["photos"])
     _insert_responses(visit, body["responses"])
     record(user, "create", "visit", visit.id, store_id=visit.store_id, kind=visit.kind,
            checklist=body["checklist"])
@@ -146,8 +148,8 @@ def _validate(user, definition: ChecklistDefinition, body: dict) -> None:
 
 
 def _apply(visit: Visit, body: dict, digest: str) -> None:
-    """The body's fields and announced photos; its answers are the caller's (a new visit's go
-    in at once, a draft's change one by one)."""
+    """The body's fields; its photos and answers are the caller's (a new visit's go in once
+    it is inserted, a draft's change one by one)."""
     location = body["location"] or {}
     visit.started_at, visit.ended_at = _utc(body["started_at"]), _utc(body["ended_at"])
     visit.lat, visit.lon = location.get("lat"), location.get("lon")
@@ -155,8 +157,11 @@ def _apply(visit: Visit, body: dict, digest: str) -> None:
     visit.moments = [{"moment": m["moment"], "at": m["at"].isoformat()} for m in body["moments"]]
     visit.notes, visit.assignment_id = body["notes"], body["assignment_id"]
     visit.revision, visit.body_hash, visit.updated_at = body["revision"], digest, utcnow()
+
+
+def _announce(visit: Visit, announced: list[dict]) -> None:
     with db.session.no_autoflush:
-        _apply_announcements(visit, body["photos"])
+        _apply_announcements(visit, announced)
 
 
 def _utc(moment: datetime | None) -> datetime | None:
