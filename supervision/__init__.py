@@ -25,7 +25,7 @@ def create_app(test_config: dict | None = None) -> Flask:
         app.config.update(test_config)
     _complete_config(app)
 
-    from supervision import auth, cli, headers, i18n, models, storage, tasks  # noqa: F401  (models: tables)
+    from supervision import auth, cli, edge, headers, i18n, models, storage, tasks  # noqa: F401  (models: tables)
     from supervision.db import db
     from supervision.extensions import api, csrf, limiter, migrate
 
@@ -40,6 +40,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     storage.init_app(app)
     tasks.init_app(app)
     api.init_app(app)
+    edge.init_app(app)  # before the blueprints: their routes use its converters
     _register_blueprints(app, api)
     cli.init_app(app)
     if app.config.get("PROXY_COUNT"):  # behind reverse proxies: the client's address and scheme

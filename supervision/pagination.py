@@ -5,6 +5,7 @@ from marshmallow import validate
 from sqlalchemy import Select, func, select
 
 from supervision.db import db
+from supervision.schemas import integer
 
 TOTAL_HEADER = "X-Total-Count"
 
@@ -18,8 +19,7 @@ class PageQueryArgsSchema(ma.Schema):
     """`limit` and `offset`; a list with other bounds overrides `limit` with `limit_field`."""
 
     limit = limit_field()
-    offset = ma.fields.Integer(load_default=0, validate=validate.Range(min=0),
-                               metadata={"description": "How many to skip from the first."})
+    offset = integer(load_default=0, metadata={"description": "How many to skip from the first."})
 
 
 def paginate(query: Select, limit: int, offset: int, rows: bool = False) -> tuple[list, int]:

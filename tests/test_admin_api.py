@@ -224,3 +224,60 @@ def test_a_retired_checklist_takes_no_new_visit(client, headers, make_store):
     assert refused.status_code == 409 and "retired" in refused.json["message"]
     answered = {**body, "responses": [{"item": "greet_10s", "value": True}]}
     assert client.put(old_visit, headers=headers, json=answered).status_code == 200
+
+
+@pytest.mark.parametrize("name", ["", "   ", "\x0b", " \x0b\x00 "])
+def test_a_store_region_or_user_cannot_be_renamed_to_nothing(client, headers, admin,
+                                                            make_region, make_store, name):
+    region = make_region()
+    store = make_store(region)
+    for path in (f"/api/v1/admin/stores/{store.id}", f"/api/v1/admin/regions/{region.id}",
+                 f"/api/v1/admin/users/{admin.id}"):
+        response = client.patch(path, headers=headers, json={"name": name})
+        assert response.status_code == 422, path
+        assert list(response.json["errors"]["json"]) == ["name"], path
+        assert response.json["message"].startswith("name: "), path
+
+
+def test_names_are_trimmed(client, headers, make_store):
+    store = make_store()
+    response = client.patch(f"/api/v1/admin/stores/{store.id}", headers=headers,
+                            json={"name": "  天河城营业厅\n"})
+    assert response.status_code == 200 and response.json["name"] == "天河城营业厅"
+
+
+@pytest.mark.parametrize(("text", "problem"), [
+    (CHECKLIST_V1.replace("kind: audit", "kind: au\x0bdit"),
+     "upload.yaml:3: Must be printable text (found U+000B)."),
+    (CHECKLIST_V1.replace("en: Quality service", 'en: "Quality\\x0bservice"'),
+     "upload.yaml:7: section service: title.en: Must be printable text (found U+000B)."),
+    (CHECKLIST_V1.replace("slug: admin-test", "slug: " + "a" * 65),
+     "upload.yaml:1: slug: Must be a slug of lower-case letters, digits and dashes (at most 64)."),
+])
+def test_a_checklist_upload_with_a_control_character_is_refused_clearly(client, headers, text,
+                                                                       problem):
+    response = upload(client, headers, text)
+    assert response.status_code == 422
+    assert response.json["errors"]["yaml"] == [problem]
+    assert client.get("/api/v1/checklists", headers=headers).json == []
+
+
+def test_an_import_cell_with_a_control_character_is_a_problem_of_its_row(client, headers,
+                                                                         make_region):
+    import io
+
+    make_region("GZ")
+    data = "编码,名称,区域\nA1,甲\x0b厅,GZ\nA2,乙厅,GZ\n".encode()
+    response = client.post("/api/v1/admin/imports/stores", headers=headers,
+                           content_type="multipart/form-data",
+                           data={"file": (io.BytesIO(data), "stores.csv")})
+    assert response.status_code == 422
+    assert response.json["errors"]["files"]["rows"] == [
+        {"line": 2, "column": "名称", "message": "Must be printable text (found U+000B)."}]
+
+
+@pytest.mark.parametrize("user", ["2147483648", "9" * 30, "²"])
+def test_the_audit_log_filters_by_an_id_that_can_be_one(client, headers, user):
+    response = client.get("/api/v1/admin/audit", headers=headers, query_string={"user": user})
+    assert response.status_code == 422
+    assert response.json["message"] == "user: Not a valid id."

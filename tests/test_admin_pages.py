@@ -118,3 +118,83 @@ def count(app, model) -> int:
 def kept_imports(app) -> list:
     with app.app_context():
         return list(app.extensions["storage"].keys("imports"))
+
+
+def test_a_form_with_a_control_character_is_refused_in_the_users_language(app, make_user,
+                                                                         make_store):
+    store = make_store(name="东一营业厅")
+    admin = logged_in(app.test_client(), make_user("admin", locale="zh"))
+    token = csrf(admin, f"/admin/stores/{store.id}")
+    answer = admin.post(f"/admin/stores/{store.id}", headers={"Accept": "text/html"},
+                        data={"csrf_token": token, "code": store.code, "name": "东\x0b一",
+                              "region_id": store.region_id})
+    assert answer.status_code == 422 and answer.mimetype == "text/html"
+    assert "name: 必须是可打印的文本（发现 U+000B）。" in answer.get_data(as_text=True)
+    with app.app_context():
+        assert db.session.get(Store, store.id).name == "东一营业厅"
+
+
+@pytest.mark.parametrize("name", ["", "  "])
+def test_a_store_cannot_be_renamed_to_nothing_on_its_page(app, make_user, make_store, name):
+    store = make_store(name="东一营业厅")
+    admin = logged_in(app.test_client(), make_user("admin"))
+    answer = admin.post(f"/admin/stores/{store.id}", data={
+        "csrf_token": csrf(admin, f"/admin/stores/{store.id}"), "code": store.code,
+        "name": name, "region_id": store.region_id})
+    assert answer.status_code == 422
+    with app.app_context():
+        assert db.session.get(Store, store.id).name == "东一营业厅"
+
+
+def test_a_checklist_upload_page_names_the_control_character(app, make_user):
+    from tests.admin_data import CHECKLIST_V1
+
+    admin = logged_in(app.test_client(), make_user("admin"))
+    data = CHECKLIST_V1.replace("kind: audit", "kind: au\x0bdit").encode()
+    answer = admin.post("/admin/checklists?lang=en", content_type="multipart/form-data", data={
+        "csrf_token": csrf(admin, "/admin/checklists"), "file": (io.BytesIO(data), "c.yaml")})
+    assert answer.status_code == 422
+    assert "c.yaml:3: Must be printable text (found U+000B)." in answer.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("path", [
+    "/admin/stores?page=99999999999999999999&region_id=9223372036854775808",
+    "/admin/audit?page=9223372036854775808",
+])
+def test_page_numbers_beyond_any_row_are_the_first_page(app, make_user, path):
+    admin = logged_in(app.test_client(), make_user("admin"))
+    assert admin.get(path).status_code == 200
+
+
+@pytest.mark.parametrize("path", ["/admin/stores/2147483648", "/admin/regions/9223372036854775808",
+                                  "/admin/users/2147483648", "/admin/checklists/x/v/2147483648",
+                                  "/admin/checklists/x%00", "/admin/imports/template/x%0b.csv"])
+def test_ids_beyond_any_row_are_not_found(app, make_user, path):
+    admin = logged_in(app.test_client(), make_user("admin"))
+    assert admin.get(path).status_code == 404
+
+
+def test_versions_beyond_any_row_are_no_versions_to_compare(app, make_user):
+    admin = logged_in(app.test_client(), make_user("admin"))
+    answer = admin.get("/admin/checklists/x/diff?from=1&to=9223372036854775808")
+    assert answer.status_code == 422 and answer.is_json
+
+
+def test_the_audit_page_filters_by_an_id_that_can_be_one(app, make_user):
+    admin = logged_in(app.test_client(), make_user("admin"))
+    answer = admin.get("/admin/audit?user=99999999999999999999")
+    assert answer.status_code == 422 and answer.json["message"] == "user: Not a valid id."
+    assert admin.get(f"/admin/audit?user={2**31 - 1}").status_code == 200
+
+
+def test_a_checklist_file_name_is_kept_to_255_characters(app, make_user):
+    from supervision.checklists.models import ChecklistVersion
+    from tests.admin_data import CHECKLIST_V1
+
+    admin = logged_in(app.test_client(), make_user("admin"))
+    answer = admin.post("/admin/checklists", content_type="multipart/form-data", data={
+        "csrf_token": csrf(admin, "/admin/checklists"),
+        "file": (io.BytesIO(CHECKLIST_V1.encode()), "长" * 300 + ".yaml")})
+    assert answer.status_code == 302
+    with app.app_context():
+        assert db.session.scalars(select(ChecklistVersion.source_name)).one() == "长" * 255

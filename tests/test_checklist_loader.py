@@ -19,6 +19,7 @@ from supervision.checklists.definition import (
 from supervision.checklists.loader import (
     ChecklistError,
     content_hash,
+    decode_upload,
     load_checklist,
     load_directory,
 )
@@ -249,6 +250,35 @@ def test_broken_file_is_refused_with_a_precise_message(name, problems):
     assert caught.value.problems == problems
     assert caught.value.source == name
     assert str(caught.value) == "\n".join(problems)
+
+
+@pytest.mark.parametrize(("text", "problems"), [
+    ("slug: tiny\x0b\n", ["t.yaml:1: Must be printable text (found U+000B)."]),
+    ("slug: tiny\ntitle: {zh: \x00, en: x}\r\n",
+     ["t.yaml:2: Must be printable text (found U+0000)."]),
+    ("a: \x85\n", ["t.yaml:1: Must be printable text (found U+0085)."]),
+    ("a: \ufffe\n", ["t.yaml: YAML error: unacceptable character #xfffe: special characters are "
+                     "not allowed\n  in \"<unicode string>\", position 3"]),
+    ("x\x00\n" * 12, [*(f"t.yaml:{n}: Must be printable text (found U+0000)."
+                        for n in range(1, 11)), "t.yaml: 2 more lines like these."]),
+])
+def test_a_checklist_is_printable_text(text, problems):
+    with pytest.raises(ChecklistError) as caught:
+        load_checklist(text, "t.yaml")
+    assert caught.value.problems == problems
+
+
+def test_a_control_character_written_as_a_yaml_escape_is_named_where_it_is():
+    text = TINY.replace("text: {zh: 微笑, en: Smile}", 'text: {zh: "微\\e笑", en: Smile}')
+    with pytest.raises(ChecklistError) as caught:
+        load_checklist(text, "t.yaml")
+    assert caught.value.problems == [
+        "t.yaml:15: item smile: text.zh: Must be printable text (found U+001B)."]
+
+
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-8-sig", "utf-8", "gb18030"])
+def test_an_upload_is_decoded_from_what_editors_save(encoding):
+    assert decode_upload(TINY.encode(encoding)) == TINY
 
 
 TINY = """\

@@ -126,6 +126,9 @@ def test_upload_as_json_and_bad_bodies(client, admin, auth_headers):
     no_body = client.post("/api/v1/checklists", data=b"\x00", content_type="image/png",
                           headers=headers)
     assert no_body.status_code == 422
+    long_name = _upload(client, headers, DISPUTE, source="d" * 256 + ".yaml")
+    assert long_name.status_code == 422 and "source" in long_name.json["errors"]["query"]
+    assert _upload(client, headers, DISPUTE, source="d" * 250 + ".yaml").status_code == 200
 
 
 def test_cli_reload_creates_next_version_and_old_visit_scores_the_same(

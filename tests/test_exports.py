@@ -157,6 +157,55 @@ def test_disputes_leave_out_the_customer(client, world, auth_headers):
     assert "顾客对话费有异议" in response.get_data(as_text=True)
 
 
+# Every free text column the exports read (statuses and kinds are the code's own words).
+STORED_TEXT = {"regions": ("code", "name"), "stores": ("code", "name"), "users": ("email",),
+               "checklists": ("slug",), "visits": ("grade",), "responses": ("note", "staff"),
+               "actions": ("item_id", "title", "owner"),
+               "disputes": ("reference", "matter", "customer_request", "first_handler",
+                            "result")}
+
+
+def store_bad_text(app) -> None:
+    """Control characters around every stored text, as text stored before they were refused;
+    the item texts of the checklist version too."""
+    from sqlalchemy import literal, update
+    from sqlalchemy.orm.attributes import flag_modified
+
+    from supervision.checklists.models import ChecklistVersion
+
+    with app.app_context():
+        for name, columns in STORED_TEXT.items():
+            table = db.metadata.tables[name]
+            db.session.execute(update(table).values({
+                column: literal("\x0b").concat(table.c[column]).concat("\x1f\x7f")
+                for column in columns}))
+        for version in db.session.scalars(select(ChecklistVersion)):
+            for section in version.definition["sections"]:
+                for item in section["items"]:
+                    item["text"] = {lang: f"\x08{text}\x0c" for lang, text in item["text"].items()}
+            flag_modified(version, "definition")
+        db.session.commit()
+
+
+@pytest.mark.parametrize("what", ["visits", "answers", "actions", "disputes"])
+@pytest.mark.parametrize("fmt", ["csv", "xlsx"])
+def test_stored_control_characters_never_break_an_export(app, client, world, auth_headers, what,
+                                                         fmt):
+    with app.app_context():  # the columns that are empty in the world hold text too
+        db.session.execute(Response.__table__.update().values(note="门口有杂物", staff="王芳"))
+        db.session.execute(Dispute.__table__.update().values(customer_request="退费",
+                                                             result="已退费"))
+        db.session.execute(Action.__table__.update().values(item_id="greet_10s"))
+        db.session.commit()
+    path, headers = f"/api/v1/exports/{what}.{fmt}", auth_headers(world["admin"])
+    clean = read(client.get(path, headers=headers), fmt)
+    store_bad_text(app)
+    answer = client.get(path, headers=headers)
+    assert answer.status_code == 200
+    assert read(answer, fmt) == clean
+    assert len(clean) > 1
+
+
 @pytest.mark.parametrize(("query", "status"), [
     ("?from=March", 422), ("?to=2026-03-01T00:00:00", 422),
     # Query days are days (supervision.schemas.LocalDay): a time, even with its offset, is not.

@@ -9,6 +9,7 @@ import pytest
 
 from supervision import create_app
 from supervision.db import db
+from tests.test_admin_pages import logged_in
 
 DAY = date(2026, 3, 11)
 ZONES = ["Asia/Shanghai", "America/Los_Angeles"]
@@ -25,11 +26,12 @@ def app_config(app_config, zone):
 
 
 @pytest.fixture
-def world(make_region, make_store, make_user, auth_headers):
+def world(app, make_region, make_store, make_user, auth_headers):
     region = make_region()
-    return {"store": make_store(region), "region": region,
-            "headers": auth_headers(make_user("admin")),
-            "manager": auth_headers(make_user("manager", [region]))}
+    admin = make_user("admin")
+    return {"store": make_store(region), "region": region, "headers": auth_headers(admin),
+            "manager": auth_headers(make_user("manager", [region])),
+            "page": logged_in(app.test_client(), admin)}
 
 
 def day_paths(world) -> list[tuple[str, str]]:
@@ -41,7 +43,7 @@ def day_paths(world) -> list[tuple[str, str]]:
         *((f"/api/v1/exports/{what}.csv", "headers") for what in
           ("visits", "answers", "actions", "disputes")),
         ("/api/v1/exports/visits.xlsx", "headers"),
-        ("/admin/exports?what=visits&fmt=csv", "headers"),
+        ("/admin/exports?what=visits&fmt=csv", "page"),
         (f"/api/v1/stores/{store}/report.pdf", "manager"),
         (f"/api/v1/stores/{store}/report.html", "manager"),
         (f"/api/v1/regions/{region}/report.pdf", "manager"),
@@ -57,7 +59,10 @@ def test_a_day_out_of_range_or_malformed_answers_422_naming_the_field(client, wo
                                                                      field):
     for path, who in day_paths(world):
         joiner = "&" if "?" in path else "?"
-        answer = client.get(f"{path}{joiner}{query}", headers=world[who])
+        if who == "page":  # the pages know their user by the session cookie
+            answer = world["page"].get(f"{path}{joiner}{query}")
+        else:
+            answer = client.get(f"{path}{joiner}{query}", headers=world[who])
         assert answer.status_code == 422, (path, answer.status_code)
         assert answer.is_json, path
         assert field in answer.json["errors"]["query"], path

@@ -20,6 +20,7 @@ from supervision.db import db
 from supervision.errors import NotFound
 from supervision.followup.models import Action, Dispute
 from supervision.localtime import day_begins, day_ends
+from supervision.schemas import printable
 from supervision.scoping import scoped_actions, scoped_disputes, scoped_visits
 from supervision.stores.models import Region, Store
 from supervision.visits.models import Response, Visit
@@ -187,11 +188,13 @@ PLAIN = frozenset({int, float, type(None)})
 
 
 def _cell(value, zone: ZoneInfo, for_excel: bool):
-    """A value as a spreadsheet shows it; text that looks like a formula stays text."""
+    """A value as a spreadsheet shows it: text that looks like a formula stays text, and text
+    keeps only its printable characters (one stored before they were refused breaks no file)."""
     kind = type(value)
     if kind in PLAIN:
         return value
     if kind is str:
+        value = printable(value)
         return "'" + value if value.startswith(FORMULA_START) else value
     if kind is bool:
         return value if for_excel else ("true" if value else "false")
@@ -201,7 +204,7 @@ def _cell(value, zone: ZoneInfo, for_excel: bool):
     if isinstance(value, date):
         return value
     if isinstance(value, dict | list):
-        return json.dumps(value, ensure_ascii=False)
+        return _cell(json.dumps(value, ensure_ascii=False), zone, for_excel)
     return _cell(str(value), zone, for_excel)
 
 

@@ -16,6 +16,7 @@ from supervision.audit.services import record
 from supervision.db import db
 from supervision.errors import NotFound
 from supervision.localtime import local_zone
+from supervision.schemas import not_printable, text_problems
 from supervision.stores.models import Region, Store
 
 TRUE = {"是", "启用", "有效", "在用", "正常", "y"}
@@ -61,6 +62,11 @@ class _RowSchema(ma.Schema):
 
     @ma.pre_load
     def blanks_are_missing(self, data: dict, **kwargs) -> dict:
+        """Blank cells are missing; a cell with a control character is refused whole."""
+        problems = {path[0]: [not_printable(character)]
+                    for path, character in text_problems(data)}
+        if problems:
+            raise ma.ValidationError(problems)
         return {key: value for key, value in data.items() if value != ""}
 
 

@@ -9,7 +9,7 @@ from marshmallow import validate
 
 from supervision.accounts.models import ROLES
 from supervision.pagination import PageQueryArgsSchema, limit_field
-from supervision.schemas import LocalDay
+from supervision.schemas import INT_MAX, LocalDay, Name, identifier, integer
 
 CODE = validate.Regexp(
     r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$",
@@ -26,14 +26,10 @@ def _timezone(value: str) -> None:
             f"Unknown time zone; use a name like {current_app.config['TIMEZONE']}.")
 
 
-def _not_blank(value: str) -> None:
-    if not value.strip():
-        raise ma.ValidationError("Must not be blank.")
-
-
-def text(max_length: int, required: bool = False, **kwargs) -> ma.fields.String:
-    checks = [validate.Length(max=max_length)] + ([_not_blank] if required else [])
-    return ma.fields.String(required=required, validate=checks, **kwargs)
+def _user_filter(value: str) -> None:
+    """A user by id or e-mail: digits are an id, and an id is at most 2³¹ − 1."""
+    if value.strip().isdigit() and not (value.isascii() and int(value) <= INT_MAX):
+        raise ma.ValidationError("Not a valid id.")
 
 
 def optional(max_length: int) -> ma.fields.String:
@@ -42,24 +38,24 @@ def optional(max_length: int) -> ma.fields.String:
 
 class RegionCreateSchema(ma.Schema):
     code = ma.fields.String(required=True, validate=[validate.Length(min=1, max=32), CODE])
-    name = text(120, required=True)
+    name = Name(120, required=True)
     name_en = optional(120)
 
 
 class RegionUpdateSchema(RegionCreateSchema):
     code = ma.fields.String(validate=[validate.Length(min=1, max=32), CODE])
-    name = text(120)
+    name = Name(120)
 
 
 class StoreFieldsSchema(ma.Schema):
     """Every store field but its code and region, shared by the API and the import rows."""
 
-    name = text(160, required=True)
+    name = Name(160, required=True)
     name_en = optional(160)
     address = optional(500)
     lat = ma.fields.Float(allow_none=True, validate=validate.Range(-90, 90), allow_nan=False)
     lon = ma.fields.Float(allow_none=True, validate=validate.Range(-180, 180), allow_nan=False)
-    geofence_m = ma.fields.Integer(validate=validate.Range(10, 10_000, error="Must be 10–10000 m."))
+    geofence_m = integer(10, 10_000, error="Must be 10–10000 m.")
     timezone = ma.fields.String(validate=_timezone)
     manager_name = optional(120)
     active = ma.fields.Boolean()
@@ -67,23 +63,23 @@ class StoreFieldsSchema(ma.Schema):
 
 class StoreCreateSchema(StoreFieldsSchema):
     code = ma.fields.String(required=True, validate=[validate.Length(min=1, max=32), CODE])
-    region_id = ma.fields.Integer(required=True)
+    region_id = identifier(required=True)
 
 
 class StoreUpdateSchema(StoreCreateSchema):
     code = ma.fields.String(validate=[validate.Length(min=1, max=32), CODE])
-    name = text(160)
-    region_id = ma.fields.Integer()
+    name = Name(160)
+    region_id = identifier()
 
 
 class StoreQueryArgsSchema(ma.Schema):
     q = ma.fields.String(load_default=None,
                          metadata={"description": "Part of a code, name or address."})
-    region_id = ma.fields.Integer(load_default=None)
+    region_id = identifier(load_default=None)
 
 
 class UserFieldsSchema(ma.Schema):
-    name = text(120, required=True)
+    name = Name(120, required=True)
     role = ma.fields.String(required=True, validate=validate.OneOf(ROLES, error=ROLE_ERROR))
     locale = ma.fields.String(allow_none=True, validate=validate.OneOf(
         LOCALES, error="Must be zh or en."))
@@ -95,14 +91,14 @@ class UserCreateSchema(UserFieldsSchema):
     email = ma.fields.Email(required=True, validate=validate.Length(max=254))
     password = ma.fields.String(required=True, load_only=True,
                                 validate=validate.Length(min=8, max=200))
-    region_ids = ma.fields.List(ma.fields.Integer(), load_default=list)
+    region_ids = ma.fields.List(identifier(), load_default=list)
 
 
 class UserUpdateSchema(UserFieldsSchema):
     email = ma.fields.Email(validate=validate.Length(max=254))
-    name = text(120)
+    name = Name(120)
     role = ma.fields.String(validate=validate.OneOf(ROLES, error=ROLE_ERROR))
-    region_ids = ma.fields.List(ma.fields.Integer())
+    region_ids = ma.fields.List(identifier())
 
 
 class PasswordResetSchema(ma.Schema):
@@ -172,7 +168,8 @@ class PeriodQueryArgsSchema(ma.Schema):
 
 
 class AuditQueryArgsSchema(PeriodQueryArgsSchema, PageQueryArgsSchema):
-    user = ma.fields.String(load_default=None, metadata={"description": "User id or e-mail."})
+    user = ma.fields.String(load_default=None, validate=_user_filter,
+                            metadata={"description": "User id or e-mail."})
     entity = ma.fields.String(load_default=None)
     action = ma.fields.String(load_default=None)
     limit = limit_field(default=100, maximum=1000)
@@ -204,8 +201,8 @@ class VersionSummarySchema(ma.Schema):
 
 
 class DiffQueryArgsSchema(ma.Schema):
-    from_ = ma.fields.Integer(data_key="from", required=True)
-    to = ma.fields.Integer(required=True)
+    from_ = integer(1, data_key="from", required=True)
+    to = integer(1, required=True)
 
 
 class ItemChangeSchema(ma.Schema):

@@ -203,7 +203,7 @@ def audit_query(user: str | None = None, entity: str | None = None, action: str 
                 start: datetime | None = None, end: datetime | None = None):
     query = select(AuditEntry, User.email).outerjoin(User, User.id == AuditEntry.user_id)
     if user:
-        query = query.where(User.id == int(user) if user.isdigit()
+        query = query.where(User.id == int(user) if user.isascii() and user.isdigit()
                             else func.lower(User.email) == user.strip().lower())
     if entity:
         query = query.where(AuditEntry.entity == entity)

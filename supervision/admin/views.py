@@ -26,6 +26,7 @@ from supervision.db import db
 from supervision.errors import DomainError, Forbidden
 from supervision.localtime import local_zone
 from supervision.pagination import paginate
+from supervision.schemas import INT_MAX
 from supervision.stores.models import Region, Store
 
 blp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -52,6 +53,15 @@ def page_roles(*roles: str):
 admin_only = page_roles("admin")
 
 
+def whole(text: str) -> int:
+    """A query's number as the pages read it (`request.args.get(name, type=whole)`): one from
+    1 to what an `integer` column holds; any other text is the default."""
+    number = int(text)
+    if not 1 <= number <= INT_MAX:
+        raise ValueError(text)
+    return number
+
+
 def render(template: str, **context):
     return render_template(f"admin/{template}", page="admin", **context)
 
@@ -71,8 +81,9 @@ def audit_details(details: dict) -> str:
 
 
 def form_values(schema: ma.Schema, lists: tuple[str, ...] = ()) -> dict:
-    """The submitted form as the schema expects it: blanks are None where a field may be empty
-    and left out otherwise; a checkbox sends its last value (a hidden "false" comes first)."""
+    """The submitted form as the schema expects it: blanks are None where a field may be empty,
+    blank text where it may not (a name cleared is refused, not kept) and left out otherwise;
+    a checkbox sends its last value (a hidden "false" comes first)."""
     data = {}
     for name, field in schema.fields.items():
         if name in lists:
@@ -84,6 +95,8 @@ def form_values(schema: ma.Schema, lists: tuple[str, ...] = ()) -> dict:
         value = sent[-1].strip()
         if value or field.allow_none:
             data[name] = value or None
+        elif isinstance(field, ma.fields.String):
+            data[name] = ""
     return data
 
 
@@ -150,8 +163,8 @@ def region(region_id):
 @blp.get("/stores")
 @admin_only
 def stores():
-    q, region_id = request.args.get("q", "").strip(), request.args.get("region_id", type=int)
-    page = max(1, request.args.get("page", 1, type=int))
+    q, region_id = request.args.get("q", "").strip(), request.args.get("region_id", type=whole)
+    page = request.args.get("page", 1, type=whole)
     query = services.search_stores(q or None, region_id)
     found, total = paginate(query, PAGE_SIZE, (page - 1) * PAGE_SIZE)
     return render("stores.html", stores=found, total=total, page_no=page, q=q, region_id=region_id,

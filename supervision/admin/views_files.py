@@ -10,8 +10,8 @@ from supervision.admin import services, uploads, versions
 from supervision.admin.api import export_response, export_zone
 from supervision.admin.exports import EXPORTS, period_bounds
 from supervision.admin.imports import IMPORTERS, import_file
-from supervision.admin.schemas import PeriodQueryArgsSchema
-from supervision.admin.views import admin_only, blp, page_roles, render
+from supervision.admin.schemas import AuditQueryArgsSchema, PeriodQueryArgsSchema
+from supervision.admin.views import admin_only, blp, page_roles, render, whole
 from supervision.checklists.loader import decode_upload
 from supervision.checklists.models import Checklist
 from supervision.checklists.services import add_version, definition_of, get_version
@@ -46,8 +46,8 @@ def checklists():
 
 def _uploaded_checklist() -> tuple[str, str]:
     upload = request.files.get("file")
-    if upload and upload.filename:
-        return decode_upload(upload.read()), upload.filename
+    if upload and upload.filename:  # the name is a note on the version, of 255 at most
+        return decode_upload(upload.read()), upload.filename[:255]
     return request.form.get("yaml", ""), "pasted.yaml"
 
 
@@ -69,7 +69,7 @@ def checklist_preview(slug, number):
 @blp.get("/checklists/<slug>/diff")
 @admin_only
 def checklist_diff(slug):
-    old, new = request.args.get("from", type=int), request.args.get("to", type=int)
+    old, new = request.args.get("from", type=whole), request.args.get("to", type=whole)
     if old is None or new is None:
         raise Invalid(_("Choose two versions to compare."))
     diff = versions.diff_versions(slug, old, new)
@@ -166,17 +166,17 @@ def import_template(kind):
 def exports():
     if request.args.get("what") in EXPORTS:
         fmt = request.args.get("fmt") if request.args.get("fmt") in ("csv", "xlsx") else "csv"
-        period = _period_args()
+        period = _query_args()
         return export_response(request.args["what"], fmt, period["from_"], period["to"])
     return render("exports.html", exports=EXPORTS, zone=export_zone())
 
 
-def _period_args() -> dict:
-    """`from` and `to` of the page's query as the API reads them (empty fields left out)."""
-    given = {key: request.args[key].strip() for key in ("from", "to")
-             if request.args.get(key, "").strip()}
+def _query_args(schema: type[ma.Schema] = PeriodQueryArgsSchema, keys=("from", "to")) -> dict:
+    """`keys` of the page's query as the API reads them (empty fields left out): by default
+    the period, `from` and `to`."""
+    given = {key: request.args[key].strip() for key in keys if request.args.get(key, "").strip()}
     try:
-        return PeriodQueryArgsSchema().load(given)
+        return schema().load(given)
     except ma.ValidationError as error:
         raise Invalid("", {"query": error.messages}) from error
 
@@ -186,10 +186,10 @@ def _period_args() -> dict:
 def audit():
     filters = {key: request.args.get(key, "").strip() or None
                for key in ("user", "entity", "action", "from", "to")}
-    page = max(1, request.args.get("page", 1, type=int))
-    period = _period_args()
-    start, end = period_bounds(period["from_"], period["to"], export_zone())
-    found = services.audit_page(filters, start, end, 50, (page - 1) * 50)
+    page = request.args.get("page", 1, type=whole)
+    args = _query_args(AuditQueryArgsSchema, ("user", "entity", "action", "from", "to"))
+    start, end = period_bounds(args["from_"], args["to"], export_zone())
+    found = services.audit_page(args, start, end, 50, (page - 1) * 50)
     pager_args = {key: value for key, value in filters.items() if value}
     return render("audit.html", filters=filters, found=found, page_no=page, pager_args=pager_args,
                   pages=max(1, -(-found["total"] // 50)), entities=services.audit_entities())

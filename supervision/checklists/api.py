@@ -76,9 +76,16 @@ class ChecklistsView(MethodView):
         return _conditional(version, 201 if created else 200)
 
 
+SOURCE_MAX = 255  # checklist_versions.source
+
+
 def _uploaded_yaml() -> tuple[str, str]:
     if request.mimetype in YAML_TYPES:
-        return decode_upload(request.get_data()), request.args.get("source", "upload.yaml")
+        source = request.args.get("source", "upload.yaml")
+        if len(source) > SOURCE_MAX:
+            raise Invalid("The source name is too long.",
+                          {"query": {"source": [f"At most {SOURCE_MAX} characters."]}})
+        return decode_upload(request.get_data()), source
     if request.is_json:
         try:
             body = ChecklistUploadSchema().load(request.get_json())

@@ -1,5 +1,6 @@
 """Parse checklist YAML into a validated definition; each problem names file, line and id."""
 
+import codecs
 import hashlib
 import json
 from collections.abc import Iterator
@@ -11,9 +12,12 @@ from marshmallow import ValidationError
 
 from supervision.checklists.definition import ChecklistDefinition
 from supervision.checklists.schemas import ChecklistSchema
+from supervision.schemas import bad_character, not_printable, text_problems
 
 KeyPath = tuple[str | int, ...]
 
+# Lines with characters that are not text listed at most (a binary file has thousands).
+MAX_LINES_LISTED = 10
 # List keys whose entries carry an `id` that names them in messages ("item greet_10s: ...").
 _OWNERS = {"sections": "section", "items": "item", "grades": "grade", "moments": "moment",
            "intervals": "interval"}
@@ -30,6 +34,8 @@ class ChecklistError(ValueError):
 
 def load_checklist(text: str, source: str = "<string>") -> ChecklistDefinition:
     """Parse and validate YAML `text`; raise ChecklistError listing every problem found."""
+    if problems := _character_problems(text, source):
+        raise ChecklistError(source, problems)
     root, data = _parse(text, source)
     if not isinstance(data, dict):
         line = root.start_mark.line + 1 if root else 1
@@ -38,6 +44,8 @@ def load_checklist(text: str, source: str = "<string>") -> ChecklistDefinition:
         ])
     problems = [_describe(source, line, data, path, message)
                 for path, line, message in _duplicate_keys(root)]
+    problems += [_describe(source, _line(root, path), data, path, not_printable(character))
+                 for path, character in text_problems(data)]
     try:
         definition = ChecklistSchema().load(data)
     except ValidationError as error:
@@ -60,8 +68,11 @@ def content_hash(text: str) -> str:
 
 
 def decode_upload(data: bytes) -> str:
-    """An uploaded checklist file as text: UTF-8 with or without a BOM, else GB18030 (what
-    editors in China save); bytes GB18030 cannot read become U+FFFD for the loader to report."""
+    """An uploaded checklist file as text: UTF-16 with its BOM, UTF-8 with or without one, else
+    GB18030 (what editors in China save); bytes that cannot be read become U+FFFD, and control
+    characters stay, for the loader to report."""
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return data.decode("utf-16", errors="replace")
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError:
@@ -88,10 +99,22 @@ def load_directory(path: str | Path) -> dict[str, tuple[ChecklistDefinition, str
     return loaded
 
 
+def _character_problems(text: str, source: str) -> list[str]:
+    """A checklist is printable text (YAML's own rule, less NEL): each line that is not."""
+    lines = [(number, character) for number, line in enumerate(text.split("\n"), 1)
+             if (character := bad_character(line))]
+    problems = [f"{source}:{number}: {not_printable(character)}"
+                for number, character in lines[:MAX_LINES_LISTED]]
+    if len(lines) > MAX_LINES_LISTED:
+        problems.append(f"{source}: {len(lines) - MAX_LINES_LISTED} more lines like these.")
+    return problems
+
+
 def _parse(text: str, source: str) -> tuple[yaml.Node | None, Any]:
     """The composed node tree (for line numbers) and the plain data, from a single parse."""
-    loader = yaml.SafeLoader(text)
+    loader = None
     try:
+        loader = yaml.SafeLoader(text)  # its reader refuses what YAML does not print
         root = loader.get_single_node()
         return root, None if root is None else loader.construct_document(root)
     except yaml.MarkedYAMLError as error:
@@ -102,7 +125,8 @@ def _parse(text: str, source: str) -> tuple[yaml.Node | None, Any]:
     except yaml.YAMLError as error:
         raise ChecklistError(source, [f"{source}: YAML error: {error}"]) from error
     finally:
-        loader.dispose()
+        if loader is not None:
+            loader.dispose()
 
 
 def _duplicate_keys(node: yaml.Node, path: KeyPath = ()) -> Iterator[tuple[KeyPath, int, str]]:

@@ -32,12 +32,11 @@ from supervision.checklists.definition import (
 
 Problem = tuple[tuple[str | int, ...], str]
 
-ID = validate.Regexp(
-    r"^[a-z][a-z0-9_]*$", error="Must be an id of lower-case letters, digits and underscores."
-)
-SLUG = validate.Regexp(
-    r"^[a-z0-9]+(-[a-z0-9]+)*$", error="Must be a slug of lower-case letters, digits and dashes."
-)
+# Ids and slugs are stored in columns of 64 characters (answers, photos, actions name items).
+ID = validate.Regexp(r"^[a-z][a-z0-9_]{0,63}$", error=(
+    "Must be an id of lower-case letters, digits and underscores (at most 64)."))
+SLUG = validate.Regexp(r"^(?=.{1,64}$)[a-z0-9]+(-[a-z0-9]+)*$", error=(
+    "Must be a slug of lower-case letters, digits and dashes (at most 64)."))
 AT_LEAST_ZERO = validate.Range(min=0, error="Must be ≥ 0.")
 
 

@@ -50,7 +50,7 @@ class AssignmentsView(MethodView):
         return assignment
 
 
-@blp.route("/assignments/<int(max=2147483647):assignment_id>")
+@blp.route("/assignments/<int:assignment_id>")
 class AssignmentView(MethodView):
     @roles_required("admin", "manager", "shopper")
     @blp.response(200, AssignmentSchema)
@@ -99,7 +99,7 @@ class ActionsView(MethodView):
         return action
 
 
-@blp.route("/actions/<int(max=2147483647):action_id>")
+@blp.route("/actions/<int:action_id>")
 class ActionView(MethodView):
     @roles_required(*STORE_SIDE)
     @blp.response(200, ActionSchema)
@@ -136,7 +136,7 @@ class DisputesView(MethodView):
         return dispute
 
 
-@blp.route("/disputes/<int(max=2147483647):dispute_id>")
+@blp.route("/disputes/<int:dispute_id>")
 class DisputeView(MethodView):
     @roles_required(*STORE_SIDE)
     @blp.response(200, DisputeSchema)

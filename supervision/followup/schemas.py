@@ -11,7 +11,7 @@ from supervision.followup.models import (
     DISPUTE_STATUSES,
 )
 from supervision.followup.review import linked_dispute_ids
-from supervision.schemas import LocalDay, instant
+from supervision.schemas import LocalDay, day, identifier, instant
 
 
 def _one_of(choices) -> validate.OneOf:
@@ -23,12 +23,10 @@ def _text(max_length: int, **kwargs) -> ma.fields.String:
 
 
 _NOTE = 4000
-# Ids are 32-bit integers in the database: a larger number is no id (and never a 500).
-_ID = validate.Range(min=1, max=2**31 - 1, error="Not a valid id.")
 
 
 def _id(**kwargs) -> ma.fields.Integer:
-    return ma.fields.Integer(strict=True, validate=_ID, **kwargs)
+    return identifier(strict=True, **kwargs)
 
 
 class StoreRefSchema(ma.Schema):
@@ -63,8 +61,8 @@ class AssignmentUpdateSchema(ma.Schema):
 
 
 class AssignmentQueryArgsSchema(ma.Schema):
-    store_id = ma.fields.Integer(validate=_ID)
-    shopper_id = ma.fields.Integer(validate=_ID)
+    store_id = identifier()
+    shopper_id = identifier()
     status = ma.fields.String(validate=_one_of(ASSIGNMENT_STATUSES))
 
 
@@ -122,7 +120,7 @@ class ActionCreateSchema(ma.Schema):
     title = _text(_NOTE, required=True)
     coaching_question = _text(_NOTE, load_default=None, allow_none=True)
     owner = _text(120, required=True)
-    due_date = ma.fields.Date(required=True)
+    due_date = day(required=True)
 
 
 class ActionUpdateSchema(ma.Schema):
@@ -130,7 +128,7 @@ class ActionUpdateSchema(ma.Schema):
     title = _text(_NOTE)
     coaching_question = _text(_NOTE, allow_none=True)
     owner = _text(120)
-    due_date = ma.fields.Date()
+    due_date = day()
     note = _text(_NOTE, metadata={"description": "What was done (needed for status done)."})
     evidence_photo_id = ma.fields.UUID(metadata={
         "description": "A photo uploaded to a visit of the same store (needed for status done)."})
@@ -138,7 +136,7 @@ class ActionUpdateSchema(ma.Schema):
 
 
 class ActionQueryArgsSchema(ma.Schema):
-    store_id = ma.fields.Integer(validate=_ID)
+    store_id = identifier()
     visit_id = ma.fields.UUID()
     status = ma.fields.String(validate=_one_of(ACTION_STATUSES))
     overdue = ma.fields.Boolean(metadata={"description": "Only actions past their due date."})
@@ -198,7 +196,7 @@ class DisputeUpdateSchema(ma.Schema):
 
 
 class DisputeQueryArgsSchema(ma.Schema):
-    store_id = ma.fields.Integer(validate=_ID)
+    store_id = identifier()
     visit_id = ma.fields.UUID()
     status = ma.fields.String(validate=_one_of(DISPUTE_STATUSES))
     category = ma.fields.String(validate=_one_of(DISPUTE_CATEGORIES))

@@ -28,7 +28,7 @@ class NotificationsView(MethodView):
         return with_total(*services.list_notifications(current_user, args))
 
 
-@blp.route("/notifications/<int(max=2147483647):notification_id>")
+@blp.route("/notifications/<int:notification_id>")
 class NotificationView(MethodView):
     @blp.arguments(NotificationUpdateSchema)
     @blp.response(200, NotificationSchema)

@@ -4,7 +4,7 @@ import marshmallow as ma
 from marshmallow import validate
 
 from supervision.pagination import PageQueryArgsSchema
-from supervision.schemas import LocalDay, instant
+from supervision.schemas import LocalDay, identifier, instant, integer
 from supervision.visits.models import PHOTO_STATUSES, VISIT_KINDS, VISIT_STATUSES
 
 ITEM_ID = validate.Length(min=1, max=64)
@@ -43,13 +43,13 @@ class PhotoAnnouncementSchema(ma.Schema):
 
 class ChecklistRefSchema(ma.Schema):
     slug = ma.fields.String(required=True, validate=validate.Length(min=1, max=64))
-    version = ma.fields.Integer(required=True, strict=True, validate=validate.Range(min=1))
+    version = integer(1, required=True, strict=True)
 
 
 class VisitDraftSchema(ma.Schema):
     """The whole draft as the client has it; each PUT replaces the previous one."""
 
-    store_id = ma.fields.Integer(required=True, strict=True)
+    store_id = identifier(required=True, strict=True)
     checklist = ma.fields.Nested(ChecklistRefSchema, required=True)
     kind = ma.fields.String(required=True, validate=validate.OneOf(VISIT_KINDS))
     started_at = instant(required=True)
@@ -63,10 +63,10 @@ class VisitDraftSchema(ma.Schema):
                             validate=validate.Length(max=500))
     notes = ma.fields.String(allow_none=True, load_default=None,
                              validate=validate.Length(max=VISIT_NOTES_MAX))
-    assignment_id = ma.fields.Integer(strict=True, allow_none=True, load_default=None, metadata={
+    assignment_id = identifier(strict=True, allow_none=True, load_default=None, metadata={
         "description": "The mystery-shop assignment this visit carries out, when known."})
-    revision = ma.fields.Integer(
-        strict=True, load_default=0, validate=validate.Range(min=0),
+    revision = integer(
+        strict=True, load_default=0,
         metadata={"description": "Optional counter the client raises with each edit: a body "
                                  "with a lower revision than the stored one is an old replay, "
                                  "answered with the current visit and not applied."},
@@ -88,7 +88,7 @@ class PhotoSizeQueryArgsSchema(ma.Schema):
 
 
 class VisitQueryArgsSchema(PageQueryArgsSchema):
-    store_id = ma.fields.Integer()
+    store_id = identifier()
     start = LocalDay(data_key="from", metadata={
         "description": "Visits started on or after this day (YYYY-MM-DD, TIMEZONE setting)."})
     end = LocalDay(data_key="to", metadata={
