@@ -20,7 +20,10 @@ class Defaults:
     # Limits on request bodies: JSON documents and photo uploads.
     JSON_MAX_BYTES = 8 * 1024 * 1024
     PHOTO_MAX_BYTES = 40 * 1024 * 1024
-    PHOTO_MAX_PIXELS = 80_000_000
+    # The largest phone photos pass: 48 MP (iPhone, 8064×6048) and 50 MP modes (up to 8192×6144
+    # = 50.3 MP); 64–200 MP modes do not. Nothing larger is decoded: one decode is 3 bytes a
+    # pixel (156 MB at the limit), and the PWA shrinks photos to 2000 px before sending anyway.
+    PHOTO_MAX_PIXELS = 52_000_000
     # Where photo files and reports go: "local" (PHOTO_DIR) or "s3" (an S3-compatible store).
     STORAGE_BACKEND = "local"
     S3_ENDPOINT_URL: str | None = None  # None: AWS itself
@@ -54,6 +57,11 @@ class Defaults:
     PROXY_COUNT = 0
     # A background job (report render) running longer than this is stopped and marked failed.
     JOB_TIMEOUT_SECONDS = 600
+    # Whoever runs a job writes its heartbeat this often. A job not heard of for the timeout
+    # (and not waiting in the Redis queue) died with its worker: the next reader runs it once
+    # more, then fails it; well under the minute a person waits at the download button.
+    JOB_HEARTBEAT_SECONDS = 5
+    JOB_HEARTBEAT_TIMEOUT_SECONDS = 30
     RATELIMIT_HEADERS_ENABLED = True
     # Demo password for `flask demo seed`.
     DEMO_PASSWORD = "demo1234"

@@ -11,11 +11,15 @@ data that was not committed. TASK_MODE chooses where it runs:
 
 Every task runs through `run`, inside an app context. A task is named by import path so that this
 module imports no feature. `drain()` waits for the threads of this process (tests, benchmarks).
+Whether a task is still coming: `queued_here` names those waiting for this process's threads,
+`waiting` one waiting in the Redis queue (by the `task_id` it was given).
 """
 
 import importlib
 import threading
+from collections import Counter
 from concurrent.futures import Future, ThreadPoolExecutor
+from datetime import timedelta
 
 import click
 from flask import Flask, current_app
@@ -23,6 +27,10 @@ from flask.cli import AppGroup
 from redis import Redis
 from redis.exceptions import RedisError
 from rq import Queue, Retry, Worker
+from rq.exceptions import NoSuchJobError
+from rq.job import Job as RQJob
+from rq.job import JobStatus
+from rq.utils import now as rq_now
 from sqlalchemy import event
 
 from supervision.db import db
@@ -34,16 +42,21 @@ PENDING = "tasks_after_commit"  # the key in session.info
 
 _threads: dict[str, ThreadPoolExecutor] = {}
 _unfinished = 0  # tasks submitted to the threads and not ended yet
+_not_started: Counter = Counter()  # (path, args) of those tasks not started yet
 _threads_changed = threading.Condition()
 _worker_app: Flask | None = None
+# A task in the Redis queue is coming while RQ keeps it there (a retry included).
+RQ_WAITING = (JobStatus.QUEUED, JobStatus.SCHEDULED, JobStatus.DEFERRED)
 
 
-def after_commit(queue: str, path: str, *args, on_lost: str | None = None) -> None:
+def after_commit(queue: str, path: str, *args, on_lost: str | None = None,
+                 task_id: str | None = None) -> None:
     """Run `path(*args)` once the current transaction commits. `on_lost(*args)` runs when the
-    process running the task on the Redis queue died and no retry is left."""
+    process running the task on the Redis queue died and no retry is left. `task_id` (letters,
+    digits, - and _) names the task in the Redis queue, for `waiting`."""
     if queue not in QUEUES:
         raise ValueError(f"unknown queue {queue!r}")
-    db.session.info.setdefault(PENDING, []).append((queue, path, args, on_lost))
+    db.session.info.setdefault(PENDING, []).append((queue, path, args, on_lost, task_id))
 
 
 @event.listens_for(db.session, "after_commit")
@@ -61,37 +74,70 @@ def _ended_transaction(session, transaction) -> None:
         session.info.pop(PENDING, None)
 
 
-def _hand_over(app: Flask, queue: str, path: str, args: tuple, on_lost: str | None) -> None:
+def _hand_over(app: Flask, queue: str, path: str, args: tuple, on_lost: str | None,
+               task_id: str | None) -> None:
     mode = app.config["TASK_MODE"]
-    if mode == "queue" and _enqueue(app, queue, path, args, on_lost):
+    if mode == "queue" and _enqueue(app, queue, path, args, on_lost, task_id):
         return
     if mode == "inline":  # its own thread, app context and session: the committing session
         with ThreadPoolExecutor(max_workers=1) as thread:  # may emit no SQL at this point
             thread.submit(_run_in_app, app, path, args).result()
         return
-    _submit(queue, _run_in_app, app, path, args)
+    _submit(queue, app, path, args)
 
 
-def _enqueue(app: Flask, queue: str, path: str, args: tuple, on_lost: str | None) -> bool:
+def _enqueue(app: Flask, queue: str, path: str, args: tuple, on_lost: str | None,
+             task_id: str | None) -> bool:
     """Put the task on the Redis queue; False with Redis down (this process then runs it)."""
     try:
         redis_queue(queue, app).enqueue(run, path, *args, retry=Retry(max=RETRIES),
-                                        meta={"on_lost": on_lost}, description=path)
+                                        meta={"on_lost": on_lost}, description=path,
+                                        job_id=task_id)
     except RedisError as error:
         app.logger.warning("task %s%r not queued, run in this process: %s", path, args, error)
         return False
     return True
 
 
-def _submit(queue: str, work, *args) -> Future:
+def _submit(queue: str, app: Flask, path: str, args: tuple) -> Future:
     global _unfinished
     with _threads_changed:
         if queue not in _threads:
             _threads[queue] = ThreadPoolExecutor(max_workers=1, thread_name_prefix=queue)
         _unfinished += 1
-        future = _threads[queue].submit(work, *args)
+        _not_started[(path, args)] += 1
+        future = _threads[queue].submit(_start, app, path, args)
     future.add_done_callback(_task_ended)
     return future
+
+
+def _start(app: Flask, path: str, args: tuple):
+    with _threads_changed:
+        _not_started[(path, args)] -= 1
+        if not _not_started[(path, args)]:
+            del _not_started[(path, args)]
+    return _run_in_app(app, path, args)
+
+
+def queued_here(path: str) -> list[tuple]:
+    """The arguments of the tasks `path` handed to this process's threads, not started yet."""
+    with _threads_changed:
+        return [args for (queued, args) in _not_started if queued == path]
+
+
+def waiting(task_id: str, started_within: timedelta, app: Flask | None = None) -> bool:
+    """Whether the task `task_id` waits in the Redis queue (a retry of it included), or a worker
+    took it less than `started_within` ago; False in other modes, or with Redis down."""
+    app = app or current_app
+    if app.config["TASK_MODE"] != "queue":
+        return False
+    try:
+        task = RQJob.fetch(task_id, connection=connection(app))
+        status = task.get_status()
+    except (NoSuchJobError, RedisError):
+        return False
+    started = status == JobStatus.STARTED and task.started_at is not None
+    return status in RQ_WAITING or (started and rq_now() - task.started_at < started_within)
 
 
 def _task_ended(future: Future) -> None:

@@ -2,6 +2,8 @@
 
 import io
 import random
+import struct
+import zlib
 from functools import cache
 
 from PIL import ExifTags, Image, ImageColor, ImageDraw
@@ -32,6 +34,22 @@ def picture(width=640, height=480, color=(200, 30, 30), format="JPEG", *, textur
     buffer = io.BytesIO()
     image.save(buffer, format, **params)
     return buffer.getvalue()
+
+
+@cache
+def bilevel_png(width: int, height: int, seed: int = 0) -> bytes:
+    """A real, valid PNG of one bit per pixel, black but for row `seed`: tens of megapixels in a
+    few kilobytes, written row by row (no pixels are held here); another seed, other bytes."""
+    def chunk(kind: bytes, body: bytes) -> bytes:
+        checksum = struct.pack(">I", zlib.crc32(kind + body))
+        return struct.pack(">I", len(body)) + kind + body + checksum
+
+    row, packer = bytes(1 + (width + 7) // 8), zlib.compressobj(9)
+    rows = (row if y != seed else b"\x00" + b"\xff" * (len(row) - 1) for y in range(height))
+    data = b"".join(packer.compress(r) for r in rows) + packer.flush()
+    header = struct.pack(">IIBBBBB", width, height, 1, 0, 0, 0, 0)  # 1 bit, greyscale
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", data)
+            + chunk(b"IEND", b""))
 
 
 def _flat(size, color, seed) -> Image.Image:

@@ -1,24 +1,35 @@
-"""Jobs on a real Redis: a region report rendered by a real `flask jobs worker` process, a worker
-killed mid-render, and login limits that hold across two server processes."""
+"""Jobs across real processes: a region report rendered by a real `flask jobs worker` process on
+a real Redis, a work horse or a whole worker killed mid-render, a server killed mid-render, and
+login limits that hold across two server processes."""
 
+import json
 import os
 import signal
+import urllib.error
+import urllib.request
 import uuid
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from redis import Redis
 
-from supervision.db import db
+from supervision.db import db, utcnow
+from supervision.jobs import services as jobs
 from supervision.jobs.models import Job
 from tests.servers import finish, wait_until
-from tests.visit_support import live_server, worker
+from tests.visit_support import kill_worker, live_server, worker
+
+# Beat often and declare a job dead soon, so that the tests wait little (the defaults are 5 s
+# and 30 s); every process of a test (server, workers) has the same settings.
+HEARTBEAT = {"JOB_HEARTBEAT_SECONDS": 0.2, "JOB_HEARTBEAT_TIMEOUT_SECONDS": 3}
+LIMIT = timedelta(seconds=HEARTBEAT["JOB_HEARTBEAT_TIMEOUT_SECONDS"])
 
 
 @pytest.fixture
 def app_config(app_config, redis_url):
     Redis.from_url(redis_url).flushdb()  # no queued leftovers of another test
-    return {**app_config, "REDIS_URL": redis_url, "TASK_MODE": "queue"}
+    return {**app_config, **HEARTBEAT, "REDIS_URL": redis_url, "TASK_MODE": "queue"}
 
 
 @pytest.fixture
@@ -146,3 +157,111 @@ def test_photo_derivatives_are_made_by_a_worker_off_the_request_path(
     visit = client.get(f"/api/v1/visits/{visit_id}", headers=headers).json
     assert [p["status"] for p in visit["photos"]] == ["processed"], \
         (tmp_path / "worker.log").read_text()
+
+
+def stored(app, job_id: str) -> Job:
+    with app.app_context():
+        job = db.session.get(Job, job_id)
+        db.session.expunge(job)
+        return job
+
+
+def running_with_a_heartbeat(app, job_id: str) -> bool:
+    job = stored(app, job_id)
+    assert job.status not in ("done", "failed"), "the job ended before it could be killed"
+    return job.status == "running" and job.heartbeat_at is not None
+
+
+def declared_dead(app, job_id: str, look) -> dict:
+    """Follow a job whose runner was killed (`look()` reads its document as a client does)
+    until a reader sees it end or run again (a job run again says so in `error`). The state
+    changes at the first look once the heartbeat is older than the limit: no reader after that
+    may see the killed run still running."""
+    def changed():
+        stale = utcnow() - stored(app, job_id).heartbeat_at > LIMIT
+        job = look()
+        if job["status"] == "running" and job["error"] is None:
+            assert not stale, f"seen running with a heartbeat older than {LIMIT}: {job}"
+            return None
+        return job
+
+    return wait_until(changed, f"job {job_id} to be declared dead", every=0.2)
+
+
+def test_a_job_whose_whole_worker_died_runs_again_on_the_next_worker(app, client, region_world,
+                                                                     tmp_path):
+    first = ask_report(client, region_world)
+    job_id, location = first.json["id"], first.headers["Location"]
+    log = tmp_path / "worker.log"
+    with worker(app, log, **HEARTBEAT) as process:
+        wait_until(lambda: running_with_a_heartbeat(app, job_id), "the job to run")
+        kill_worker(process)
+    assert stored(app, job_id).status == "running"  # killed mid-render
+    job = declared_dead(app, job_id, lambda: client.get(location, headers=region_world[
+        "headers"]).json)
+    assert (job["status"], job["error"]) == ("queued", jobs.RUNS_AGAIN), log.read_text()
+    # Queued in Redis with no worker to take it: waiting, not dead, however long it waits.
+    queued_at = stored(app, job_id).updated_at
+    wait_until(lambda: utcnow() - queued_at > 2 * LIMIT, "the job to wait past the limit",
+               every=0.2)
+    assert client.get(location, headers=region_world["headers"]).json["status"] == "queued"
+    with worker(app, log, "--burst", **HEARTBEAT):
+        job = follow(client, region_world, location)
+    assert (job["status"], job["error"]) == ("done", None), log.read_text()
+    pdf = ask_report(client, region_world)
+    assert pdf.status_code == 200 and pdf.data.startswith(b"%PDF")
+    pdf.close()
+
+
+def test_a_job_waiting_in_a_busy_queue_is_not_declared_dead(app, client, region_world,
+                                                            tmp_path):
+    first = ask_report(client, region_world)
+    job_id, location = first.json["id"], first.headers["Location"]
+    queued_at = stored(app, job_id).updated_at
+    wait_until(lambda: utcnow() - queued_at > 2 * LIMIT, "the job to wait past the limit",
+               every=0.2)
+    for look in (lambda: client.get(location, headers=region_world["headers"]).json,
+                 lambda: ask_report(client, region_world).json):
+        assert (look()["status"], look()["error"]) == ("queued", None)
+    assert stored(app, job_id).updated_at == queued_at  # not queued a second time
+    with worker(app, tmp_path / "worker.log", "--burst", **HEARTBEAT):
+        job = follow(client, region_world, location)
+    assert job["status"] == "done", (tmp_path / "worker.log").read_text()
+
+
+def _get(base: str, path: str, headers: dict) -> tuple[int, dict]:
+    request = urllib.request.Request(base + path, headers={**headers,
+                                                            "Accept": "application/json"})
+    try:
+        with urllib.request.urlopen(request, timeout=60) as answer:
+            body = answer.read()
+            is_json = answer.headers.get_content_type() == "application/json"
+            return answer.status, json.loads(body) if is_json else {"body": body}
+    except urllib.error.HTTPError as error:
+        with error:
+            return error.code, json.loads(error.read() or b"{}")
+
+
+def test_a_render_killed_with_its_server_runs_again_on_the_restarted_server(
+        app, database_url, region_world, tmp_path):
+    photos, log = app.config["PHOTO_DIR"], tmp_path / "server.log"
+    config = {**HEARTBEAT, "TASK_MODE": "thread"}  # renders on a thread of the server
+    report = f"/api/v1/regions/{region_world['region'].id}/report.pdf?lang=en"
+    with live_server(database_url, photos, log, **config) as (process, base):
+        status, job = _get(base, report, region_world["headers"])
+        assert status == 202, job
+        wait_until(lambda: running_with_a_heartbeat(app, job["id"]), "the job to run")
+        process.kill()
+        process.wait()
+    assert stored(app, job["id"]).status == "running"  # killed mid-render
+    location = f"/api/v1/jobs/{job['id']}"
+    with live_server(database_url, photos, log, **config) as (_, base):
+        seen = declared_dead(app, job["id"], lambda: _get(base, location,
+                                                          region_world["headers"])[1])
+        assert seen["error"] == jobs.RUNS_AGAIN or seen["status"] == "done", seen
+        done = wait_until(lambda: (lambda doc: doc if doc["status"] in ("done", "failed")
+                                   else None)(_get(base, location, region_world["headers"])[1]),
+                          "the job run again to end", every=0.2)
+        assert done["status"] == "done", log.read_text()[-4000:]
+        status, pdf = _get(base, report, region_world["headers"])
+        assert status == 200 and pdf["body"].startswith(b"%PDF")

@@ -12,7 +12,7 @@ from PIL import Image
 from sqlalchemy import func, select
 
 from supervision.db import db
-from tests.images import picture
+from tests.images import bilevel_png, picture
 from tests.visit_support import VISIT_WORLD, audit_body, new_id, visit_config
 
 MAX_BYTES = 3 * 1024 * 1024
@@ -137,6 +137,8 @@ BAD_PHOTOS = [
      "image/png image but was sent as image/jpeg"),
     ("30000×30000 JPEG", bomb_jpeg(), "image/jpeg", "signage", 422, "megapixels"),
     ("30000×30000 PNG", bomb_png(), "image/png", "signage", 422, "megapixels"),
+    # A real, valid PNG: 79 megapixels in 10 KB; more than any phone photo.
+    ("79 MP PNG of 10 KB", bilevel_png(10240, 7715), "image/png", "signage", 422, "megapixels"),
     ("over the size limit", b"\xff\xd8" + os.urandom(MAX_BYTES), "image/jpeg", "signage", 413,
      ""),
     ("truncated HEIC", heic()[:-100], "image/heic", "signage", 422, "incomplete"),
@@ -242,6 +244,98 @@ def test_a_damaged_photo_is_acknowledged_then_marked_corrupt_and_can_be_sent_aga
     assert fetch(client, world, visit_id, photo_id).status_code == 404
     again = upload(client, world, visit_id, photo_id, good, declared)
     assert again.status_code == 201 and again.json["status"] == "processed"
+
+
+SOI, SOF, DQT, DHT, SOS = b"\xff\xd8", b"\xff\xc0", b"\xff\xdb", b"\xff\xc4", b"\xff\xda"
+SOUND = picture(320, 240, texture="noise", quality=90, orientation=6)
+
+
+def damaged(marker: bytes, offset: int, value: bytes) -> bytes:
+    """The sound JPEG with `value` written `offset` bytes after its first `marker`."""
+    data = bytearray(SOUND)
+    at = data.index(marker) + offset
+    data[at:at + len(value)] = value
+    return bytes(data)
+
+
+# Real JPEGs damaged in their header (the segments before the scan), as a bad card, a broken
+# camera app or a careless client makes them.
+DAMAGED_HEADERS = [
+    ("SOF with no components", damaged(SOF, 9, b"\x00")),
+    ("SOF with zero sampling factors", damaged(SOF, 11, b"\x00")),
+    ("SOF with zero width", damaged(SOF, 7, b"\x00\x00")),
+    ("SOF length past its components", damaged(SOF, 2, b"\x00\x40")),
+    ("DQT table id out of range", damaged(DQT, 4, b"\x0b")),
+    ("DQT length past the end", damaged(DQT, 2, b"\xff\xff")),
+    ("DHT length past the end", damaged(DHT, 2, b"\x80\x1f")),
+    ("DHT counts overflowing", damaged(DHT, 5, b"\xff" * 16)),
+    ("header cut inside DQT", SOUND[:SOUND.index(DQT) + 30]),
+    ("header cut before the scan", SOUND[:SOUND.index(SOS)]),
+    ("bad SOI, JFIF after it", b"\xff\xd9" + SOUND[2:]),
+    ("SOI followed by no marker", SOI + b"\x00\x00" + SOUND[2:]),
+    ("EXIF entry with a damaged tag", damaged(b"Exif\x00\x00", 17, b"\x00")),
+]
+
+
+@pytest.mark.parametrize(("what", "data"), DAMAGED_HEADERS, ids=[d[0] for d in DAMAGED_HEADERS])
+def test_a_damaged_header_is_refused_or_reported_corrupt_never_a_500(
+        app, client, world, visit, what, data):
+    visit_id, photo_id = visit
+    sent = upload(client, world, visit_id, photo_id, data)
+    assert sent.status_code in (201, 415, 422), sent.get_data(as_text=True)[:2000]
+    if sent.status_code == 201:
+        status = sent.json["status"]
+        assert status in ("processed", "corrupt")
+    else:
+        assert any(words in sent.json["message"] for words in ("damaged", "not an image"))
+        assert received_rows(app) == 0 and stored_files(app) == []
+        status = "announced"
+    for size in ("thumb", "display", "original"):
+        answer = fetch(client, world, visit_id, photo_id, size)
+        assert answer.status_code == (200 if status == "processed" else 404), answer.data[:2000]
+    shown = client.get(f"/api/v1/visits/{visit_id}", headers=world["headers"]["supervisor"])
+    assert shown.status_code == 200
+    assert (photo_id in shown.json["missing_photos"]) == (status != "processed")
+    for fmt in ("pdf", "html"):
+        with client.get(f"/api/v1/visits/{visit_id}/report.{fmt}?lang=en",
+                        headers=world["headers"]["admin"]) as report:
+            assert report.status_code == 200, report.get_data(as_text=True)[:2000]
+    with client.get("/api/v1/exports/visits.csv", headers=world["headers"]["admin"]) as export:
+        assert export.status_code == 200
+
+
+@pytest.mark.parametrize("orientation", [None, 8], ids=["upright", "turned"])
+def test_the_full_size_version_is_made_when_processed_and_read_as_stored(
+        app, client, world, visit, orientation):
+    visit_id, photo_id = visit
+    sent = picture(1200, 900, texture="noise", orientation=orientation, gps=True)
+    answer = upload(client, world, visit_id, photo_id, sent)
+    assert answer.status_code == 201 and answer.json["status"] == "processed"
+    stored = [f for f in stored_files(app) if f.startswith("original/")]
+    assert len(stored) == 1  # before anyone asked for it
+    answer = fetch(client, world, visit_id, photo_id, "original")
+    assert answer.data == (Path(app.config["PHOTO_DIR"]) / stored[0]).read_bytes()
+    assert b"TestCam" not in answer.data and b"Exif" not in answer.data
+    served = Image.open(io.BytesIO(answer.data))
+    if orientation is None:  # the very pixels that were sent, nothing re-encoded
+        assert served.tobytes() == Image.open(io.BytesIO(sent)).tobytes()
+    else:
+        assert served.size == (900, 1200)
+
+
+@pytest.mark.parametrize("processing", ["queue"], indirect=True)
+def test_no_photo_is_decoded_beyond_the_pixel_limit(app, client, world, visit, runner):
+    """A photo received under a larger limit (the setting was lowered since) is not decoded."""
+    visit_id, photo_id = visit
+    assert upload(client, world, visit_id, photo_id, picture(1600, 1200)).status_code == 201
+    app.config["PHOTO_MAX_PIXELS"] = 1_000_000
+    answer = fetch(client, world, visit_id, photo_id, "display")
+    assert answer.status_code == 404 and "could not be decoded" in answer.json["message"]
+    shown = client.get(f"/api/v1/visits/{visit_id}", headers=world["headers"]["supervisor"]).json
+    assert shown["photos"][0]["status"] == "corrupt"  # kept: the next read decodes nothing
+    assert "megapixels" in shown["photos"][0]["error"]
+    result = runner.invoke(args=["photos", "process-pending"])
+    assert result.exit_code == 0 and "processed 0, corrupt 0" in result.output
 
 
 @pytest.mark.parametrize("processing", ["thread"], indirect=True)

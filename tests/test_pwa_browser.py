@@ -445,3 +445,68 @@ def test_a_notification_rings_the_bell_and_opens_its_visit(browser, live_server,
     context.set_offline(False)
     assert page.errors == []
     context.close()
+
+
+# The download button against a server and workers of their own, on a real Redis: the job is
+# declared dead soon (the defaults are 5 s and 30 s).
+HEARTBEAT = {"JOB_HEARTBEAT_SECONDS": 0.2, "JOB_HEARTBEAT_TIMEOUT_SECONDS": 3}
+
+
+def test_the_region_report_button_follows_its_job_to_the_end(app, load_checklists, browser,
+                                                           redis_url, tmp_path):
+    """Queued with no worker, the button waits and shows progress; two workers killed mid-render
+    (run once more, then failed) and it says why; asked again, a worker renders it: saved."""
+    from types import SimpleNamespace
+
+    from redis import Redis
+    from sqlalchemy import select
+
+    from supervision.db import db
+    from supervision.jobs import services as jobs
+    from supervision.jobs.models import Job
+    from tests.report_data import build_region
+    from tests.servers import wait_until
+    from tests.visit_support import kill_worker, live_server, worker
+
+    Redis.from_url(redis_url).flushdb()
+    load_checklists()
+    with app.app_context():
+        build_region(app, photo_size=None, history=1)
+    config = {**HEARTBEAT, "REDIS_URL": redis_url, "TASK_MODE": "queue"}
+
+    def job(**expected):
+        with app.app_context():
+            row = db.session.scalars(select(Job)).first()
+            return row if row and all(getattr(row, k) == v for k, v in expected.items()) else None
+
+    def killed_while_running(log):
+        with worker(app, log, **config) as process:
+            wait_until(lambda: job(status="running") and job().heartbeat_at, "the job to run")
+            kill_worker(process)
+
+    log = tmp_path / "processes.log"
+    with live_server(app.config["SQLALCHEMY_DATABASE_URI"], app.config["PHOTO_DIR"], log,
+                     **config) as (_, base):
+        context, page = new_page(browser, SimpleNamespace(url=base), "tablet", "en")
+        page.goto("/login")
+        page.fill("#email", "manager@example.com")
+        page.fill("#password", "secret-pw")
+        page.click("button[type=submit]")
+        button = page.locator("#view button[data-region='EAST']")
+        button.click()
+        wait_until(lambda: job(status="queued"), "the job to be queued")
+        wait_until(lambda: button.evaluate("b => b.disabled && b.textContent.endsWith(' 0%')"),
+                   "the button to show the job's progress")
+        killed_while_running(log)
+        wait_until(lambda: job(status="queued", error=jobs.RUNS_AGAIN), "the job to run again")
+        assert button.is_disabled()  # still following it
+        killed_while_running(log)
+        page.wait_for_selector(".toast:has-text('stopped before it finished')")
+        assert job(status="failed") and not button.is_disabled()
+        with page.expect_download() as download:
+            button.click()
+            with worker(app, log, "--burst", **config):
+                wait_until(lambda: job(status="done"), "the job to be done")
+        assert download.value.path().read_bytes().startswith(b"%PDF")
+        assert page.errors == []
+        context.close()

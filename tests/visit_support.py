@@ -1,6 +1,7 @@
 """Shared by the visit tests: their world, visit bodies, a real server process."""
 
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -9,7 +10,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from tests.conftest import PEOPLE
-from tests.servers import DEADLINE, free_port, stop
+from tests.servers import DEADLINE, free_port, stop, wait_until
 
 DATA = Path(__file__).parent / "data" / "visits"
 ROOT = Path(__file__).resolve().parent.parent
@@ -96,6 +97,29 @@ def worker(app, log: Path, *args, **config):
         yield process
     finally:
         stop(process)
+
+
+def work_horses(worker_pid: int) -> list[int]:
+    """The processes a `flask jobs worker` forked to run its tasks."""
+    return [int(pid) for pid in
+            Path(f"/proc/{worker_pid}/task/{worker_pid}/children").read_text().split()]
+
+
+def kill_worker(process: subprocess.Popen) -> None:
+    """SIGKILL a `flask jobs worker` and then its work horses, as a lost machine would: no one
+    is left to notice; wait until all are gone."""
+    horses = work_horses(process.pid)
+    for pid in (process.pid, *horses):
+        os.kill(pid, signal.SIGKILL)
+    process.wait()
+    wait_until(lambda: all(_gone(pid) for pid in horses), "the killed work horses to go")
+
+
+def _gone(pid: int) -> bool:
+    try:  # an orphan reaped by init, or a zombie waiting for it
+        return Path(f"/proc/{pid}/stat").read_text().split(") ")[1].startswith(("Z", "X"))
+    except (FileNotFoundError, ProcessLookupError):
+        return True
 
 
 def _wait_until_up(process, port: int, log: Path) -> None:

@@ -7,6 +7,7 @@ from flask_smorest import Blueprint
 from sqlalchemy.exc import IntegrityError
 
 from supervision.db import db
+from supervision.errors import NotFound
 from supervision.pagination import total_header, with_total
 from supervision.scoping import get_visit, roles_required
 from supervision.storage import get_storage
@@ -100,9 +101,11 @@ class PhotoView(MethodView):
                   content_type="image/jpeg")
     def get(self, args, visit_id, photo_id):
         """A photo: size thumb (≈320 px), display (≈1600 px) or original (full size, stripped)."""
-        key, mimetype, etag = services.photo_file(current_user, visit_id, photo_id, args["size"])
-        db.session.commit()  # a photo processed on the way
-        return get_storage().send(key, mimetype, etag)
+        found = services.photo_file(current_user, visit_id, photo_id, args["size"])
+        db.session.commit()  # a photo processed on the way, or found corrupt
+        if found is None:
+            raise NotFound(f"Photo {photo_id} could not be decoded; it has to be sent again.")
+        return get_storage().send(*found)
 
     @roles_required(*CAPTURERS)
     @blp.arguments(PhotoQueryArgsSchema, location="query")

@@ -1,21 +1,22 @@
-"""The photo pipeline: stream to disk, check by content, store once per hash, derive display/thumb.
+"""The photo pipeline: stream to disk, check by content, store once per hash, derive three sizes.
 
 Receiving is cheap and happens in the request: the body is streamed to a spool file while it is
 hashed, identified by its content (magic bytes), its pixel count read from the header (nothing
 is decoded), a JPEG checked to end with its EOI marker and a PNG's chunks (to IEND) checked,
-then moved into storage atomically and durably before the row is committed. The derivatives
-(display ≈1600 px, thumb ≈320 px) are made by `process`, after the answer, from a strict
-decode of all the data (a JPEG at reduced scale) — a photo damaged inside its data is marked
-corrupt there and shown in the visit's missing_photos, so the client sends it again. The
-full-size "original" that is served is made when first asked for. All are re-encoded from
-pixels turned upright by their EXIF orientation, without EXIF, GPS or any other metadata. The
-received bytes themselves are kept untouched under originals/ (the idempotency hash is theirs)
-and never served.
+then moved into storage atomically and durably before the row is committed. A header that
+cannot be parsed, whatever the parser raises, is refused there (422). The served versions —
+original (full size), display (≈1600 px) and thumb (≈320 px) — are made by `process`, after
+the answer, from one strict decode of all the data; a photo damaged inside its data is marked
+corrupt there and shown in the visit's missing_photos, so the client sends it again. A read
+streams a stored version (a photo processed before the full-size version was made here gets
+it on its first read, under the same bounds). No image of more than PHOTO_MAX_PIXELS is
+decoded, and a process decodes one full-size image at a time, so its memory stays bounded
+whatever the concurrent reads. All versions are re-encoded from pixels turned upright by their
+EXIF orientation, without EXIF, GPS or any other metadata. The received bytes themselves are
+kept untouched under originals/ (the idempotency hash is theirs) and never served.
 """
 
 import hashlib
-import mmap
-import struct
 import threading
 import time
 import uuid
@@ -26,13 +27,14 @@ from typing import BinaryIO
 
 import pillow_heif
 from flask import current_app
-from PIL import ExifTags, Image, ImageFile, ImageOps, UnidentifiedImageError
+from PIL import ExifTags, Image, ImageFile, UnidentifiedImageError
 from sqlalchemy import select
 
 from supervision import tasks
 from supervision.db import db
-from supervision.errors import DomainError, Invalid
+from supervision.errors import DomainError, Invalid, NotFound
 from supervision.storage import Storage, get_storage
+from supervision.visits import imagefiles
 
 pillow_heif.register_heif_opener()
 
@@ -46,7 +48,12 @@ DECLARED = {"image/jpeg": "image/jpeg", "image/jpg": "image/jpeg", "image/pjpeg"
 UNDECLARED = {"", "application/octet-stream"}
 HEIF_BRANDS = {b"heic", b"heix", b"heim", b"heis", b"hevc", b"hevx", b"mif1", b"msf1"}
 SIZES = {"display": 1600, "thumb": 320}
-PROCESSED_SIZES = ("display", "thumb")  # the full-size "original" is made when first asked
+PROCESSED_SIZES = ("original", "display", "thumb")
+# EXIF orientation → the transposition that turns the pixels upright.
+UPRIGHT = {2: Image.Transpose.FLIP_LEFT_RIGHT, 3: Image.Transpose.ROTATE_180,
+           4: Image.Transpose.FLIP_TOP_BOTTOM, 5: Image.Transpose.TRANSPOSE,
+           6: Image.Transpose.ROTATE_270, 7: Image.Transpose.TRANSVERSE,
+           8: Image.Transpose.ROTATE_90}
 # Display at 78 with baseline Huffman tables: as small as 82 with optimized tables (a 12-photo
 # report stays under 3 MB) at half the encoding time.
 JPEG_QUALITY = {"original": 90, "display": 78, "thumb": 75}
@@ -110,7 +117,9 @@ def inspect(path: Path, declared: str, max_pixels: int) -> ImageInfo:
                           "again.", {"body": ["Damaged or incomplete image."]}) from error
         raise UnsupportedMedia("The body is not an image: send a JPEG, PNG, HEIC or WebP photo.",
                                {"body": ["Not an image."]}) from error
-    except (OSError, SyntaxError, ValueError) as error:
+    except DomainError:
+        raise
+    except Exception as error:  # a damaged header makes Pillow's parsers raise anything
         message = f"The image is damaged or incomplete ({error}): was the upload cut off?"
         errors = {"body": ["Damaged or incomplete image."]}
         raise Invalid(f"{message} Send it again.", errors) from error
@@ -154,74 +163,14 @@ def _check_complete(image: Image.Image) -> None:
     box) must lie inside the file. WebP, and data damaged inside a complete file, fail the strict
     decode of `process`, which marks the photo corrupt so that the client sends it again."""
     if image.format in ("JPEG", "MPO"):
-        if not _jpeg_ends(image.filename, image.tile[0][2]):
+        if not image.tile:  # the segment lengths led past every scan
+            raise OSError("the JPEG header does not lead to any image data")
+        if not imagefiles.jpeg_ends(image.filename, image.tile[0][2]):
             raise OSError("the JPEG data stops before its end marker")
     elif image.format == "PNG":
         image.verify()
     elif image.format == "HEIF":
-        with open(image.filename, "rb") as file, \
-                mmap.mmap(file.fileno(), 0, access=mmap.ACCESS_READ) as data:
-            _check_heif_extents(data, len(data))
-
-
-def _check_heif_extents(data, size: int) -> None:
-    """Raise OSError unless every extent that the `iloc` box declares ends inside the file.
-
-    Whether libheif notices a cut-off file on open differs between its releases; this reads the
-    ISO base media boxes (ISO/IEC 14496-12 §8.11.3) and answers the same on every release."""
-    meta = _box(data, 0, len(data), b"meta")
-    iloc = _box(data, meta[0] + 4, meta[1], b"iloc") if meta else None  # meta is a full box
-    if iloc is None:
-        raise OSError("the HEIC has no item locations")
-    at, version = iloc[0], data[iloc[0]]
-    sizes = data[at + 4] >> 4, data[at + 4] & 15, data[at + 5] >> 4, data[at + 5] & 15
-    offset_size, length_size, base_size, index_size = sizes
-    at, count = _uint(data, at + 6, 4 if version == 2 else 2)
-    for _ in range(count):
-        at, _item = _uint(data, at, 4 if version == 2 else 2)
-        at, method = _uint(data, at, 2) if version in (1, 2) else (at, 0)
-        at, base = _uint(data, at + 2, base_size)  # after the data reference index
-        at, extents = _uint(data, at, 2)
-        for _ in range(extents):
-            at, _index = _uint(data, at, index_size if version in (1, 2) else 0)
-            at, offset = _uint(data, at, offset_size)
-            at, length = _uint(data, at, length_size)
-            if method & 15 == 0 and base + offset + length > size:  # 0: an offset in this file
-                raise OSError("the HEIC data stops before the end of its images")
-
-
-def _box(data, start: int, end: int, kind: bytes) -> tuple[int, int] | None:
-    """(start of the content, end) of the first box of `kind` between start and end."""
-    while start + 8 <= end:
-        length, name = struct.unpack_from(">I4s", data, start)
-        header = 8
-        if length == 1:
-            length, header = struct.unpack_from(">Q", data, start + 8)[0], 16
-        elif length == 0:
-            length = end - start
-        if length < header:
-            raise OSError("the HEIC has a malformed box")
-        if name == kind:
-            return start + header, min(start + length, end)
-        start += length
-    return None
-
-
-def _uint(data, at: int, size: int) -> tuple[int, int]:
-    """(position after, value) of a big-endian unsigned integer of `size` bytes (0: absent)."""
-    if at + size > len(data):
-        raise OSError("the HEIC item locations are cut off")
-    return at + size, int.from_bytes(data[at:at + size], "big")
-
-
-def _jpeg_ends(path: str, scan_offset: int) -> bool:
-    """Whether an end-of-image marker follows the scan data, which can contain no such bytes.
-
-    Pillow cannot say it: it pads a cut-off JPEG silently once ImageFile.LOAD_TRUNCATED_IMAGES
-    is set, and WeasyPrint sets it for the whole process on import."""
-    with open(path, "rb") as file, mmap.mmap(file.fileno(), 0, access=mmap.ACCESS_READ) as data:
-        # From the end: the marker is (near) the last bytes of a complete file.
-        return data.rfind(b"\xff\xd9", scan_offset) != -1
+        imagefiles.heif_items_inside(image.filename)
 
 
 def original_key(content_hash: str) -> str:
@@ -237,28 +186,76 @@ def derived_type(size: str, content_type: str | None) -> str:
     return "image/png" if derived_key("x", size, content_type).endswith(".png") else "image/jpeg"
 
 
-def make_derivatives(storage: Storage, content_hash: str, content_type: str) -> tuple[int, int]:
-    """Decode the original strictly, at the scale the display version needs, turn it upright
-    and store display and thumb; returns the upright size of the original.
+def make_derivatives(storage: Storage, content_hash: str, content_type: str,
+                     max_pixels: int) -> tuple[int, int]:
+    """Store every served version of a received photo — original (full size), display and
+    thumb — from one strict decode of all its data; returns the upright size.
 
-    Raises OSError/ValueError/SyntaxError on a damaged image: a reduced JPEG decode still
-    reads all of the data. The full-size version is made by `make_original` when asked for."""
-    with storage.open(original_key(content_hash)) as raw:
-        upright, size = _decode_upright(raw, content_type, SIZES["display"])
-    upright, icc = _stripped(upright, content_type)
-    for name in PROCESSED_SIZES:  # each from the one before: less to resample
-        upright = _fit(upright, SIZES[name])
-        _store_image(storage, upright, derived_key(content_hash, name, None), name, icc)
+    An upright JPEG's full-size version is its own data without the metadata segments (nothing
+    re-encoded), and it is decoded at the smallest DCT scale still at least the display size
+    (libjpeg's scaling, which still reads all the data); other photos are decoded at full size.
+    Raises on a damaged image (OSError, SyntaxError, ValueError, or whatever a decoder raises
+    on hostile data) and DecompressionBombError beyond `max_pixels`, before decoding."""
+    with storage.open(original_key(content_hash)) as raw, _full_size:
+        as_sent = _strippable(raw, content_type)
+        longest = SIZES["display"] if as_sent is not None else None
+        image, size = _decode_upright(raw, content_type, max_pixels, longest)
+        image, icc = _stripped(image, content_type)
+        _store_original(storage, content_hash, content_type, as_sent or image, icc)
+        for name in ("display", "thumb"):  # each from the one before: less to resample
+            image = _fit(image, SIZES[name])
+            _store_image(storage, image, derived_key(content_hash, name, None), name, icc)
     return size
 
 
 def make_original(storage: Storage, content_hash: str, content_type: str) -> None:
-    """The full-size stripped version, made on its first request (few are ever asked for)."""
-    with storage.open(original_key(content_hash)) as raw:
-        upright, _ = _decode_upright(raw, content_type)
-    upright, icc = _stripped(upright, content_type)
-    _store_image(storage, upright, derived_key(content_hash, "original", content_type),
-                 "original", icc)
+    """The full-size version of a photo processed before `make_derivatives` made it (it was
+    made on the first request then): once, under the same bounds."""
+    try:
+        with storage.open(original_key(content_hash)) as raw, _full_size:
+            content, icc = _strippable(raw, content_type), None
+            if content is None:
+                image, _ = _decode_upright(raw, content_type,
+                                           current_app.config["PHOTO_MAX_PIXELS"])
+                content, icc = _stripped(image, content_type)
+            _store_original(storage, content_hash, content_type, content, icc)
+    except DomainError:
+        raise
+    except Exception as error:
+        raise NotFound(f"The full-size version of this photo cannot be made ({error}); "
+                       "ask for size=display.") from error
+
+
+_full_size = threading.Lock()  # one photo decoded at a time in a process: bounded memory
+
+
+def _store_original(storage: Storage, content_hash: str, content_type: str,
+                    content: bytes | Image.Image, icc: bytes | None) -> None:
+    key = derived_key(content_hash, "original", content_type)
+    if isinstance(content, Image.Image):
+        _store_image(storage, content, key, "original", icc)
+        return
+    path = storage.spool_file()
+    try:
+        path.write_bytes(content)
+        storage.put_file(key, path)
+    finally:
+        path.unlink(missing_ok=True)
+
+
+def _strippable(raw: BinaryIO, content_type: str) -> bytes | None:
+    """An upright JPEG's data without its metadata, or None: it has to be decoded."""
+    if content_type != "image/jpeg":
+        return None
+    try:
+        with Image.open(raw) as header:  # its EXIF comes with the header: nothing is decoded
+            upright = _transposition(header) is None
+        raw.seek(0)
+        return imagefiles.jpeg_without_metadata(raw.read()) if upright else None
+    except Exception:  # let the decoder say what is wrong
+        return None
+    finally:
+        raw.seek(0)
 
 
 def _stripped(image: Image.Image, content_type: str) -> tuple[Image.Image, bytes | None]:
@@ -270,26 +267,48 @@ def _stripped(image: Image.Image, content_type: str) -> tuple[Image.Image, bytes
     return image, icc
 
 
-def _decode_upright(raw: BinaryIO, content_type: str,
+def _decode_upright(raw: BinaryIO, content_type: str, max_pixels: int,
                     longest: int | None = None) -> tuple[Image.Image, tuple[int, int]]:
-    """(pixels turned as the EXIF orientation says, the original's upright size). A JPEG is
-    decoded at the smallest 1/2, 1/4, 1/8 scale still at least `longest` px (libjpeg's DCT
-    scaling). HEIC is decoded by pillow-heif itself (already upright): its Pillow plugin hands
-    back a blank image for damaged data once ImageFile.LOAD_TRUNCATED_IMAGES is set, which
-    WeasyPrint does on import."""
+    """(pixels turned as the EXIF orientation says, the original's upright size); nothing is
+    decoded beyond `max_pixels`. A JPEG is decoded at the smallest 1/2, 1/4, 1/8 scale still at
+    least `longest` px. HEIC is decoded by pillow-heif itself (already upright): its Pillow
+    plugin hands back a blank image for damaged data once ImageFile.LOAD_TRUNCATED_IMAGES is
+    set, which WeasyPrint does on import."""
     if content_type == "image/heic":
-        image = pillow_heif.open_heif(raw, convert_hdr_to_8bit=True).to_pillow()
+        heif = pillow_heif.open_heif(raw, convert_hdr_to_8bit=True)
+        _check_pixels(heif.size, max_pixels)
+        image = heif.to_pillow()
         return image, image.size
     image = Image.open(raw)  # not closed: closing would free the pixels; `raw` is closed
+    _check_pixels(image.size, max_pixels)
     width, height = image.size
     if longest and max(width, height) > longest:
         scale = longest / max(width, height)
         image.draft("RGB", (round(width * scale), round(height * scale)))
     with _strict_decoding():
         image.load()
-    turned = image.getexif().get(ExifTags.Base.Orientation) in (5, 6, 7, 8)
-    ImageOps.exif_transpose(image, in_place=True)  # no copy of the pixels when already upright
+    method = _transposition(image)
+    turned = method in (Image.Transpose.TRANSPOSE, Image.Transpose.TRANSVERSE,
+                        Image.Transpose.ROTATE_90, Image.Transpose.ROTATE_270)
+    image = image if method is None else image.transpose(method)
     return image, (height, width) if turned else (width, height)
+
+
+def _check_pixels(size: tuple[int, int], max_pixels: int) -> None:
+    if size[0] * size[1] > max_pixels:
+        raise Image.DecompressionBombError(
+            f"{size[0]}×{size[1]} pixels is more than the limit of {max_pixels / 1e6:g} "
+            "megapixels")
+
+
+def _transposition(image: Image.Image) -> Image.Transpose | None:
+    """What turns the pixels as the EXIF orientation says; None for a damaged EXIF block
+    (ImageOps.exif_transpose would re-encode that block, and fail on it)."""
+    try:
+        orientation = image.getexif().get(ExifTags.Base.Orientation)
+    except Exception:  # the metadata is dropped anyway
+        return None
+    return UPRIGHT.get(orientation) if isinstance(orientation, int) else None
 
 
 _strict_lock = threading.Lock()
@@ -310,9 +329,12 @@ def _strict_decoding():
 
 
 def _fit(image: Image.Image, longest: int) -> Image.Image:
-    fitted = image.copy()
-    fitted.thumbnail((longest, longest), Image.Resampling.LANCZOS)
-    return fitted.convert("RGB") if fitted.mode != "RGB" else fitted
+    """In RGB, shrunk to at most `longest` px without a copy of the larger pixels."""
+    scale = longest / max(image.size)
+    if scale < 1:
+        size = (max(1, round(image.width * scale)), max(1, round(image.height * scale)))
+        image = image.resize(size, Image.Resampling.LANCZOS, reducing_gap=2.0)
+    return image.convert("RGB") if image.mode != "RGB" else image
 
 
 def _store_image(storage: Storage, image: Image.Image, key: str, size: str, icc) -> None:
@@ -322,29 +344,30 @@ def _store_image(storage: Storage, image: Image.Image, key: str, size: str, icc)
         if key.endswith(".png"):
             image.save(path, "PNG", optimize=False, **extras)
         else:
-            # Optimized or progressive encoding doubles or triples the cost of the versions
-            # made for every photo: only the full-size one, made on request, has them.
-            full = size == "original"
+            # Baseline: optimized or progressive encoding is 10 % smaller but takes six times as
+            # long, for every photo.
             image = image if image.mode == "RGB" else image.convert("RGB")
-            image.save(path, "JPEG", quality=JPEG_QUALITY[size], optimize=full,
-                       progressive=full, **extras)
+            image.save(path, "JPEG", quality=JPEG_QUALITY[size], **extras)
         storage.put_file(key, path)
     finally:
         path.unlink(missing_ok=True)
 
 
 def process(photo) -> str:
-    """Make the derivatives of a received photo and mark it processed (or corrupt); flushes.
-    A request or a report that needs a photo now calls this; the caller commits."""
+    """Make the served versions of a received photo and mark it processed (or corrupt);
+    flushes. A request or a report that needs a photo now calls this; the caller commits."""
     if photo.status != "received":
         return photo.status
     storage = get_storage()
     try:
         if not _derived(storage, photo):
-            photo.width, photo.height = make_derivatives(storage, photo.content_hash,
-                                                         photo.content_type)
+            photo.width, photo.height = make_derivatives(
+                storage, photo.content_hash, photo.content_type,
+                current_app.config["PHOTO_MAX_PIXELS"])
         photo.status, photo.error = "processed", None
-    except (OSError, SyntaxError, ValueError, Image.DecompressionBombError) as error:
+    except (DomainError, MemoryError):  # the storage is unavailable: not the photo's fault
+        raise
+    except Exception as error:  # a decoder given damaged data raises anything
         current_app.logger.warning("photo %s is corrupt: %s", photo.id, error)
         photo.status = "corrupt"
         photo.error = f"The image could not be decoded ({error}); send it again."
@@ -369,7 +392,7 @@ def process_after_commit(photo) -> None:
 
 
 def _derived(storage: Storage, photo) -> bool:
-    """Derivatives already exist when another photo had the same content."""
+    """The served versions already exist when another photo had the same content."""
     return all(storage.exists(derived_key(photo.content_hash, size, photo.content_type))
                for size in PROCESSED_SIZES)
 

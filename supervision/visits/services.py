@@ -380,15 +380,16 @@ def _received(visit, photo, photo_id, item_id, values: dict) -> Photo:
     return photo
 
 
-def photo_file(user, visit_id, photo_id, size: str) -> tuple[str, str, str]:
-    """(storage key, media type, ETag) of a photo's stripped version; processed on demand."""
+def photo_file(user, visit_id, photo_id, size: str) -> tuple[str, str, str] | None:
+    """(storage key, media type, ETag) of a photo's stripped version, processed on demand; None
+    when processing found the photo corrupt (the caller commits that, then answers 404)."""
     visit = get_visit(user, visit_id)
     photo = next((p for p in visit.photos if p.id == photo_id), None)
     if photo is None or photo.status == "announced":
         raise NotFound(f"Photo {photo_id} of visit {visit_id} has not been received.")
     pipeline.process(photo)
     if photo.status == "corrupt":
-        raise NotFound(f"Photo {photo_id} could not be decoded; it has to be sent again.")
+        return None
     key = pipeline.derived_key(photo.content_hash, size, photo.content_type)
     storage = get_storage()
     if size == "original" and not storage.exists(key):
