@@ -61,6 +61,7 @@ class AssignmentView(MethodView):
     @roles_required(*PLANNERS)
     @blp.arguments(AssignmentUpdateSchema)
     @blp.response(200, AssignmentSchema)
+    @blp.alt_response(409, response="CONFLICT")
     def patch(self, data, assignment_id):
         """Reschedule (window, shopper, scenario) or cancel a planned assignment."""
         assignment = assignments.update_assignment(current_user, assignment_id, data)
@@ -73,6 +74,7 @@ class ReviewView(MethodView):
     @roles_required(*PLANNERS)
     @blp.arguments(ReviewSchema)
     @blp.response(200, ReviewResultSchema)
+    @blp.alt_response(409, response="CONFLICT")
     def post(self, data, visit_id):
         """Publish a submitted mystery visit, or reject it (409 when the other decision won)."""
         visit = review.review_visit(current_user, visit_id, data["decision"], data["comment"])
@@ -110,6 +112,7 @@ class ActionView(MethodView):
     @roles_required(*STORE_SIDE)
     @blp.arguments(ActionUpdateSchema)
     @blp.response(200, ActionSchema)
+    @blp.alt_response(409, response="CONFLICT")
     def patch(self, data, action_id):
         """Edit, confirm, dismiss, mark done (note + evidence photo) or verify an action."""
         action = actions.update_action(current_user, action_id, data)
@@ -147,6 +150,7 @@ class DisputeView(MethodView):
     @roles_required(*STORE_SIDE)
     @blp.arguments(DisputeUpdateSchema)
     @blp.response(200, DisputeSchema)
+    @blp.alt_response(409, response="CONFLICT")
     def patch(self, data, dispute_id):
         """Add a callback, edit the promised reply, or close with the result."""
         dispute = disputes.update_dispute(current_user, dispute_id, data)

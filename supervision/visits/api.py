@@ -78,6 +78,7 @@ class VisitView(MethodView):
     @blp.arguments(VisitDraftSchema)
     @blp.response(200, VisitSchema)
     @blp.alt_response(201, schema=VisitSchema, description="Created")
+    @blp.alt_response(409, response="CONFLICT")
     def put(self, body, visit_id):
         """Create or update a draft (201 created, 200 updated or replayed)."""
         document, created = committed(_saved_draft, current_user, visit_id, body)
