@@ -2,6 +2,7 @@
 
 import functools
 import itertools
+import re
 from pathlib import Path
 
 import pytest
@@ -166,6 +167,20 @@ def bearer(app, user) -> dict:
 
     with app.app_context():
         return {"Authorization": f"Bearer {issue_token(user)}"}
+
+
+def csrf_of(page: str) -> str:
+    """The CSRF token of the login form or of a page shell's meta tag."""
+    return re.search(r'name="csrf[-_]token" (?:content|value)="([^"]+)"', page).group(1)
+
+
+def log_in(client, user, password="secret-pw") -> str:
+    """Log in through the form (it always remembers); returns the page shells' CSRF token."""
+    token = csrf_of(client.get("/login").get_data(as_text=True))
+    response = client.post("/login", data={"email": user.email, "password": password,
+                                           "csrf_token": token})
+    assert response.status_code == 302
+    return csrf_of(client.get("/").get_data(as_text=True))
 
 
 @pytest.fixture

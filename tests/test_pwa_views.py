@@ -9,30 +9,18 @@ import pytest
 from babel.messages.pofile import read_po
 from PIL import Image
 
+from tests.conftest import csrf_of, log_in
+
 ROOT = Path(__file__).resolve().parent.parent
 CATALOGUE = ROOT / "supervision" / "translations" / "zh" / "LC_MESSAGES" / "messages.po"
 SHELLS = ["/", "/stores", "/audit", "/mystery", "/outbox", "/visits", "/visit", "/actions",
           "/notifications"]
 
 
-def _csrf(page: str) -> str:
-    """The CSRF token of the login form or of a shell's meta tag."""
-    return re.search(r'name="csrf[-_]token" (?:content|value)="([^"]+)"', page).group(1)
-
-
 def _fetch(client, url: str) -> tuple[int, bytes]:
     """GET and close (static files are streamed from disk)."""
     with client.get(url) as response:
         return response.status_code, response.data
-
-
-def _log_in(client, user, password="secret-pw") -> str:
-    """Log in through the form; returns the CSRF token of the page shells."""
-    token = _csrf(client.get("/login").get_data(as_text=True))
-    response = client.post("/login", data={"email": user.email, "password": password,
-                                           "csrf_token": token})
-    assert response.status_code == 302
-    return _csrf(client.get("/").get_data(as_text=True))
 
 
 @pytest.mark.parametrize("path", SHELLS)
@@ -45,7 +33,7 @@ def test_shells_need_a_session(client, path):
 @pytest.mark.parametrize(("role", "nav"), [
     ("supervisor", "/stores"), ("shopper", "/outbox"), ("manager", "/actions")])
 def test_shells_render_for_each_role_in_both_languages(client, make_user, role, nav):
-    _log_in(client, make_user(role))
+    log_in(client, make_user(role))
     for path in SHELLS:
         page = client.get(path, headers={"Accept-Language": "en"}).get_data(as_text=True)
         assert f'data-role="{role}"' in page and f'href="{nav}"' in page
@@ -59,7 +47,7 @@ def test_a_language_picked_on_a_page_becomes_the_accounts(app, client, make_user
     from supervision.db import db
 
     user = make_user("manager")
-    _log_in(client, user)
+    log_in(client, user)
 
     def locale():
         with app.app_context():
@@ -75,7 +63,7 @@ def test_a_language_picked_on_a_page_becomes_the_accounts(app, client, make_user
 
 @pytest.mark.parametrize("role", ["admin", "manager", "supervisor", "shopper"])
 def test_every_role_has_the_notification_bell(client, make_user, role):
-    _log_in(client, make_user(role))
+    log_in(client, make_user(role))
     page = client.get("/notifications?lang=zh").get_data(as_text=True)
     assert 'id="bell" href="/notifications"' in page and 'aria-label="通知"' in page
     assert "<h1>通知</h1>" in page and "/static/js/pages/notifications.js" in page
@@ -104,7 +92,7 @@ def test_service_worker_is_served_from_the_root_and_precaches_what_exists(client
     assert set(SHELLS) <= set(urls) and "/i18n/zh.json" in urls
     assert {"/static/js/outbox.js", "/static/js/pages/audit.js",
             "/static/js/pages/notifications.js", "/static/css/app.css"} <= set(urls)
-    _log_in(client, make_user("supervisor"))
+    log_in(client, make_user("supervisor"))
     for url in urls:
         assert _fetch(client, url)[0] == 200, url
 
@@ -125,11 +113,11 @@ def test_service_worker_version_follows_the_files(app, tmp_path):
 def test_session_trades_for_a_bearer_token_with_csrf(client, make_user):
     user = make_user("supervisor")
     assert client.post("/app/token").status_code == 400  # no CSRF token
-    anonymous = _csrf(client.get("/login").get_data(as_text=True))
+    anonymous = csrf_of(client.get("/login").get_data(as_text=True))
     headers = {"X-CSRFToken": anonymous, "Accept": "application/json"}
     refused = client.post("/app/token", headers=headers)
     assert refused.status_code == 401 and refused.json["message"] == "Log in first."
-    csrf = _log_in(client, user)
+    csrf = log_in(client, user)
     assert client.post("/app/token").status_code == 400  # no CSRF token
     response = client.post("/app/token", headers={"X-CSRFToken": csrf})
     assert response.status_code == 200 and response.headers["Cache-Control"] == "no-store"

@@ -2,35 +2,21 @@
 cookie session, remember-me cookie and bearer token issued before them; a bearer header decides
 alone who calls the API, and every cookie-authenticated write needs the CSRF token."""
 
-import re
 
 import pytest
 from sqlalchemy import func, select
 
 from supervision.db import db
+from tests.conftest import csrf_of, log_in
 
 NEW_PASSWORD = "another-secret-pw"
-
-
-def _csrf(page: str) -> str:
-    """The CSRF token of the login form or of a page shell's meta tag."""
-    return re.search(r'name="csrf[-_]token" (?:content|value)="([^"]+)"', page).group(1)
-
-
-def _log_in(client, user, password="secret-pw") -> str:
-    """Log in through the form (it always remembers); returns the page shells' CSRF token."""
-    token = _csrf(client.get("/login").get_data(as_text=True))
-    response = client.post("/login", data={"email": user.email, "password": password,
-                                           "csrf_token": token})
-    assert response.status_code == 302
-    return _csrf(client.get("/").get_data(as_text=True))
 
 
 def _credentials(app, user, password="secret-pw") -> dict:
     """What one login hands out: the session and remember-me cookies, the session's CSRF token
     and a bearer token minted from the session, as the PWA does."""
     client = app.test_client()
-    csrf = _log_in(client, user, password)
+    csrf = log_in(client, user, password)
     minted = client.post("/app/token", headers={"X-CSRFToken": csrf})
     assert minted.status_code == 200
     return {"client": client, "csrf": csrf, "token": minted.json["token"],
@@ -60,7 +46,7 @@ def _answers(app, old: dict) -> dict:
         answers[f"{name} api"] = client.get("/api/v1/me").status_code
         # The old session carries its CSRF secret; the remember-me cookie alone gets a new one.
         login_page = client.get("/login").get_data(as_text=True)
-        csrf = old["csrf"] if name == "session" else _csrf(login_page)
+        csrf = old["csrf"] if name == "session" else csrf_of(login_page)
         answers[f"{name} token"] = client.post(
             "/app/token", headers={"X-CSRFToken": csrf, "Accept": "application/json"}).status_code
     return answers
@@ -158,7 +144,7 @@ def test_deactivation_from_the_admin_page_ends_sessions(app, make_user):
     user, admin = make_user("manager"), make_user("admin")
     old = _credentials(app, user)
     page = app.test_client()
-    csrf = _log_in(page, admin)
+    csrf = log_in(page, admin)
     response = page.post(f"/admin/users/{user.id}/active", data={"active": "false",
                                                                  "csrf_token": csrf})
     assert response.status_code == 302
