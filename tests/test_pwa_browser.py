@@ -453,7 +453,7 @@ HEARTBEAT = {"JOB_HEARTBEAT_SECONDS": 0.2, "JOB_HEARTBEAT_TIMEOUT_SECONDS": 3}
 
 
 def test_the_region_report_button_follows_its_job_to_the_end(app, load_checklists, browser,
-                                                           redis_url, tmp_path):
+                                                           redis_url, tmp_path, screenshots):
     """Queued with no worker, the button waits and shows progress; two workers killed mid-render
     (run once more, then failed) and it says why; asked again, a worker renders it: saved."""
     from types import SimpleNamespace
@@ -497,12 +497,14 @@ def test_the_region_report_button_follows_its_job_to_the_end(app, load_checklist
         wait_until(lambda: job(status="queued"), "the job to be queued")
         wait_until(lambda: button.evaluate("b => b.disabled && b.textContent.endsWith(' 0%')"),
                    "the button to show the job's progress")
+        shot(page, screenshots, "tablet-en-19-region-report-waiting")
         killed_while_running(log)
         wait_until(lambda: job(status="queued", error=jobs.RUNS_AGAIN), "the job to run again")
         assert button.is_disabled()  # still following it
         killed_while_running(log)
         page.wait_for_selector(".toast:has-text('stopped before it finished')")
         assert job(status="failed") and not button.is_disabled()
+        page.screenshot(path=str(screenshots / "tablet-en-20-region-report-failed.png"))
         with page.expect_download() as download:
             button.click()
             with worker(app, log, "--burst", **config):
