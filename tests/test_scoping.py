@@ -83,3 +83,13 @@ def test_manager_cannot_upload_checklists(client, world, auth_headers):
     response = client.post("/api/v1/checklists", data="slug: x", content_type="application/yaml",
                            headers=auth_headers(world["manager"]))
     assert response.status_code == 403
+
+
+@pytest.mark.parametrize("role", ["admin", "manager", "supervisor", "shopper"])
+def test_logout_everywhere_ends_only_the_callers_own_sessions(client, world, auth_headers, role):
+    """Every role may end its own sessions and tokens; nobody else's (it takes no user id)."""
+    own, other = auth_headers(world[role]), auth_headers(world["other_shopper"])
+    assert client.post("/api/v1/me/logout-everywhere").status_code == 401
+    assert client.post("/api/v1/me/logout-everywhere", headers=own).status_code == 204
+    assert client.get("/api/v1/me", headers=own).status_code == 401
+    assert client.get("/api/v1/me", headers=other).json["id"] == world["other_shopper"].id
