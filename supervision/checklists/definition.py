@@ -22,8 +22,9 @@ PHOTO_RULES = ("none", "optional", "required")
 DIRECTIONS = ("lower", "higher")
 SCALE = (1, 2, 3, 4, 5)
 # What the code looks up by role, never by id: the item that says staff filled in a dispute
-# record (review fails it when the store has none), and the interval that is the queue wait.
-ITEM_ROLES = ("dispute_record",)
+# record (review fails it when the store has none), the shopper's written overall impression and
+# best moment (page one of the mystery report), and the interval that is the queue wait.
+ITEM_ROLES = ("dispute_record", "impression", "best_moment")
 INTERVAL_ROLES = ("queue_wait",)
 # Fields added later are left out of `to_dict` while unset, so older files keep their hash.
 SPARSE = MappingProxyType({"sparse": True})
@@ -151,10 +152,17 @@ class Item:
     unit: Text | None = None
     thresholds: Thresholds | None = None
     options: tuple[Option, ...] = ()
+    # For the collector only (how to observe, where to stand, which button): never in a report.
     guidance: Text | None = None
     coaching_question: Text | None = None
     script: Text | None = None
     role: str | None = field(default=None, metadata=SPARSE)
+    # For the store: what good looks like, in the third person.
+    standard: Text | None = field(default=None, metadata=SPARSE)
+    # The item as the store reads it, where `text` is written to the collector ("you waited…").
+    report_text: Text | None = field(default=None, metadata=SPARSE)
+    # A number item that states the duration of this interval (by id): the timers are the truth.
+    interval: str | None = field(default=None, metadata=SPARSE)
 
 
 @dataclass(frozen=True)
@@ -259,7 +267,8 @@ def _condition(data: Mapping[str, Any]) -> Condition:
 
 def _item(data: Mapping[str, Any]) -> Item:
     return _build(Item, data, {
-        **dict.fromkeys(("text", "unit", "guidance", "coaching_question", "script"), _text),
+        **dict.fromkeys(("text", "unit", "guidance", "coaching_question", "script", "standard",
+                        "report_text"), _text),
         "condition": _condition,
         "photo": lambda p: PhotoRule(**p),
         "thresholds": lambda t: Thresholds(**t),

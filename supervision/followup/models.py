@@ -52,6 +52,9 @@ class Action(db.Model):
     item_id: Mapped[str | None] = mapped_column(String(64))
     title: Mapped[str] = mapped_column(Text)
     coaching_question: Mapped[str | None] = mapped_column(Text)
+    # Both languages of a generated title and coaching question ({"title": {"zh", "en"},
+    # "question": {…}}); a person's edit of either drops its entry, and `title` then speaks.
+    texts: Mapped[dict | None] = mapped_column(JSONType)
     owner: Mapped[str | None] = mapped_column(String(120))
     due_date: Mapped[date | None] = mapped_column(Date, index=True)
     status: Mapped[str] = mapped_column(String(16), default="open", index=True)
@@ -67,9 +70,21 @@ class Action(db.Model):
 
     @property
     def overdue(self) -> bool:
-        """Not done yet and its due date is over, in the store's time zone."""
-        return self.status in ("proposed", "open") and is_overdue_date(
+        """Agreed, not done yet, and its due date is over in the store's time zone (a proposal
+        nobody agreed is never overdue)."""
+        return self.status == "open" and is_overdue_date(
             self.due_date, utcnow(), self.store.timezone)
+
+    def title_in(self, lang: str) -> str:
+        return _in(self.texts, "title", lang) or self.title
+
+    def question_in(self, lang: str) -> str | None:
+        return _in(self.texts, "question", lang) or self.coaching_question
+
+
+def _in(texts: dict | None, key: str, lang: str) -> str | None:
+    pair = (texts or {}).get(key)
+    return (pair["zh"] if lang.lower().startswith("zh") else pair["en"]) if pair else None
 
 
 class Dispute(db.Model):

@@ -75,6 +75,8 @@ class Response(db.Model):
     na: Mapped[bool] = mapped_column(Boolean, default=False)
     note: Mapped[str | None] = mapped_column(Text)
     staff: Mapped[str | None] = mapped_column(String(120))
+    # When the collector gave the answer (the device's clock): the time of a finding.
+    at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     visit: Mapped[Visit] = relationship(back_populates="responses")
@@ -99,5 +101,7 @@ class Photo(db.Model):
     error: Mapped[str | None] = mapped_column(Text)
     announced_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     received_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # When the photo was taken, as the device says (reports print it under the photo).
+    taken_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     visit: Mapped[Visit] = relationship(back_populates="photos")
