@@ -55,6 +55,9 @@ class Defaults:
     # Reverse proxies in front of the app (X-Forwarded-For/-Proto trusted from that many hops);
     # without it every client would share the proxy's address, and its login limit.
     PROXY_COUNT = 0
+    # The languages in which a visit's reports are rendered in the background when it is
+    # submitted or published (the first download is then a cache hit); () renders on demand.
+    REPORT_PRERENDER = ("zh", "en")
     # A background job (report render) running longer than this is stopped and marked failed.
     JOB_TIMEOUT_SECONDS = 600
     # Whoever runs a job writes its heartbeat this often. A job not heard of for the timeout

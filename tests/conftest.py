@@ -46,6 +46,9 @@ def _test_config(database_url: str, photo_dir: Path) -> dict:
         "DEMO_PASSWORD": "demo1234",
         # Work after the commit runs before the commit returns: no thread outlives a test.
         "TASK_MODE": "inline",
+        # Inline, four renders would run inside every submit; tests/test_prerender.py turns
+        # them on.
+        "REPORT_PRERENDER": (),
     }
 
 

@@ -23,6 +23,7 @@ from supervision.followup.disputes import dispute_record_for
 from supervision.followup.models import Dispute
 from supervision.followup.services import on_visit_published
 from supervision.notifications import triggers as notifications
+from supervision.reports import prerender
 from supervision.scoping import get_visit
 from supervision.transitions import locked
 from supervision.visits.models import Response, Visit
@@ -69,6 +70,7 @@ def _publish(user: User, visit: Visit) -> None:
     definition = definition_of(visit.checklist_version)
     dispute_id = check_dispute_record(user, visit, definition)
     on_visit_published(visit, definition)
+    prerender.after_commit(visit)
     record(user, "publish", "visit", visit.id, comment=visit.review_comment,
            dispute_id=dispute_id, total=visit.total)
 

@@ -1,5 +1,6 @@
 """Reports end to end: check access, build the plain context, render it once, keep the PDF."""
 
+import uuid
 from dataclasses import dataclass
 from datetime import date
 from functools import cache
@@ -22,6 +23,7 @@ from supervision.scoping import get_region, get_store, get_visit
 from supervision.storage import get_storage
 from supervision.stores.models import Region
 from supervision.visits import photos as pipeline
+from supervision.visits.models import Visit
 
 AUDIENCES = ("store", "internal")
 # Who may read the internal version of a visit report (it names the mystery shopper).
@@ -59,6 +61,27 @@ def visit_report(user, visit_id, lang: str, audience: str, fmt: str) -> Report:
     day = visit.started_at.astimezone(ZoneInfo(visit.store.timezone)).date().isoformat()
     name = f"visit-{visit.store.code}-{day}-{lang}-{audience}"
     return _produce("visit", context, audience, fmt, name)
+
+
+def prerender_visit(visit_id: str) -> list[str]:
+    """The reports task: every version of the visit a reader may ask for first — the internal
+    one, and the store one once published — in each REPORT_PRERENDER language. Returns the keys
+    it rendered (those already in the cache are left as they are)."""
+    visit = db.session.get(Visit, uuid.UUID(visit_id))
+    if visit is None or visit.status not in ("submitted", "published"):
+        return []
+    _process_received_photos(visit)
+    db.session.commit()
+    audiences = AUDIENCES if visit.status == "published" else ("internal",)
+    rendered = []
+    for lang in current_app.config["REPORT_PRERENDER"]:
+        for audience in audiences:
+            context = visit_context(visit, lang, audience)
+            key = report_cache.cache_key("visit", lang, audience, context)
+            if not report_cache.exists(key):
+                report_cache.put(key, render("visit", context))
+                rendered.append(key)
+    return rendered
 
 
 def store_report(user, store_id: int, start: date | None, end: date | None, lang: str,

@@ -16,6 +16,7 @@ from supervision.checklists.services import definition_of
 from supervision.db import db, utcnow
 from supervision.errors import Conflict, Forbidden, Invalid, NotFound
 from supervision.followup.services import on_visit_submitted
+from supervision.reports import prerender
 from supervision.scoping import get_own_visit, get_visit, scoped_stores
 from supervision.storage import get_storage
 from supervision.stores.models import Store
@@ -248,6 +249,7 @@ def submit(user, visit_id) -> Visit:
     if visit.status == "published":
         visit.published_at = visit.submitted_at
     on_visit_submitted(visit, definition, score)  # assignment, reviewer flags, actions
+    prerender.after_commit(visit)
     record(user, "submit", "visit", visit.id, total=visit.total, grade=visit.grade,
            red_line=visit.red_line, status=visit.status)
     return visit
