@@ -2,6 +2,7 @@
 syncs exactly once, the manager's lists and PDF, notifications, installability — on a tablet
 and a phone."""
 
+import os
 import re
 from datetime import UTC, datetime, timedelta
 
@@ -22,6 +23,7 @@ pytestmark = pytest.mark.browser
 
 LONG_TEXT = ("进门即有人问候，等候区整洁；柜台员工解释套餐清楚，但办理时未复述合约期。"
              "The greeting was quick and warm; the contract term was not repeated.")
+RED_LINE_NOTE = "员工打断顾客：“合同里都写了。” / The clerk cut in: “It is in the contract.”"
 
 
 def photo_file(tmp_path, name: str, size=(3000, 2000), hue=0) -> str:
@@ -84,7 +86,8 @@ def best(item: dict):
     return None
 
 
-def answer_item(page, item: dict, choice, photo_files) -> None:
+def answer_item(page, item: dict, choice, photo_files, notes=True) -> None:
+    """Answer as the user would; a red-line finding gets its note (unless `notes` is false)."""
     key = item["id"]
     if item["type"] == "number":
         page.fill(f"#num-{key}", str(int(item["thresholds"]["good"])))
@@ -94,6 +97,8 @@ def answer_item(page, item: dict, choice, photo_files) -> None:
     else:
         page.click(f"[data-key='{key}:{choice}']")
         page.wait_for_selector(f"[data-key='{key}:{choice}'][aria-pressed=true]")
+        if notes and page.locator(f"#note-{key}[required]").count():
+            page.fill(f"#note-{key}", RED_LINE_NOTE)
     if photo_files and item["photo"]["rule"] == "required":
         have = page.locator(f"#item-{key} .thumb").count()
         for path in photo_files[: max(0, item["photo"]["min"] - have)]:
@@ -102,14 +107,15 @@ def answer_item(page, item: dict, choice, photo_files) -> None:
         wait_for_script(page, f"{count} >= {item['photo']['min']}", f"the photos of {key}")
 
 
-def walk_sections(page, definition: dict, choices: dict, photo_files, screenshot=None) -> None:
+def walk_sections(page, definition: dict, choices: dict, photo_files, screenshot=None,
+                  notes=True) -> None:
     """Answer every item that applies, section by section, as the user would."""
     for number, section in enumerate(definition["sections"]):
         page.wait_for_selector(f"section[aria-label='{section['title']['zh']}'], "
                                f"section[aria-label='{section['title']['en']}'], .empty")
         for item in section["items"]:
             if page.locator(f"#item-{item['id']}").count():
-                answer_item(page, item, choices.get(item["id"], best(item)), photo_files)
+                answer_item(page, item, choices.get(item["id"], best(item)), photo_files, notes)
         if number == 0 and screenshot:
             screenshot()
         page.click("#next-section")
@@ -352,6 +358,68 @@ def test_outbox_survives_a_captive_portal_and_an_expired_sign_in(browser, live_s
     wait_outbox_empty(page)
     server = live_server.api("GET", f"/api/v1/visits/{visit_id}", "admin@example.com").json
     assert server["status"] == "published" and server["score"]["total"] == 0  # the red line
+    assert page.errors == []
+    context.close()
+
+
+RED_LINE = "svc_red_argue_mock"  # storefront audit: staff argued with or mocked the customer
+
+
+@pytest.mark.parametrize(("viewport", "lang", "store"), [
+    ("tablet", "zh", "SH002"), ("phone", "en", "HZ002")])
+def test_a_red_line_finding_asks_for_a_note_and_a_photo_before_submit(
+        browser, live_server, screenshots, tmp_path, viewport, lang, store):
+    name = f"{viewport}-{lang}"
+    context, page = new_page(browser, live_server, viewport, lang)
+    login(page, "supervisor@example.com")
+    page.click("#start-audit")
+    page.click(f"[data-store={store}]")
+    page.wait_for_url(re.compile(r"/audit\?visit="))
+    visit_id = page.url.split("visit=")[1].split("#")[0]
+    walk_sections(page, checklist(live_server, "storefront-audit"), {RED_LINE: "yes"},
+                  [photo_file(tmp_path, "front.jpg")], notes=False)
+    # The summary holds the submit back and names the finding that needs its note.
+    gap = page.locator("#red-line-notes")
+    gap.wait_for()
+    assert page.locator("#submit-visit").is_disabled()
+    assert ("红线项尚未写明经过" if lang == "zh" else "Red-line findings without a note") \
+        in gap.inner_text()
+    gap.evaluate("node => node.scrollIntoView({block: 'center'})")
+    shot(page, screenshots, f"{name}-21-summary-red-line-without-note", top=False)
+
+    gap.locator("button").click()
+    card = page.locator(f"#item-{RED_LINE}")
+    card.locator(f"#note-{RED_LINE}[required]").wait_for()
+    assert card.locator(f"#staff-{RED_LINE}").is_visible()
+    assert card.locator(f"#photo-button-{RED_LINE}").is_visible()  # though the item asks none
+    # Its top just under the capture head, which stays on screen.
+    card.evaluate("""node => window.scrollBy(0, node.getBoundingClientRect().top
+        - document.querySelector('.capture-head').getBoundingClientRect().bottom - 8)""")
+    shot(page, screenshots, f"{name}-22-red-line-finding", top=False)
+    taken = datetime.now(UTC).replace(microsecond=0) - timedelta(minutes=7)
+    evidence = photo_file(tmp_path, "finding.jpg", hue=90)
+    os.utime(evidence, (taken.timestamp(), taken.timestamp()))  # picked: its file's time
+    page.set_input_files(f"#photo-{RED_LINE}", evidence)
+    wait_for_script(page, f"document.querySelectorAll('#item-{RED_LINE} .thumb').length === 1",
+                    "the photo of the finding")
+    page.fill(f"#note-{RED_LINE}", RED_LINE_NOTE)
+    page.fill(f"#staff-{RED_LINE}", "李娜 0312")
+    page.click(".chips .chip:last-child")  # the summary
+    page.wait_for_selector("#submit-visit:not([disabled])")
+    assert page.locator("#red-line-notes").count() == 0
+    page.click("#submit-visit")
+    page.wait_for_url(re.compile(r"/outbox"))
+    wait_outbox_empty(page)
+
+    server = live_server.api("GET", f"/api/v1/visits/{visit_id}", "admin@example.com").json
+    assert server["status"] == "published" and server["score"]["total"] == 0
+    answers = {r["item"]: r for r in server["responses"]}
+    assert (answers[RED_LINE]["note"], answers[RED_LINE]["staff"]) == (RED_LINE_NOTE, "李娜 0312")
+    started = datetime.fromisoformat(server["started_at"])
+    assert all(started <= datetime.fromisoformat(r["at"]) <= datetime.now(UTC)
+               for r in server["responses"])  # when each answer was given
+    [photo] = [p for p in server["photos"] if p["item"] == RED_LINE]
+    assert datetime.fromisoformat(photo["taken_at"]) == taken
     assert page.errors == []
     context.close()
 

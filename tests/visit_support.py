@@ -32,18 +32,29 @@ VISIT_WORLD = {
 }
 
 
+# What a supervisor writes down when the red line "argues" is found (submission requires it).
+ARGUES_NOTE = "柜台员工打断顾客并提高音量 / The clerk interrupted the customer, raising her voice."
+
+
 def audit_body(store_id, responses=None, photos=(), revision=0, **extra) -> dict:
-    """A test-audit body; `responses` maps item ids to values."""
+    """A test-audit body; `responses` maps item ids to values. A red-line finding (argues:
+    true) carries its note, as a supervisor writes it."""
     answers = {"signage": True, "tidy": 4, "has_queue": True, "queue_minutes": 12,
                "argues": False} if responses is None else responses
     return {
         "store_id": store_id, "checklist": {"slug": "test-audit", "version": 1}, "kind": "audit",
         "started_at": "2025-03-01T09:30:00+08:00", "ended_at": "2025-03-01T10:15:00+08:00",
         "location": {"lat": 31.2387, "lon": 121.481, "accuracy_m": 12.5},
-        "responses": [{"item": k, "value": v} for k, v in answers.items()],
+        "responses": [_response(item, value) for item, value in answers.items()],
         "photos": [{"id": str(p), "item": item} for p, item in photos],
         "revision": revision, **extra,
     }
+
+
+def _response(item: str, value) -> dict:
+    if (item, value) == ("argues", True):
+        return {"item": item, "value": value, "note": ARGUES_NOTE}
+    return {"item": item, "value": value}
 
 
 def mystery_body(store_id, **extra) -> dict:

@@ -5,7 +5,7 @@ import { saveFailed, syncNow } from './app.js';
 import { scoringRules } from './checklists.js';
 import { _, storeName, tr } from './i18n.js';
 import { estimate, indexOf, isAnswered, items, missingRequired, applies } from './score.js';
-import { itemCard } from './form.js';
+import { itemCard, needsNote } from './form.js';
 import { h, icon, mount, band } from './ui.js';
 import { addPhoto, photosOf, removePhoto, saveVisit, submitVisit } from './visits.js';
 
@@ -48,7 +48,10 @@ export async function questionnaire(options) {
     missing: state.missing,
     allowAnyPhoto: true,
     async onAnswer(item, patch, { quiet = false } = {}) {
-      const next = { ...(visit.answers[item.id] || {}), ...patch };
+      const before = visit.answers[item.id] || {};
+      const next = { ...before, ...patch };
+      // When the answer was given or changed (a note or a staff name is no new answer).
+      if (next.value !== before.value || Boolean(next.na) !== Boolean(before.na)) next.at = new Date().toISOString();
       if (!next.na && (next.value === undefined || next.value === '') && !next.note) delete visit.answers[item.id];
       else visit.answers[item.id] = next;
       state.missing.delete(item.id);
@@ -136,11 +139,17 @@ export async function questionnaire(options) {
     requestAnimationFrame(() => document.getElementById(`item-${item.id}`)?.scrollIntoView({ block: 'center' }));
   }
 
+  function unexplained(score) {
+    return [...items(definition)].map(([, item]) => item)
+      .filter((item) => needsNote(visit.answers[item.id], score.statuses[item.id]));
+  }
+
   function summaryView() {
     const final = estimate(definition, visit.answers, { sofar: false, rules });
     const missing = missingRequired(definition, visit.answers);
     const gaps = photoGaps();
-    const blocked = missing.length > 0 || gaps.length > 0;
+    const notes = unexplained(final);
+    const blocked = missing.length > 0 || gaps.length > 0 || notes.length > 0;
     return h('section', { class: 'stack', 'aria-label': _('Summary') },
       h('div', { class: 'card' },
         h('div', { class: 'score-hero' },
@@ -154,6 +163,7 @@ export async function questionnaire(options) {
         sectionBars(final)),
       missing.length ? gapCard(_('Still to answer'), missing) : null,
       gaps.length ? gapCard(_('Photos still needed'), gaps) : null,
+      notes.length ? gapCard(_('Red-line findings without a note'), notes, 'red-line-notes') : null,
       options.summaryExtras ? options.summaryExtras(visit, { render, persist, score: final }) : null,
       h('div', { class: 'card' },
         h('label', { for: 'visit-notes' }, _('Overall notes')),
@@ -161,7 +171,8 @@ export async function questionnaire(options) {
           oninput: (e) => { visit.notes = e.target.value; persist(true); } }, visit.notes || '')),
       h('button', { type: 'button', class: 'btn primary big block', id: 'submit-visit', disabled: blocked,
         onclick: submit }, icon('upload'), options.submitLabel || _('Submit visit')),
-      blocked ? h('p', { class: 'hint center' }, _('Answer every required item and take the required photos to submit.')) : null);
+      missing.length || gaps.length ? h('p', { class: 'hint center' }, _('Answer every required item and take the required photos to submit.')) : null,
+      notes.length ? h('p', { class: 'hint center' }, _('Write what happened for each red-line finding to submit.')) : null);
   }
 
   function sectionBars(score) {
@@ -174,11 +185,11 @@ export async function questionnaire(options) {
     }));
   }
 
-  function gapCard(title, list) {
+  function gapCard(title, list, id = null) {
     // Grouped by section: a long list of single questions helps nobody at the end of a visit.
     const groups = sections.map((section) => ({ section, items: list.filter((item) => section.items.includes(item)) }))
       .filter((group) => group.items.length);
-    return h('div', { class: 'card' }, h('h2', {}, title),
+    return h('div', { class: 'card', id }, h('h2', {}, title),
       h('ul', { class: 'list' }, groups.map(({ section, items: gaps }) => h('li', {},
         h('button', { type: 'button', class: 'list-item btn ghost block', style: 'justify-content:flex-start;text-align:left',
           onclick: () => jumpTo(gaps[0]) },

@@ -13,7 +13,9 @@ export function itemCard(item, ctx) {
   const answer = ctx.answers[item.id] || {};
   const status = ctx.statuses[item.id];
   const classes = ['item'];
-  if (status === 'red_line') classes.push('is-redline-failed');
+  // A red-line finding is written down (required note, optional staff) and may be photographed.
+  const finding = status === 'red_line';
+  if (finding) classes.push('is-redline-failed');
   if (ctx.missing && ctx.missing.has(item.id)) classes.push('is-missing');
   const labelId = `q-${item.id}`;
   return h('article', { class: classes.join(' '), id: `item-${item.id}`, 'aria-labelledby': labelId },
@@ -21,8 +23,13 @@ export function itemCard(item, ctx) {
     tags(item),
     item.guidance ? h('p', { class: 'item-guidance' }, tr(item.guidance)) : null,
     answerControl(item, answer, ctx, labelId),
-    tools(item, answer, ctx),
+    tools(item, answer, ctx, finding),
   );
+}
+
+/** A red-line finding still without a note (submission needs one). */
+export function needsNote(answer, status) {
+  return status === 'red_line' && !(answer && answer.note && answer.note.trim());
 }
 
 function tags(item) {
@@ -94,13 +101,18 @@ function numberControl(item, value, set, na, labelId) {
     na);
 }
 
-function tools(item, answer, ctx) {
+function tools(item, answer, ctx, finding) {
   const photos = ctx.photos.filter((p) => p.item === item.id);
   const rule = item.photo || { rule: 'none', min: 0 };
   const noteId = `note-${item.id}`;
-  const note = h('textarea', { id: noteId, class: 'note', rows: 2, placeholder: _('What did you see?'),
-    hidden: !answer.note, 'aria-label': _('Note'),
-    oninput: (e) => ctx.onAnswer(item, { note: e.target.value }, { quiet: true }) }, answer.note || '');
+  const note = h('textarea', { id: noteId, class: 'note', rows: finding ? 3 : 2,
+    placeholder: finding ? _('What happened, and the exact words used') : _('What did you see?'),
+    hidden: !answer.note && !finding, required: finding, 'aria-invalid': finding && !answer.note?.trim() ? 'true' : null,
+    'aria-label': finding ? _('Note (required for a red line)') : _('Note'),
+    oninput: (e) => {
+      ctx.onAnswer(item, { note: e.target.value }, { quiet: true });
+      if (finding) e.target.setAttribute('aria-invalid', String(!e.target.value.trim()));
+    } }, answer.note || '');
   const fileInput = h('input', { type: 'file', accept: 'image/*', capture: 'environment', class: 'file-input',
     id: `photo-${item.id}`, 'aria-label': _('Take a photo'), tabindex: '-1',
     onchange: async (e) => {
@@ -110,11 +122,11 @@ function tools(item, answer, ctx) {
   const need = rule.rule === 'required' ? `${photos.length}/${rule.min || 1}` : String(photos.length || '');
   return h('div', {},
     h('div', { class: 'item-tools' },
-      rule.rule !== 'none' || ctx.allowAnyPhoto
-        ? h('button', { type: 'button', class: 'btn', onclick: () => fileInput.click() },
+      rule.rule !== 'none' || ctx.allowAnyPhoto || finding
+        ? h('button', { type: 'button', class: 'btn', id: `photo-button-${item.id}`, onclick: () => fileInput.click() },
           icon('camera'), _('Photo'), need ? h('span', { class: 'photo-need muted' }, need) : null)
         : null,
-      h('button', { type: 'button', class: 'btn ghost', 'aria-expanded': String(!note.hidden),
+      finding ? null : h('button', { type: 'button', class: 'btn ghost', 'aria-expanded': String(!note.hidden),
         'aria-controls': noteId,
         onclick: (e) => {
           note.hidden = !note.hidden;
@@ -123,7 +135,20 @@ function tools(item, answer, ctx) {
         } }, icon('note'), _('Note')),
       fileInput),
     photos.length ? thumbs(photos, ctx) : null,
-    note);
+    finding ? findingFields(item, answer, ctx, note) : note);
+}
+
+function findingFields(item, answer, ctx, note) {
+  const staffId = `staff-${item.id}`;
+  return h('div', { class: 'finding', id: `finding-${item.id}` },
+    h('p', { class: 'finding-lead' }, icon('alert'),
+      _('Red line: write down what happened (required); a photo if you can do so safely.')),
+    h('label', { for: note.id }, _('What happened'), h('span', { class: 'req' }, ` · ${_('required')}`)),
+    note,
+    h('label', { for: staffId }, _('Staff member'), h('span', { class: 'muted' }, ` · ${_('optional')}`)),
+    h('input', { id: staffId, class: 'staff', type: 'text', maxlength: '120', autocomplete: 'off',
+      placeholder: _('Name or badge number'), value: answer.staff || '',
+      oninput: (e) => ctx.onAnswer(item, { staff: e.target.value }, { quiet: true }) }));
 }
 
 const urls = new Map();

@@ -130,6 +130,8 @@ export function visitBody(visit) {
       const row = { item, value: answer.na ? null : answer.value };
       if (answer.na) row.na = true;
       if (answer.note) row.note = answer.note;
+      if (answer.staff && answer.staff.trim()) row.staff = answer.staff.trim();
+      if (answer.at) row.at = answer.at;
       return row;
     });
   const body = {
@@ -138,7 +140,8 @@ export function visitBody(visit) {
     kind: visit.kind,
     started_at: visit.started_at,
     responses,
-    photos: (visit.photos || []).map((p) => ({ id: p.id, item: p.item })),
+    photos: (visit.photos || []).map((p) => (p.taken_at ? { id: p.id, item: p.item, taken_at: p.taken_at }
+      : { id: p.id, item: p.item })),
     revision: visit.revision || 0,
   };
   if (visit.ended_at) body.ended_at = visit.ended_at;

@@ -73,15 +73,26 @@ export async function movePhoto(visit, photo, item) {
   });
 }
 
+// The server takes times of the years 2000 to 2100; a file dated outside them says nothing.
+const EARLIEST = Date.UTC(2000, 0, 1);
+
+/** When a photo was taken: a picked file's last change (a camera's file is written as it is
+ * taken), else now. Reading the EXIF date is for later. */
+export function takenAt(file, at = Date.now()) {
+  const modified = file && file.lastModified;
+  return new Date(modified && modified >= EARLIEST && modified <= at ? modified : at).toISOString();
+}
+
 /** Shrink the photo, then store it and announce it on the visit in one transaction. */
 export async function addPhoto(visit, item, file) {
+  const taken = takenAt(file);
   const shrunk = await downscale(file);
   const photo = {
     id: uuid(), visit_id: visit.id, item: item || null, blob: shrunk.blob, type: shrunk.type,
-    width: shrunk.width, height: shrunk.height, size: shrunk.blob.size, taken_at: now(),
+    width: shrunk.width, height: shrunk.height, size: shrunk.blob.size, taken_at: taken,
     state: 'pending',
   };
-  visit.photos.push({ id: photo.id, item: photo.item });
+  visit.photos.push({ id: photo.id, item: photo.item, taken_at: taken });
   visit.updated_at = now();
   visit.revision = (visit.revision || 0) + 1;
   try {

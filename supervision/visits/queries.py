@@ -61,7 +61,8 @@ def visit_document(visit: Visit) -> dict:
                     for m in visit.moments or ()],
         "wait_minutes": wait_minutes(visit),
         "responses": [{"item": r.item_id, "value": r.value, "na": r.na, "note": r.note,
-                       "staff": r.staff, "received_at": r.received_at} for r in visit.responses],
+                       "staff": r.staff, "at": r.at, "received_at": r.received_at}
+                      for r in visit.responses],
         "photos": [{**{c.key: getattr(p, c.key) for c in Photo.__table__.columns},
                     "item": p.item_id} for p in visit.photos],
         "missing_photos": [p.id for p in missing_photos(visit)],

@@ -34,11 +34,16 @@ class ResponseDraftSchema(ma.Schema):
                             validate=validate.Length(max=NOTE_MAX))
     staff = ma.fields.String(allow_none=True, load_default=None,
                              validate=validate.Length(max=120))
+    at = instant(allow_none=True, load_default=None, metadata={
+        "description": "When the answer was given or last changed, by the device's clock: the "
+                       "time of a finding."})
 
 
 class PhotoAnnouncementSchema(ma.Schema):
     id = ma.fields.UUID(required=True)
     item = ma.fields.String(required=True, validate=ITEM_ID)
+    taken_at = instant(allow_none=True, load_default=None, metadata={
+        "description": "When the photo was taken, by the device's clock."})
 
 
 class ChecklistRefSchema(ma.Schema):
@@ -103,6 +108,7 @@ class ResponseSchema(ma.Schema):
     na = ma.fields.Boolean()
     note = ma.fields.String(allow_none=True)
     staff = ma.fields.String(allow_none=True)
+    at = ma.fields.AwareDateTime(allow_none=True)
     received_at = ma.fields.AwareDateTime()
 
 
@@ -118,6 +124,7 @@ class PhotoSchema(ma.Schema):
     error = ma.fields.String(allow_none=True)
     announced_at = ma.fields.AwareDateTime()
     received_at = ma.fields.AwareDateTime(allow_none=True)
+    taken_at = ma.fields.AwareDateTime(allow_none=True)
 
 
 class VisitSchema(ma.Schema):

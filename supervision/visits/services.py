@@ -18,6 +18,7 @@ from supervision.errors import Conflict, Forbidden, Invalid, NotFound
 from supervision.followup.services import on_visit_submitted
 from supervision.reports import prerender
 from supervision.scoping import get_own_visit, get_visit, scoped_stores
+from supervision.scoring import item_fraction
 from supervision.storage import get_storage
 from supervision.stores.models import Store
 from supervision.transitions import lock
@@ -31,7 +32,7 @@ EDITABLE = ("draft", "rejected")
 # Who may capture which kind of visit.
 CAPTURE_ROLES = {"audit": ("admin", "supervisor"), "mystery": ("admin", "shopper")}
 RECEIVED = ("received", "processed")
-ANSWER_FIELDS = ("value", "na", "note", "staff")
+ANSWER_FIELDS = ("value", "na", "note", "staff", "at")
 
 
 def body_hash(body: dict) -> str:
@@ -182,7 +183,7 @@ def _insert_responses(visit: Visit, responses: list[dict]) -> None:
     answer on SQLite, where it needs each new id back."""
     now = utcnow()
     rows = [{"visit_id": visit.id, "item_id": given["item"], "received_at": now,
-             **{key: given[key] for key in ANSWER_FIELDS}} for given in responses]
+             **_answer_values(given)} for given in responses]
     if rows:
         db.session.execute(insert(Response), rows)
 
@@ -194,7 +195,7 @@ def _apply_responses(visit: Visit, responses: list[dict]) -> None:
         visit.responses.remove(row)
     current = {r.item_id: r for r in visit.responses}
     for item_id, given in wanted.items():
-        values = {key: given[key] for key in ANSWER_FIELDS}
+        values = _answer_values(given)
         row = current.get(item_id)
         if row is None:
             visit.responses.append(Response(item_id=item_id, received_at=utcnow(), **values))
@@ -204,9 +205,15 @@ def _apply_responses(visit: Visit, responses: list[dict]) -> None:
             row.received_at = utcnow()
 
 
+def _answer_values(given: dict) -> dict:
+    return {**{key: given[key] for key in ANSWER_FIELDS}, "at": _utc(given["at"])}
+
+
 def _apply_announcements(visit: Visit, announced: list[dict]) -> None:
-    """Announced photos follow the body; received ones are data and stay whatever it says."""
+    """Announced photos follow the body; received ones are data and stay whatever it says
+    (but for the time it was taken, which only the device knows)."""
     wanted = {a["id"]: a["item"] for a in announced}
+    taken = {a["id"]: _utc(a["taken_at"]) for a in announced}
     for row in [p for p in visit.photos if p.id not in wanted and p.status == "announced"]:
         visit.photos.remove(row)
     current = {p.id: p for p in visit.photos}
@@ -215,8 +222,11 @@ def _apply_announcements(visit: Visit, announced: list[dict]) -> None:
         row = current.get(photo_id)
         if row is None:
             visit.photos.append(Photo(id=photo_id, item_id=item_id, status="announced",
-                                      announced_at=utcnow()))
-        elif row.item_id != item_id:
+                                      announced_at=utcnow(), taken_at=taken[photo_id]))
+            continue
+        if taken[photo_id] is not None and row.taken_at != taken[photo_id]:
+            row.taken_at = taken[photo_id]
+        if row.item_id != item_id:
             if row.status != "announced":
                 raise Conflict(f"Photo {photo_id} was received for item {row.item_id}; it "
                                f"cannot move to {item_id}.")
@@ -257,6 +267,7 @@ def submit(user, visit_id) -> Visit:
 
 def _check_complete(visit: Visit, definition: ChecklistDefinition, answers: dict) -> None:
     responses = {item.id: ["Required."] for item in missing_required(definition, answers)}
+    unexplained = _red_lines_without_note(visit, definition, answers)
     received = Counter(p.item_id for p in visit.photos if p.status in RECEIVED)
     photos = {}
     for _, item in definition.items():
@@ -266,13 +277,34 @@ def _check_complete(visit: Visit, definition: ChecklistDefinition, answers: dict
                 and received[item.id] < item.photo.min:
             photos[item.id] = [f"{item.photo.min} required, {received[item.id]} received."]
     missing = [str(p.id) for p in missing_photos(visit)]
-    errors = {k: v for k, v in
-              {"responses": responses, "photos": photos, "missing_photos": missing}.items() if v}
+    errors = {k: v for k, v in {"responses": {**responses, **unexplained}, "photos": photos,
+                                "missing_photos": missing}.items() if v}
     if errors:
+        notes = f", {len(unexplained)} red-line finding(s) without a note" if unexplained else ""
         raise Invalid(
             f"The visit is incomplete: {len(responses)} required answer(s) missing, "
             f"{len(photos)} item(s) short of photos, {len(missing)} announced photo(s) "
-            "not received.", errors)
+            f"not received{notes}.", errors)
+
+
+def _red_lines_without_note(visit: Visit, definition: ChecklistDefinition,
+                            answers: dict) -> dict:
+    """{item id: {"note": [...]}} of each red-line finding with no note (keyed like the
+    missing answers): what happened has to be written."""
+    errors = {}
+    for response in visit.responses:
+        item = definition.item(response.item_id)
+        if item.red_line and _is_finding(definition, item, answers) \
+                and not (response.note or "").strip():
+            errors[item.id] = {"note": [
+                f"Red-line finding ({item.id}): say what happened in the note."]}
+    return errors
+
+
+def _is_finding(definition: ChecklistDefinition, item, answers: dict) -> bool:
+    answer = answers[item.id]
+    return (not answer.na and answer.value is not None and item.type != "text"
+            and applies(definition, item, answers) and item_fraction(item, answer.value) < 1)
 
 
 def _own_visit(user, visit_id, lock: bool = False) -> Visit:
