@@ -10,12 +10,15 @@ from supervision.checklists.definition import ChecklistDefinition, Item, applies
 from supervision.checklists.loader import load_checklist
 from supervision.scoring import (
     EMPTY_TOTAL,
+    LOST_CEILING,
     MUST_BE_FACTOR,
     PEAK_END_FACTOR,
+    RULES,
     Answer,
     heatmap,
     item_fraction,
     score_visit,
+    subtotal_of,
 )
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -95,12 +98,76 @@ DELIGHT = _checklist(_section(
 @pytest.mark.parametrize(("answers", "total"), [
     ({"greet": True, "thanks": False}, 50.0),                      # 1 of 2
     ({"greet": True, "thanks": False, "umbrella": False}, 50.0),   # absence costs nothing
-    ({"greet": True, "thanks": False, "umbrella": True}, 100.0),   # (1 + bonus 1) of 2
-    ({"greet": False, "thanks": False, "umbrella": True}, 50.0),   # (0 + 1) of 2
-    ({"greet": True, "thanks": True, "umbrella": True}, 100.0),    # 3 of 2, capped at 100
+    ({"greet": True, "thanks": False, "umbrella": True}, 99.9),    # 50 + 50, but thanks failed
+    ({"greet": False, "thanks": False, "umbrella": True}, 50.0),   # 0 + 50
+    ({"greet": True, "thanks": True, "umbrella": True}, 100.0),    # 100 + 50, capped at 100
 ])
 def test_delighters_only_add(answers, total):
     assert _total(DELIGHT, **answers) == total
+
+
+def test_a_bonus_never_hides_a_failure():
+    assert LOST_CEILING == 99.9 and RULES["lost_ceiling"] == LOST_CEILING
+    result = score_visit(DELIGHT, _answers(greet=True, thanks=False, umbrella=True))
+    # base 100 × 1 / 2 = 50, bonus 100 × 1 / 2 = 50: 100 would hide the failed thanks
+    assert result.total == 99.9 and result.grade.id == "excellent"
+    service = result.sections["service"]
+    assert (service.earned, service.bonus, service.max, service.percent) == (1.0, 1.0, 2.0, 50.0)
+    assert service.to_dict() == {"score": 1.0, "earned": 1.0, "max": 2.0, "bonus": 1.0,
+                                 "percent": 50.0}
+    assert heatmap(result) == {("service", "arrival"): 50.0}
+    explanation = result.to_dict()["explanation"]
+    assert (explanation["base"], explanation["bonus_points"], explanation["ceiling"]) == (
+        50.0, 50.0, 99.9)
+
+
+def test_a_tiny_loss_never_rounds_to_100():
+    definition = _checklist(_section("service", (
+        "      - {id: closed, type: number, kano: performance, moment: waiting,"
+        " thresholds: {good: 1000, fail: 0, better: higher}, text: {zh: 办结, en: Closed}}\n")))
+    # 999.6 of 1000 → 99.96, which rounds half up to 100.0: the ceiling keeps it at 99.9
+    result = score_visit(definition, _answers(closed=999.6))
+    assert result.total == 99.9 and result.sections["service"].percent == 99.9
+    assert _total(definition, closed=1000) == 100.0
+
+
+@pytest.mark.parametrize(("answers", "statuses"), [
+    ({"greet": True, "thanks": True, "umbrella": False}, ["met", "met", "no_bonus"]),
+    ({"greet": True, "thanks": False, "umbrella": True}, ["met", "failed", "met"]),
+])
+def test_a_delighter_not_delivered_is_no_bonus_not_a_failure(answers, statuses):
+    result = score_visit(DELIGHT, _answers(**answers))
+    assert [s.status for s in result.items] == statuses
+    assert result.items[2].possible == 0
+
+
+def test_a_partly_delivered_delighter_is_partial():
+    definition = _checklist(_section("service", _yes_no("greet"), (
+        "      - {id: care, type: scale, kano: delighter, moment: arrival,"
+        " text: {zh: 关怀, en: Care}}\n")))
+    result = score_visit(definition, _answers(greet=True, care=3))
+    care = result.items[1]
+    assert (care.status, care.bonus, care.possible) == ("partial", 0.5, 0.0)
+    assert score_visit(definition, _answers(greet=True, care=1)).items[1].status == "no_bonus"
+
+
+def test_a_bonus_without_anything_owed_changes_nothing():
+    definition = _checklist(_section("extras", _yes_no("umbrella", kano="delighter")))
+    result = score_visit(definition, _answers(umbrella=True))
+    assert result.total == EMPTY_TOTAL and result.sections["extras"].percent is None
+    explanation = result.to_dict()["explanation"]
+    assert (explanation["base"], explanation["bonus_points"]) == (None, None)
+
+
+def test_stored_item_rows_give_the_same_subtotals():
+    """Reports regroup score["items"] (stored scores too) and get the engine's figures."""
+    result = score_visit(RED_LINE, _answers(greet=True, argue=False, signage=False))
+    rows = result.to_dict()["items"]
+    for section, subtotal in result.sections.items():
+        assert subtotal_of(r for r in rows if r["section"] == section) == subtotal
+    assert subtotal_of(rows).total == result.total
+    crossed = score_visit(RED_LINE, _answers(greet=True, argue=True, signage=True))
+    assert subtotal_of(crossed.to_dict()["items"]).percent == 0.0
 
 
 RED_LINE = _checklist(
@@ -259,8 +326,9 @@ def test_to_dict_gives_the_breakdown_and_the_heat_map():
     assert data["total"] == 68.4
     assert data["grade"] == {"id": "pass", "label": {"zh": "合格", "en": "Pass"}, "min": 60.0}
     assert data["sections"] == [
-        {"id": "service", "score": 3.25, "max": 3.25, "bonus": 0.0, "percent": 100.0},
-        {"id": "image", "score": 0.0, "max": 1.5, "bonus": 0.0, "percent": 0.0},
+        {"id": "service", "score": 3.25, "earned": 3.25, "max": 3.25, "bonus": 0.0,
+         "percent": 100.0},
+        {"id": "image", "score": 0.0, "earned": 0.0, "max": 1.5, "bonus": 0.0, "percent": 0.0},
     ]
     assert [f["id"] for f in data["functions"]] == ["image", "service"]
     assert [m["id"] for m in data["moments"]] == ["arrival", "dispute"]
@@ -270,6 +338,10 @@ def test_to_dict_gives_the_breakdown_and_the_heat_map():
         "earned": 0.0, "possible": 1.5, "bonus": 0.0,
     }
     assert data["explanation"]["possible"] == 4.75
+    # base 100 × 3.25 / 4.75 = 68.42 → 68.4; no bonus; signage lost → at most 99.9
+    assert (data["explanation"]["base"], data["explanation"]["bonus_points"],
+            data["explanation"]["ceiling"]) == (68.4, 0.0, 99.9)
+    assert "min(ceiling, base + bonus_points)" in data["explanation"]["formula"]
     assert heatmap(result) == {("image", "arrival"): 0.0, ("service", "arrival"): 100.0,
                                ("service", "dispute"): 100.0}
     assert [(g["function"], g["moment"]) for g in data["grid"]] == list(heatmap(result))
@@ -329,6 +401,23 @@ def test_totals_and_subtotals_stay_in_range(definition, data):
         for subtotal in groups.values():
             assert 0 <= subtotal.score <= subtotal.max
             assert subtotal.percent is None or 0 <= subtotal.percent <= 100
+
+
+@_by_definition
+@PROPERTY
+@given(data=st.data())
+def test_a_lost_point_never_shows_100_and_a_bonus_never_fills_a_group(definition, data):
+    answers = data.draw(answers_for(definition))
+    result = score_visit(definition, answers)
+    lost = any(s.earned < s.possible for s in result.items)
+    assert not lost or result.total <= LOST_CEILING
+    assert all(s.status != "failed" for s in result.items if s.kano == "delighter")
+    # Every group shows the same percent with its delighters unanswered.
+    delighters = {item.id for item in _free_scored_items(definition) if item.kano == "delighter"}
+    plain = score_visit(definition, {k: v for k, v in answers.items() if k not in delighters})
+    for name in ("sections", "moments", "functions", "grid"):
+        assert ({key: s.percent for key, s in getattr(result, name).items()}
+                == {key: s.percent for key, s in getattr(plain, name).items()})
 
 
 @_by_definition

@@ -23,7 +23,8 @@ ESTIMATE = """async (cases) => {
   return cases.map(({ definition, rules, answers }) => {
     const result = estimate(definition, answers, { sofar: false, rules });
     return { total: result.total, grade: result.grade && result.grade.id,
-             sections: result.sections, red_lines: result.red_lines.map((item) => item.id) };
+             sections: result.sections, red_lines: result.red_lines.map((item) => item.id),
+             statuses: result.statuses };
   });
 }"""
 
@@ -32,6 +33,13 @@ def checklist_yaml(case: dict) -> str:
     document = {"slug": case["id"], "title": {"zh": "评分核对", "en": "Scoring parity"},
                 "kind": "audit", **case["checklist"]}
     return yaml.safe_dump(document, allow_unicode=True, sort_keys=False)
+
+
+def figures(case: dict, statuses: dict, **got) -> dict:
+    """What a case's `expected` holds: the statuses only of the items it names."""
+    if "statuses" in case["expected"]:
+        got["statuses"] = {item: statuses[item] for item in case["expected"]["statuses"]}
+    return got
 
 
 def plain_answers(case: dict) -> dict:
@@ -73,11 +81,12 @@ def test_the_version_document_carries_the_scoring_rules(served):
 def test_the_engine_gives_the_hand_computed_figures(served, case):
     definition = ChecklistDefinition.from_dict(served[1][case["id"]]["definition"])
     result = score_visit(definition, plain_answers(case))
-    assert {
-        "total": result.total, "grade": result.grade.id,
-        "sections": {key: subtotal.percent for key, subtotal in result.sections.items()},
-        "red_lines": [red_line.item for red_line in result.red_lines],
-    } == case["expected"], case["why"]
+    assert figures(
+        case, {s.item: s.status for s in result.items},
+        total=result.total, grade=result.grade.id,
+        sections={key: subtotal.percent for key, subtotal in result.sections.items()},
+        red_lines=[red_line.item for red_line in result.red_lines],
+    ) == case["expected"], case["why"]
 
 
 @pytest.mark.browser
@@ -91,7 +100,7 @@ def test_score_js_gives_the_hand_computed_figures(served, browser):
          "rules": documents[case["id"]]["scoring"], "answers": plain_answers(case)}
         for case in CASES])
     page.close()
-    assert dict(zip([case["id"] for case in CASES], got, strict=True)) == {
+    assert {case["id"]: figures(case, **js) for case, js in zip(CASES, got, strict=True)} == {
         case["id"]: case["expected"] for case in CASES}
 
 

@@ -6,7 +6,7 @@ import { scoringRules } from './checklists.js';
 import { _, storeName, tr } from './i18n.js';
 import { estimate, indexOf, isAnswered, items, missingRequired, applies } from './score.js';
 import { itemCard, needsNote } from './form.js';
-import { h, icon, mount, band } from './ui.js';
+import { h, icon, mount, band, scoreText } from './ui.js';
 import { addPhoto, photosOf, removePhoto, saveVisit, submitVisit } from './visits.js';
 
 /**
@@ -85,7 +85,7 @@ export async function questionnaire(options) {
         h('div', { class: 'live-score', id: 'live-score', role: 'status', 'aria-live': 'polite' },
           h('div', { class: 'lbl' }, _('Score so far'), h('br'), _('estimate')),
           h('span', { class: `score-chip ${score.red_lines.length ? 'low' : band(score.total)}` },
-            h('span', { class: 'num' }, score.total === null ? '–' : Math.round(score.total))))),
+            h('span', { class: 'num' }, scoreText(score.total))))),
       score.red_lines.length ? redLines(score) : null,
       chips(score));
   }
@@ -154,7 +154,7 @@ export async function questionnaire(options) {
       h('div', { class: 'card' },
         h('div', { class: 'score-hero' },
           h('div', { class: `ring ${final.red_lines.length ? 'low' : band(final.total)}`, style: `--p:${final.total ?? 0}` },
-            h('div', {}, h('div', {}, h('div', { class: 'num' }, final.total === null ? '–' : Math.round(final.total)),
+            h('div', {}, h('div', {}, h('div', { class: 'num' }, scoreText(final.total)),
               h('div', { class: 'lbl' }, final.grade ? tr(final.grade.label) : '')))),
           h('div', {},
             h('h2', {}, _('Score estimate')),
@@ -181,7 +181,7 @@ export async function questionnaire(options) {
       return h('div', { class: 'row' },
         h('span', { class: 'name' }, tr(section.title)),
         h('div', { class: `bar ${band(pct)}` }, h('span', { style: `width:${pct ?? 0}%` })),
-        h('span', { class: 'pct' }, pct === null || pct === undefined ? '–' : Math.round(pct)));
+        h('span', { class: 'pct' }, scoreText(pct)));
     }));
   }
 

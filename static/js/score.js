@@ -70,9 +70,16 @@ function scoreItem(definition, item, answers, index, sofar, rules) {
   if (kano.points === 'bonus') out.bonus = stake * f;
   else if (kano.points === 'all_or_nothing') { out.earned = f === 1 ? stake : 0; out.possible = stake; }
   else { out.earned = stake * f; out.possible = stake; }
-  out.status = f === 1 ? 'met' : item.red_line ? 'red_line'
-    : (kano.points === 'all_or_nothing' || f === 0) ? 'failed' : 'partial';
+  out.status = status(item, kano.points, f);
   return out;
+}
+
+/** engine._status: a delighter not delivered is no failure, just no bonus (未加分). */
+function status(item, points, f) {
+  if (f === 1) return 'met';
+  if (points === 'bonus') return f === 0 ? 'no_bonus' : 'partial';
+  if (item.red_line) return 'red_line';
+  return points === 'all_or_nothing' || f === 0 ? 'failed' : 'partial';
 }
 
 /** rules.round_half_up in Python: the same float operations, so both give the same digits. */
@@ -81,22 +88,41 @@ function roundHalfUp(value, decimals) {
   return Math.floor(value * scale + 0.5) / scale;
 }
 
+/**
+ * Below full marks once a must-be or performance point was lost: a bonus never hides it. Rules
+ * kept with a visit begun before they named `lost_ceiling` cap at full marks, as they did then.
+ */
+function ceiling(group, rules) {
+  return group.lost ? (rules.lost_ceiling ?? rules.full_marks) : rules.full_marks;
+}
+
+/** Subtotal.percent: earned of possible, the bonus left out. */
 function percent(group, rules) {
   if (group.red_line) return rules.red_line_percent;
   if (group.possible === 0) return null;
-  const full = rules.full_marks;
-  return roundHalfUp(Math.min(full, (full * (group.earned + group.bonus)) / group.possible),
+  return roundHalfUp(Math.min(ceiling(group, rules), (rules.full_marks * group.earned) / group.possible),
     rules.percent_decimals);
+}
+
+/** Subtotal.total: min(ceiling, base + bonus points), rounded half up. */
+function total(group, rules) {
+  if (group.red_line) return rules.red_line_percent;
+  if (group.possible === 0) return rules.empty_total;
+  const base = (rules.full_marks * group.earned) / group.possible;
+  const bonusPoints = (rules.full_marks * group.bonus) / group.possible;
+  return roundHalfUp(Math.min(ceiling(group, rules), base + bonusPoints), rules.percent_decimals);
 }
 
 /**
  * {total, grade, red_lines: [item], sections: {id: percent}, answered, applicable, statuses}.
+ * A section's percent leaves its delighter bonus out; the total adds it, below full marks once a
+ * point was lost. Both are already rounded: show them as they are (99.9, never Math.round).
  * Without `rules` (a visit kept from before they were sent) only the counts and statuses are
  * known: total, grade and the section percents are null.
  */
 export function estimate(definition, answers, { sofar = true, rules = null } = {}) {
   const index = indexOf(definition);
-  const overall = { earned: 0, possible: 0, bonus: 0, red_line: false };
+  const overall = { earned: 0, possible: 0, bonus: 0, red_line: false, lost: false };
   const sections = {};
   const statuses = {};
   const redLines = [];
@@ -108,10 +134,11 @@ export function estimate(definition, answers, { sofar = true, rules = null } = {
     statuses[item.id] = s.status;
     if (s.status !== 'not_applicable') applicable += 1;
     if (isAnswered(answers[item.id]) && s.status !== 'not_applicable') answered += 1;
-    const group = (sections[section.id] ??= { earned: 0, possible: 0, bonus: 0, red_line: false });
+    const group = (sections[section.id] ??= { earned: 0, possible: 0, bonus: 0, red_line: false, lost: false });
     for (const g of [overall, group]) {
       g.earned += s.earned; g.possible += s.possible; g.bonus += s.bonus;
       if (s.status === 'red_line') g.red_line = true;
+      if (s.earned < s.possible) g.lost = true;
     }
     if (s.status === 'red_line') redLines.push(item);
   }
@@ -119,11 +146,11 @@ export function estimate(definition, answers, { sofar = true, rules = null } = {
     const none = Object.fromEntries(Object.keys(sections).map((id) => [id, null]));
     return { total: null, grade: null, red_lines: [], sections: none, answered, applicable, statuses };
   }
-  const total = percent(overall, rules) ?? rules.empty_total;
+  const score = total(overall, rules);
   const grades = definition.grades || [];
-  const grade = grades.find((g) => total >= g.min) || grades[grades.length - 1] || null;
+  const grade = grades.find((g) => score >= g.min) || grades[grades.length - 1] || null;
   const bySection = Object.fromEntries(Object.entries(sections).map(([id, g]) => [id, percent(g, rules)]));
-  return { total, grade, red_lines: redLines, sections: bySection, answered, applicable, statuses };
+  return { total: score, grade, red_lines: redLines, sections: bySection, answered, applicable, statuses };
 }
 
 /** The status of an item when no rules are known: whether it is in play and answered. */

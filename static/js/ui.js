@@ -80,8 +80,13 @@ export function band(total) {
   return total >= 60 ? 'mid' : 'low';
 }
 
+/** A score or percent as computed (already rounded half up): 99.9 stays 99.9, never "100". */
+export function scoreText(value) {
+  return value === null || value === undefined ? '–' : String(value);
+}
+
 export function scoreChip(total, redLine = false) {
-  const text = total === null || total === undefined ? '–' : Math.round(total);
+  const text = scoreText(total);
   return h('span', { class: `score-chip ${redLine ? 'low' : band(total)}` }, text);
 }
 

@@ -30,7 +30,7 @@ from supervision.visits.models import Response, Visit
 from supervision.visits.snapshot import answers_of, freeze_score
 
 # Item statuses that show the dispute moment was played (not N/A, not switched off).
-PLAYED = ("met", "partial", "failed", "red_line")
+PLAYED = ("met", "partial", "failed", "red_line", "no_bonus")
 NOTE_NO_RECORD = "复核：门店无争议记录单 / Review: the store has no dispute record of this visit."
 
 

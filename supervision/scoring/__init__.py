@@ -9,9 +9,11 @@ from supervision.scoring.engine import (
     heatmap,
     item_fraction,
     score_visit,
+    subtotal_of,
 )
 from supervision.scoring.rules import (
     EMPTY_TOTAL,
+    LOST_CEILING,
     MUST_BE_FACTOR,
     PEAK_END_FACTOR,
     RULES,
@@ -20,6 +22,7 @@ from supervision.scoring.rules import (
 
 __all__ = [
     "EMPTY_TOTAL",
+    "LOST_CEILING",
     "MUST_BE_FACTOR",
     "PEAK_END_FACTOR",
     "RULES",
@@ -32,4 +35,5 @@ __all__ = [
     "item_fraction",
     "score_visit",
     "scoring_rules",
+    "subtotal_of",
 ]

@@ -25,6 +25,7 @@ from supervision.scoring.rules import (
     EMPTY_TOTAL,
     FULL_MARKS,
     KANO,
+    LOST_CEILING,
     MUST_BE_FACTOR,
     PEAK_END_FACTOR,
     PERCENT_DECIMALS,
@@ -33,8 +34,11 @@ from supervision.scoring.rules import (
 )
 
 FORMULA = (
-    f"total = min({FULL_MARKS:g}, {FULL_MARKS:g} × (earned + bonus) / possible), rounded half up "
-    f"to {PERCENT_DECIMALS} decimal(s); {RED_LINE_PERCENT:g} when a red line failed; "
+    f"total = min(ceiling, base + bonus_points), rounded half up to {PERCENT_DECIMALS} "
+    f"decimal(s); base = {FULL_MARKS:g} × earned / possible; bonus_points = {FULL_MARKS:g} × "
+    f"bonus / possible; ceiling = {FULL_MARKS:g}, or {LOST_CEILING:g} once any must-be or "
+    f"performance point was lost; {RED_LINE_PERCENT:g} when a red line failed; "
+    f"{EMPTY_TOTAL:g} when nothing was possible; "
     "possible = weight × peak-end factor × Kano factor"
 )
 
@@ -58,29 +62,47 @@ class ItemScore:
 
 @dataclass(frozen=True)
 class Subtotal:
-    """Points of a group of items; a failed red line inside zeroes the whole group."""
+    """Points of a group of items; a failed red line inside zeroes the whole group. Its delighter
+    bonus is kept beside the points earned, never mixed into the group's percent."""
 
     earned: float
     bonus: float
     max: float
     red_line: bool
+    lost: bool = False  # some must-be or performance point of the group was not earned
 
     @property
     def score(self) -> float:
-        return 0.0 if self.red_line else min(self.max, self.earned + self.bonus)
+        """The points the group counts: what it earned, nothing with a failed red line."""
+        return 0.0 if self.red_line else self.earned
+
+    @property
+    def ceiling(self) -> float:
+        return LOST_CEILING if self.lost else FULL_MARKS
 
     @property
     def percent(self) -> float | None:
-        """0–100, rounded half up to one decimal; None when nothing in the group was owed."""
+        """Earned of possible, bonus left out, 0–100 rounded half up; None when nothing was owed."""
         if self.red_line:
             return RED_LINE_PERCENT
         if self.max == 0:
             return None
-        return round_half_up(min(FULL_MARKS, FULL_MARKS * (self.earned + self.bonus) / self.max))
+        return round_half_up(min(self.ceiling, FULL_MARKS * self.earned / self.max))
+
+    @property
+    def total(self) -> float:
+        """The group's percent with its bonus added, below full marks if a point was lost."""
+        if self.red_line:
+            return RED_LINE_PERCENT
+        if self.max == 0:
+            return EMPTY_TOTAL
+        base = FULL_MARKS * self.earned / self.max
+        bonus_points = FULL_MARKS * self.bonus / self.max
+        return round_half_up(min(self.ceiling, base + bonus_points))
 
     def to_dict(self) -> dict[str, Any]:
-        return {"score": round(self.score, 3), "max": round(self.max, 3),
-                "bonus": round(self.bonus, 3), "percent": self.percent}
+        return {"score": round(self.score, 3), "earned": round(self.earned, 3),
+                "max": round(self.max, 3), "bonus": round(self.bonus, 3), "percent": self.percent}
 
 
 @dataclass(frozen=True)
@@ -118,6 +140,7 @@ class ScoreResult:
                 "earned": round(self.overall.earned, 3),
                 "bonus": round(self.overall.bonus, 3),
                 "possible": round(self.overall.max, 3),
+                **_points_of(self.overall),
                 "red_line": self.overall.red_line,
                 "must_be_factor": MUST_BE_FACTOR,
                 "peak_end_factor": PEAK_END_FACTOR,
@@ -125,6 +148,15 @@ class ScoreResult:
                 "formula": FORMULA,
             },
         }
+
+
+def _points_of(overall: Subtotal) -> dict[str, float | None]:
+    """The total's two parts in points out of FULL_MARKS, and its cap; None with nothing owed."""
+    if overall.max == 0:
+        return {"base": None, "bonus_points": None, "ceiling": overall.ceiling}
+    return {"base": round_half_up(FULL_MARKS * overall.earned / overall.max),
+            "bonus_points": round_half_up(FULL_MARKS * overall.bonus / overall.max),
+            "ceiling": overall.ceiling}
 
 
 def _text(text: Text) -> dict[str, str]:
@@ -149,10 +181,9 @@ def score_visit(definition: ChecklistDefinition, answers: Answers) -> ScoreResul
     answers = {key: Answer.of(raw) for key, raw in answers.items()}
     scores = tuple(_score_item(definition, s, item, answers) for s, item in definition.items())
     overall = _tally(scores)
-    total = EMPTY_TOTAL if overall.percent is None else overall.percent
     return ScoreResult(
-        total=total,
-        grade=definition.grade_for(total),
+        total=overall.total,
+        grade=definition.grade_for(overall.total),
         red_lines=tuple(
             RedLine(s.item, s.section, definition.item(s.item).text)
             for s in scores if s.status == "red_line"
@@ -220,6 +251,9 @@ def _points(points: str, fraction: float, stake: float) -> dict[str, float]:
 def _status(item: Item, points: str, fraction: float) -> str:
     if fraction == 1:
         return "met"
+    if points == "bonus":
+        # A delighter only adds: not delivered is no failure, just no bonus (未加分).
+        return "no_bonus" if fraction == 0 else "partial"
     if item.red_line:
         return "red_line"
     if points == "all_or_nothing" or fraction == 0:
@@ -227,14 +261,21 @@ def _status(item: Item, points: str, fraction: float) -> str:
     return "partial"
 
 
-def _tally(scores: Iterable[ItemScore]) -> Subtotal:
-    scores = list(scores)
+def subtotal_of(rows: Iterable[Mapping[str, Any]]) -> Subtotal:
+    """The subtotal of item rows ({"status", "earned", "possible", "bonus"}), such as the
+    "items" of a stored score: reports group them by cell or section, old scores included."""
+    rows = list(rows)
     return Subtotal(
-        earned=sum(s.earned for s in scores),
-        bonus=sum(s.bonus for s in scores),
-        max=sum(s.possible for s in scores),
-        red_line=any(s.status == "red_line" for s in scores),
+        earned=sum(row["earned"] for row in rows),
+        bonus=sum(row["bonus"] for row in rows),
+        max=sum(row["possible"] for row in rows),
+        red_line=any(row["status"] == "red_line" for row in rows),
+        lost=any(row["earned"] < row["possible"] for row in rows),
     )
+
+
+def _tally(scores: Iterable[ItemScore]) -> Subtotal:
+    return subtotal_of(vars(score) for score in scores)
 
 
 def _group(scores: Iterable[ItemScore], key: Callable[[ItemScore], Hashable],

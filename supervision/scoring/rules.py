@@ -30,6 +30,10 @@ RED_LINE_PERCENT = 0.0
 EMPTY_TOTAL = 100.0
 # Percentages are rounded half up (四舍五入) to this many decimals.
 PERCENT_DECIMALS = 1
+# A delighter's bonus never hides a failure: once any must-be or performance point was lost, a
+# total (or a group's percent) is capped one last decimal below full marks (99.9), so that even
+# rounded it never reads as a perfect visit.
+LOST_CEILING = FULL_MARKS - 10 ** -PERCENT_DECIMALS
 
 
 def round_half_up(value: float, decimals: int = PERCENT_DECIMALS) -> float:
@@ -49,6 +53,7 @@ def _document() -> dict[str, Any]:
         "red_line_percent": RED_LINE_PERCENT,
         "empty_total": EMPTY_TOTAL,
         "percent_decimals": PERCENT_DECIMALS,
+        "lost_ceiling": LOST_CEILING,
     }
     canonical = json.dumps(rules, sort_keys=True, separators=(",", ":"))
     return {**rules, "version": hashlib.sha256(canonical.encode()).hexdigest()[:12]}

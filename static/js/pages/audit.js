@@ -35,7 +35,8 @@ function actionsEditor(current, { render, persist, score }) {
   const taken = new Set(current.actions.map((a) => a.item_id));
   const weak = Object.entries(score.statuses)
     .filter(([item, status]) => ['failed', 'red_line', 'partial'].includes(status) && !taken.has(item))
-    .map(([item]) => findItem(current.definition, item));
+    .map(([item]) => findItem(current.definition, item))
+    .filter((item) => item.kano !== 'delighter'); // a delighter only adds: nothing to fix
   return h('div', { class: 'card' },
     h('h2', {}, _('Agreed actions')),
     h('p', { class: 'muted' }, _('Agree each action with the store manager: what, who, by when.')),

@@ -6,7 +6,7 @@ import { definitionFor } from '../checklists.js';
 import { storesById } from '../data.js';
 import { downloadPdf } from '../download.js';
 import { _, fmt, storeName, tr } from '../i18n.js';
-import { band, emptyState, h, icon, mount, params, statusBadge, toast } from '../ui.js';
+import { band, emptyState, h, icon, mount, params, scoreText, statusBadge, toast } from '../ui.js';
 
 await boot();
 const root = document.getElementById('view');
@@ -34,7 +34,7 @@ function scoreCard(visit, definition) {
   return h('div', { class: 'card', id: 'score-card' },
     h('div', { class: 'score-hero' },
       h('div', { class: `ring ${visit.red_line ? 'low' : band(score.total)}`, style: `--p:${score.total}` },
-        h('div', {}, h('div', {}, h('div', { class: 'num' }, Math.round(score.total)),
+        h('div', {}, h('div', {}, h('div', { class: 'num' }, scoreText(score.total)),
           h('div', { class: 'lbl' }, tr(score.grade && score.grade.label))))),
       h('div', { style: 'flex:1 1 240px' },
         score.red_lines.length
@@ -46,7 +46,7 @@ function scoreCard(visit, definition) {
     h('div', { class: 'section-bars', style: 'margin-top:16px' }, (score.sections || []).map((s) => h('div', { class: 'row' },
       h('span', { class: 'name' }, titles[s.id] || s.id),
       h('div', { class: `bar ${band(s.percent)}` }, h('span', { style: `width:${s.percent ?? 0}%` })),
-      h('span', { class: 'pct' }, s.percent === null ? '–' : Math.round(s.percent))))));
+      h('span', { class: 'pct' }, scoreText(s.percent))))));
 }
 
 function momentsCard(visit, definition) {
