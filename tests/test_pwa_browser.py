@@ -180,7 +180,7 @@ def test_audit_with_photo_reaches_the_managers_list(browser, live_server, screen
     page.goto("/visits")
     row = page.locator(f"#visit-list [data-visit='{visit_id}']")
     row.wait_for()
-    assert str(round(server["score"]["total"])) in row.inner_text()
+    assert str(server["score"]["total"]) in row.inner_text()  # as computed: 99.9, never "100"
     shot(page, screenshots, f"{name}-08-manager-visits")
     row.click()
     page.wait_for_selector("#score-card")
