@@ -1,6 +1,8 @@
 """Checklist YAML loading: the shipped files, one broken file per defect, and the definition API."""
 
+import hashlib
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -20,6 +22,7 @@ from supervision.checklists.loader import (
     ChecklistError,
     content_hash,
     decode_upload,
+    definition_hash,
     load_checklist,
     load_directory,
 )
@@ -66,9 +69,47 @@ def test_shipped_checklist_invariants(path):
 def test_shipped_items_coach_by_questions(path):
     for _, item in _load(path).items():
         if item.scored:
-            assert item.guidance and item.coaching_question, item.id
+            assert item.standard and item.coaching_question, item.id
             assert item.coaching_question.zh.endswith("？"), item.id
             assert item.coaching_question.en.endswith("?"), item.id
+
+
+# Words that speak to the collector ("you", "press", "choose N/A"): never in what the store reads.
+SECOND_PERSON = (re.compile(r"你"), re.compile(r"\byou(r|rs|rself)?\b", re.IGNORECASE))
+INSTRUCTIONS = (re.compile(r"按下|选“|按频度打分|拍照|拍下"),
+                re.compile(r"\b(press|choose not applicable|answer (yes|no)|rate how often|"
+                           r"photograph|take (a|one) photo)", re.IGNORECASE))
+
+
+def _unquoted(text: str) -> str:
+    """The text without what staff say in quotes ("thank you for coming" is not the reader)."""
+    return re.sub(r"“[^”]*”|\"[^\"]*\"", "", text)
+
+
+def _speaks_to_collector(text: Text, patterns) -> bool:
+    zh, en = patterns
+    return bool(zh.search(_unquoted(text.zh)) or en.search(_unquoted(text.en)))
+
+
+@pytest.mark.parametrize("path", SHIPPED, ids=lambda p: p.stem)
+def test_what_the_store_reads_is_in_the_third_person(path):
+    """The standard and the report text describe what good looks like; how the shopper or the
+    supervisor works stays in guidance, which no report prints."""
+    for _, item in _load(path).items():
+        store_text = item.report_text or item.text
+        for text in (item.standard, item.report_text):
+            if text is not None:
+                assert not _speaks_to_collector(text, INSTRUCTIONS), (item.id, text)
+        for text in (item.standard, store_text):
+            if text is not None:
+                assert not _speaks_to_collector(text, SECOND_PERSON), (item.id, text)
+
+
+@pytest.mark.parametrize("path", SHIPPED, ids=lambda p: p.stem)
+def test_guidance_is_not_a_copy_of_the_standard(path):
+    for _, item in _load(path).items():
+        if item.guidance and item.standard:
+            assert item.guidance.zh.rstrip("。") != item.standard.zh, item.id
 
 
 @pytest.mark.parametrize("path", SHIPPED, ids=lambda p: p.stem)
@@ -124,6 +165,11 @@ def test_mystery_visit_declares_the_meaning_the_code_looks_up():
     assert (queue.start, queue.end) == ("ticket_taken", "called")
     assert [i.id for i in definition.intervals if i.peak] == ["dispute"]
     assert definition.item_for("dispute_record").id == "dis_record_form"
+    assert definition.item_for("impression").id == "dep_overall_impression"
+    assert definition.item_for("best_moment").id == "dep_best_moment"
+    assert definition.item("wai_minutes").interval == "queue"
+    assert definition.item("wai_minutes").report_text.en == (
+        "Minutes the customer waited from ticket to call")
 
 
 @pytest.mark.parametrize("slug", ["storefront-audit", "dispute-handling"])
@@ -132,6 +178,30 @@ def test_keys_left_unset_stay_out_of_the_plain_data(slug):
     plain = _load(ROOT / "checklists" / f"{slug}.yaml").to_dict()
     assert "intervals" not in plain
     assert not any("role" in item for section in plain["sections"] for item in section["items"])
+
+
+def _without(plain: dict, keys: tuple[str, ...]) -> dict:
+    """`plain` as a version stored before `keys` existed: no item carries them."""
+    stored = json.loads(json.dumps(plain))
+    for section in stored["sections"]:
+        for item in section["items"]:
+            for key in keys:
+                item.pop(key, None)
+    return stored
+
+
+@pytest.mark.parametrize("path", SHIPPED, ids=lambda p: p.stem)
+def test_a_version_stored_before_standard_and_report_text_still_loads(path):
+    """Stored definitions have no standard, report_text or interval: they load, read as unset,
+    and keep the hash they were stored with (the new keys stay out of to_dict while unset)."""
+    stored = _without(_load(path).to_dict(), ("standard", "report_text", "interval"))
+    definition = ChecklistDefinition.from_dict(stored)
+    assert all(item.standard is None and item.report_text is None and item.interval is None
+               for _, item in definition.items())
+    assert definition.to_dict() == stored
+    assert definition_hash(definition) == definition_hash(ChecklistDefinition.from_dict(stored))
+    assert definition_hash(definition) == hashlib.sha256(
+        json.dumps(stored, sort_keys=True).encode("utf-8")).hexdigest()
 
 
 def test_comments_and_layout_do_not_change_the_content_hash():
@@ -229,7 +299,20 @@ BROKEN_CASES = [
      ["duplicate_item_role.yaml:25: item record_stub: role: Duplicate role (item record_form "
       "already has it)."]),
     ("unknown_item_role.yaml",
-     ["unknown_item_role.yaml:19: item record_form: role: Must be one of: dispute_record."]),
+     ["unknown_item_role.yaml:19: item record_form: role: Must be one of: dispute_record, "
+      "impression, best_moment."]),
+    ("impression_not_text.yaml",
+     ["impression_not_text.yaml:16: item overall: role: Only a text item can be the impression: "
+      "reports quote it as written."]),
+    ("interval_not_number.yaml",
+     ["interval_not_number.yaml:16: item short_wait: interval: Only number items state the "
+      "duration of an interval."]),
+    ("interval_unknown.yaml",
+     ["interval_unknown.yaml:16: item wait_minutes: interval: Unknown interval 'queu'; list it "
+      "under intervals."]),
+    ("standard_missing_translation.yaml",
+     ["standard_missing_translation.yaml:15: item greeted: standard.en: Missing translation.",
+      "standard_missing_translation.yaml:19: item greeted: report_text.en: Missing translation."]),
     ("dispute_record_not_yes_no.yaml",
      ["dispute_record_not_yes_no.yaml:19: item record_form: role: Only a yes_no item can be the "
       "dispute_record: review sets it to failed."]),

@@ -21,6 +21,7 @@ export function itemCard(item, ctx) {
   return h('article', { class: classes.join(' '), id: `item-${item.id}`, 'aria-labelledby': labelId },
     h('p', { class: 'item-text', id: labelId }, tr(item.text)),
     tags(item),
+    item.standard ? h('p', { class: 'item-guidance' }, h('b', {}, _('Standard') + ' '), tr(item.standard)) : null,
     item.guidance ? h('p', { class: 'item-guidance' }, tr(item.guidance)) : null,
     answerControl(item, answer, ctx, labelId),
     tools(item, answer, ctx, finding),

@@ -32,6 +32,9 @@ from supervision.checklists.definition import (
 
 Problem = tuple[tuple[str | int, ...], str]
 
+# Roles whose item the reports quote as written: the shopper's own words.
+TEXT_ROLES = ("impression", "best_moment")
+
 # Ids and slugs are stored in columns of 64 characters (answers, photos, actions name items).
 ID = validate.Regexp(r"^[a-z][a-z0-9_]{0,63}$", error=(
     "Must be an id of lower-case letters, digits and underscores (at most 64)."))
@@ -162,6 +165,9 @@ class ItemSchema(Schema):
     coaching_question = _optional_text()
     script = _optional_text()
     role = fields.String(allow_none=True, validate=_one_of(ITEM_ROLES))
+    standard = _optional_text()
+    report_text = _optional_text()
+    interval = fields.String(allow_none=True, validate=ID)
 
     @validates_schema
     def check(self, data: dict, **kwargs: Any) -> None:
@@ -204,6 +210,10 @@ def _type_problems(item: dict) -> Iterator[Problem]:
     yield from _duplicates(("options",), [option.id for option in options], "option id")
     if item.get("role") == "dispute_record" and kind != "yes_no":
         yield ("role",), "Only a yes_no item can be the dispute_record: review sets it to failed."
+    if item.get("role") in TEXT_ROLES and kind != "text":
+        yield ("role",), f"Only a text item can be the {item['role']}: reports quote it as written."
+    if item.get("interval") and kind != "number":
+        yield ("interval",), "Only number items state the duration of an interval."
 
 
 def _duplicates(path: tuple, ids: list[str], what: str) -> Iterator[Problem]:
@@ -316,6 +326,7 @@ class ChecklistSchema(Schema):
             *_grade_problems(data.get("grades")),
             *_duplicates(("moments",), [m.id for m in data.get("moments", ())], "moment id"),
             *_interval_problems(data.get("intervals", ()), data.get("moments", ())),
+            *_item_interval_problems(sections, data.get("intervals", ())),
             *_role_problems("item", [(("sections", si, "items", ii), item.id, item.role)
                                      for si, s in enumerate(sections)
                                      for ii, item in enumerate(s.items)]),
@@ -364,6 +375,18 @@ def _interval_problems(intervals: Sequence[Interval],
                 )
     yield from _role_problems("interval", [(("intervals", index), interval.id, interval.role)
                                            for index, interval in enumerate(intervals)])
+
+
+def _item_interval_problems(sections: Sequence[Section],
+                            intervals: Sequence[Interval]) -> Iterator[Problem]:
+    """A number item states the duration of an interval listed in this checklist."""
+    known = {i.id for i in intervals}
+    for si, section in enumerate(sections):
+        for ii, item in enumerate(section.items):
+            if item.interval and item.interval not in known:
+                yield ("sections", si, "items", ii, "interval"), (
+                    f"Unknown interval '{item.interval}'; list it under intervals."
+                )
 
 
 def _condition_problems(sections: Sequence[Section]) -> Iterator[Problem]:
