@@ -1,5 +1,6 @@
 """Corrective actions: proposed from failed items, confirmed, done with a photo, verified."""
 
+import re
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -55,21 +56,52 @@ def _patch(client, auth_headers, user, action_id, **body):
     return client.patch(f"/api/v1/actions/{action_id}", json=body, headers=auth_headers(user))
 
 
-def test_failed_red_lines_and_must_be_items_propose_actions(
+def _coached(app, visit_id) -> list[str]:
+    from supervision.followup.coaching import coached_gaps
+    from supervision.visits.models import Visit
+
+    with app.app_context():
+        return [row["item"] for row in coached_gaps(db.session.get(Visit, visit_id).score)]
+
+
+def test_each_coached_gap_proposes_an_action_with_its_question(
         app, client, world, auth_headers, make_visit):
     visit_id = _audit(app, make_visit, world, _failing(RED_LINE, MUST_BE, PERFORMANCE))
     actions = _actions(client, auth_headers, world["supervisor"], f"?visit_id={visit_id}")
     by_item = {a["item_id"]: a for a in actions}
-    assert set(by_item) == {RED_LINE, MUST_BE}  # a missed performance item proposes nothing
-    red, must = by_item[RED_LINE], by_item[MUST_BE]
-    assert {red["status"], must["status"]} == {"proposed"}
-    assert red["due_date"] == (VISIT_AT.date() + timedelta(days=3)).isoformat()
-    assert must["due_date"] == (VISIT_AT.date() + timedelta(days=7)).isoformat()
-    assert red["owner"] == must["owner"] == "王主任"
-    assert red["title"].startswith("杜绝：") and " / Stop: " in red["title"]
-    assert must["title"].startswith("整改：") and " / Fix: " in must["title"]
-    assert must["coaching_question"] and " / " in must["coaching_question"]
-    assert red["overdue"] is False
+    assert sorted(by_item) == sorted(_coached(app, visit_id)) == sorted(
+        [RED_LINE, MUST_BE, PERFORMANCE])  # a performance item is coached too
+    red, must, other = by_item[RED_LINE], by_item[MUST_BE], by_item[PERFORMANCE]
+    assert {a["status"] for a in actions} == {"proposed"}
+    assert not any(a["overdue"] for a in actions)
+    # red line within 24 h, must-be within 48 h, anything else within 7 days
+    assert [a["due_date"] for a in (red, must, other)] == [
+        (VISIT_AT.date() + timedelta(days=days)).isoformat() for days in (1, 2, 7)]
+    assert {a["owner"] for a in actions} == {"王主任"}
+    assert red["texts"]["title"] == {
+        "zh": "杜绝员工与顾客争辩、打断顾客，或教育、批评、讽刺顾客",
+        "en": "Stop: a staff member argues with or interrupts a customer, or lectures, "
+              "criticises or mocks them"}
+    assert must["texts"]["title"] == {
+        "zh": "确保所有在岗员工统一着工装，并佩戴工号牌",
+        "en": "Make sure every staff member on duty wears the uniform and a name badge"}
+    for action in actions:  # one language per string; the Chinese ones in the old columns
+        texts = action["texts"]
+        assert action["title"] == texts["title"]["zh"]
+        assert action["coaching_question"] == texts["question"]["zh"]
+        assert " / " not in action["title"] and "Fix" not in action["title"]
+        assert not re.search(r"[\u4e00-\u9fff]", texts["title"]["en"] + texts["question"]["en"])
+    assert must["texts"]["question"]["en"].startswith("When a customer needs help")
+
+
+def test_at_most_three_gaps_besides_the_red_lines_are_proposed(
+        app, client, world, auth_headers, make_visit):
+    failing = _failing(MUST_BE, PERFORMANCE, "img_signage_clean", "img_no_expired_posters",
+                       "svc_greeting_10s")
+    visit_id = _audit(app, make_visit, world, failing)
+    actions = _actions(client, auth_headers, world["supervisor"], f"?visit_id={visit_id}")
+    coached = _coached(app, visit_id)
+    assert len(coached) == 3 and sorted(a["item_id"] for a in actions) == sorted(coached)
 
 
 def test_no_second_proposal_while_one_is_unfinished(app, client, world, auth_headers, make_visit):
@@ -92,6 +124,9 @@ def test_confirm_with_edits_then_the_log(app, client, world, auth_headers, make_
     assert confirmed.status_code == 200
     assert (confirmed.json["status"], confirmed.json["owner"], confirmed.json["due_date"]) == (
         "open", "李娜（值班经理）", due)
+    # the person's title wins in every language; the generated question stays
+    assert confirmed.json["title"] == "全员佩戴工牌 / badges on"
+    assert set(confirmed.json["texts"]) == {"question"}
     from supervision.audit.models import AuditEntry
 
     with app.app_context():
@@ -99,6 +134,25 @@ def test_confirm_with_edits_then_the_log(app, client, world, auth_headers, make_
                                  .order_by(AuditEntry.id)).all()
         assert [e.action for e in log] == ["propose", "update"]
         assert log[-1].details["status"] == "open" and log[-1].details["due_date"] == due
+
+
+def test_editing_the_question_drops_its_translations(
+        app, client, world, auth_headers, make_visit):
+    from supervision.followup.models import Action
+
+    action = _one_proposal(app, client, world, auth_headers, make_visit)
+    same = _patch(client, auth_headers, world["supervisor"], action["id"],
+                  title=action["title"])
+    assert same.json["texts"] == action["texts"]  # nothing changed, nothing dropped
+    asked = "怎样让顾客一眼认出员工？"
+    edited = _patch(client, auth_headers, world["supervisor"], action["id"],
+                    coaching_question=asked).json
+    assert edited["coaching_question"] == asked and set(edited["texts"]) == {"title"}
+    _patch(client, auth_headers, world["supervisor"], action["id"], title="补发工牌")
+    with app.app_context():
+        stored = db.session.get(Action, action["id"])
+        assert stored.texts is None
+        assert (stored.title_in("en"), stored.question_in("en")) == ("补发工牌", asked)
 
 
 def test_a_proposal_can_be_dismissed_and_stays_so(app, client, world, auth_headers, make_visit):
@@ -217,6 +271,28 @@ def test_overdue_actions_are_listed_for_the_manager(client, world, auth_headers)
     assert [a["id"] for a in overdue] == [late["id"]] and overdue[0]["overdue"] is True
     assert len(_actions(client, auth_headers, world["manager"], "?overdue=false")) == 1
     assert len(_actions(client, auth_headers, world["manager"], "?status=open")) == 2
+
+
+def test_a_proposal_past_its_due_date_is_not_overdue_until_agreed(
+        app, client, world, auth_headers, make_visit):
+    from supervision.followup.models import Action
+
+    long_ago = VISIT_AT - timedelta(days=20)
+    visit_id = _audit(app, make_visit, world, _failing(MUST_BE), started_at=long_ago)
+    [proposal] = _actions(client, auth_headers, world["manager"], f"?visit_id={visit_id}")
+    assert date.fromisoformat(proposal["due_date"]) < date.today() - timedelta(days=10)
+    assert proposal["overdue"] is False
+    assert _actions(client, auth_headers, world["manager"], "?overdue=true") == []
+    assert [a["id"] for a in _actions(client, auth_headers, world["manager"],
+                                      "?overdue=false")] == [proposal["id"]]
+    with app.app_context():
+        assert db.session.get(Action, proposal["id"]).overdue is False
+
+    confirmed = _patch(client, auth_headers, world["supervisor"], proposal["id"], status="open")
+    assert confirmed.json["overdue"] is True  # agreed with that date: now it is late
+    overdue = _actions(client, auth_headers, world["manager"], "?overdue=true")
+    assert [a["id"] for a in overdue] == [proposal["id"]]
+    assert _actions(client, auth_headers, world["manager"], "?overdue=false") == []
 
 
 @pytest.mark.parametrize(("change", "field", "status"), [

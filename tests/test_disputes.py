@@ -68,9 +68,11 @@ def test_emergencies_have_no_computed_due_time():
 
 
 @pytest.mark.parametrize(("kind", "found", "tz", "due"), [
-    ("red_line", "2024-03-29 16:00", SH, date(2024, 4, 1)),
-    ("must_be", "2024-03-29 16:00", SH, date(2024, 4, 5)),
-    ("red_line", "2024-12-30 23:30", NY, date(2025, 1, 2)),
+    # red line within 24 h, must-be within 48 h, others within 7 days (calendar days)
+    ("red_line", "2024-03-29 16:00", SH, date(2024, 3, 30)),
+    ("must_be", "2024-03-29 16:00", SH, date(2024, 3, 31)),
+    ("other", "2024-03-29 16:00", SH, date(2024, 4, 5)),
+    ("red_line", "2024-12-30 23:30", NY, date(2024, 12, 31)),  # the store's day, not UTC's
 ])
 def test_action_due_dates(kind, found, tz, due):
     assert action_due(kind, at(found, tz), tz) == due

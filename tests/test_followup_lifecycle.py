@@ -36,7 +36,11 @@ def _answers(app, overrides: dict) -> list[dict]:
         definition = definition_of(current_version("mystery-visit"))
         items = [item for _, item in definition.items()]
     values = {item.id: best_value(item) for item in items} | overrides
-    return [{"item": item_id, "value": value} for item_id, value in values.items()]
+    # A red-line finding needs a note (what happened) to be submitted.
+    notes = {RED_LINE: "15:20 柜台员工说“这是你自己开通的” / the clerk said I had ordered it"}
+    return [{"item": item_id, "value": value,
+             **({"note": notes[item_id]} if value is True and item_id in notes else {})}
+            for item_id, value in values.items()]
 
 
 def _shop(client, app, world, started_at, overrides, photos=None, revision=0, visit_id=None,
@@ -173,7 +177,8 @@ def test_the_whole_life_of_a_mystery_visit(app, client, world):
     [proposal] = seen["actions"]
     assert (proposal["item_id"], proposal["status"], proposal["owner"]) == (
         RED_LINE, "proposed", "王主任")
-    assert proposal["due_date"] == (visited.date() + timedelta(days=3)).isoformat()
+    assert proposal["due_date"] == (now.astimezone(SH).date() + timedelta(days=1)).isoformat()
+    assert proposal["coaching_question"] == proposal["texts"]["question"]["zh"]
     url = f"/api/v1/actions/{proposal['id']}"
     confirmed = client.patch(url, headers=world["headers"]["supervisor"], json={
         "status": "open", "due_date": (date.today() + timedelta(days=5)).isoformat()})

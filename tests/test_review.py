@@ -209,7 +209,8 @@ def test_a_played_dispute_without_a_record_fails_the_record_item(
                          "old_total": before["total"], "new_total": after["total"]}]
     actions = _actions(client, auth_headers, world, visit_id)
     assert [(a["item_id"], a["status"]) for a in actions] == [("dis_record_form", "proposed")]
-    assert actions[0]["due_date"] == (VISIT_AT.date() + timedelta(days=7)).isoformat()
+    # a must-be gap, due 48 hours after the store learned of it: at publication (today)
+    assert actions[0]["due_date"] == (datetime.now(SH).date() + timedelta(days=2)).isoformat()
 
 
 def test_no_dispute_played_means_nothing_to_check(app, client, world, auth_headers, make_visit):
@@ -229,5 +230,95 @@ def test_proposals_of_a_mystery_visit_wait_for_its_publication(
     _review(client, auth_headers, world["manager"], visit_id, decision="publish")
     actions = _actions(client, auth_headers, world, visit_id)
     assert [(a["item_id"], a["owner"]) for a in actions] == [("dis_red_argue_blame", "王主任")]
-    assert actions[0]["due_date"] == (VISIT_AT.date() + timedelta(days=3)).isoformat()
-    assert actions[0]["title"].startswith("杜绝：")
+    # a red line, due 24 hours after publication
+    assert actions[0]["due_date"] == (datetime.now(SH).date() + timedelta(days=1)).isoformat()
+    assert actions[0]["title"].startswith("杜绝员工与顾客争吵")
+    assert actions[0]["texts"]["title"]["en"].startswith("Stop: a staff member quarrelled")
+
+
+# A stated duration that its timers contradict ------------------------------------------------
+
+# A checklist of our own: one number item stating the queue interval's duration (the shipped
+# mystery checklist does the same with wai_minutes).
+TIMED_CHECKLIST = """
+slug: timer-check
+title: {zh: 计时核对, en: Timer check}
+kind: mystery
+moments:
+  - {id: ticket_taken, moment: waiting, title: {zh: 取号, en: Took a ticket}}
+  - {id: called, moment: transaction, title: {zh: 被叫号, en: Called}}
+intervals:
+  - {id: queue, start: ticket_taken, end: called, label: {zh: 取号到叫号, en: Ticket to call}}
+sections:
+  - id: waiting
+    moment: waiting
+    title: {zh: 等候, en: Waiting}
+    items:
+      - id: wait
+        interval: queue
+        function: service
+        type: number
+        kano: performance
+        unit: {zh: 分钟, en: minutes}
+        thresholds: {good: 10, fail: 20, better: lower}
+        text: {zh: 你等了多少分钟？, en: "How many minutes did you wait?"}
+        report_text: {zh: 顾客等候的分钟数, en: Minutes the customer waited}
+"""
+
+
+def _timed_visit(app, client, world, auth_headers, answer, timer_seconds) -> str:
+    """A mystery visit of the timer checklist sent and submitted over the API."""
+    import uuid
+
+    from supervision.checklists.services import add_version
+
+    with app.app_context():
+        add_version(TIMED_CHECKLIST, "timer-check.yaml")
+        db.session.commit()
+    visit_id, ticket = str(uuid.uuid4()), VISIT_AT + timedelta(minutes=2)
+    body = {"store_id": world["store"].id, "kind": "mystery", "revision": 0,
+            "checklist": {"slug": "timer-check", "version": 1},
+            "started_at": VISIT_AT.isoformat(),
+            "ended_at": (VISIT_AT + timedelta(minutes=30)).isoformat(),
+            "moments": [{"moment": "ticket_taken", "at": ticket.isoformat()},
+                        {"moment": "called", "at": (ticket + timedelta(
+                            seconds=timer_seconds)).isoformat()},
+                        {"moment": "called", "at": (ticket + timedelta(  # a second press
+                            minutes=25)).isoformat()}],
+            "responses": [{"item": "wait", "value": answer}]}
+    shopper = auth_headers(world["shopper"])
+    saved = client.put(f"/api/v1/visits/{visit_id}", json=body, headers=shopper)
+    assert saved.status_code == 201, saved.json
+    submitted = client.post(f"/api/v1/visits/{visit_id}/submit", headers=shopper)
+    assert submitted.status_code == 200, submitted.json
+    return visit_id
+
+
+@pytest.mark.parametrize(("timer_seconds", "timer", "answer", "flagged"), [
+    (9 * 60 + 40, 10, 10, False),  # 9:40 is 10 minutes to the shopper
+    (9 * 60 + 40, 10, 11, False),  # one minute off: a button pressed late
+    (9 * 60 + 40, 10, 9, False),
+    (9 * 60 + 40, 10, 12, True),
+    (9 * 60 + 40, 10, 8, True),
+    (9 * 60 + 30, 10, 11, False),  # 9:30 rounds half up to 10
+    (9 * 60 + 29, 9, 11, True),  # 9:29 rounds to 9
+    (9 * 60, 9, 15, True),  # "waited 15 minutes" where the timers say 9
+])
+def test_an_answer_the_timers_contradict_is_flagged_for_the_reviewer(
+        app, client, world, auth_headers, timer_seconds, timer, answer, flagged):
+    visit_id = _timed_visit(app, client, world, auth_headers, answer, timer_seconds)
+    shown = client.get(f"/api/v1/visits/{visit_id}", headers=auth_headers(world["manager"]))
+    flags = [f for f in shown.json["flags"] if f["code"] == "timer_mismatch"]
+    if not flagged:
+        assert flags == []
+    else:
+        assert [{k: v for k, v in f.items() if k != "message"} for f in flags] == [
+            {"code": "timer_mismatch", "item": "wait", "answer": answer, "timer_minutes": timer}]
+        # the review page prints the message: it carries the facts in both languages
+        assert flags[0]["message"] == (
+            f"顾客等候的分钟数：回答 {answer} 分钟，计时为 {timer} 分钟 / Minutes the customer "
+            f"waited: answered {answer} min, the timers say {timer} min.")
+    # a flag never refuses the visit: the reviewer publishes it, and the flag stays with it
+    published = _review(client, auth_headers, world["manager"], visit_id, decision="publish")
+    assert published.status_code == 200 and published.json["status"] == "published"
+    assert [f["code"] for f in published.json["flags"]] == ["timer_mismatch"] * flagged

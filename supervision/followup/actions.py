@@ -29,6 +29,8 @@ TRANSITIONS = {
     "dismissed": (),
 }
 EDITABLE = ("title", "coaching_question", "owner", "due_date")
+# The column a person edits → its entry of Action.texts (both languages of a proposal).
+GENERATED = {"title": "title", "coaching_question": "question"}
 PHOTO_RECEIVED = ("received", "processed")
 
 
@@ -38,8 +40,9 @@ def list_actions(user: User, filters: dict) -> list[Action]:
         if name in filters:
             query = query.where(getattr(Action, name) == filters[name])
     if filters.get("overdue"):
-        # Due dates are local to each store: narrow in SQL, decide per store's time zone.
-        query = query.where(Action.status.in_(("proposed", "open")),
+        # Only an agreed (open) action can be overdue, never a proposal. Due dates are local
+        # to each store: narrow in SQL, decide per store's time zone.
+        query = query.where(Action.status == "open",
                             Action.due_date < (utcnow() + timedelta(days=1)).date())
     actions = db.session.scalars(query.options(selectinload(Action.store))).all()
     if "overdue" in filters:
@@ -78,12 +81,21 @@ def update_action(user: User, action_id: int, data: dict) -> Action:
                        {"json": {k: ["Cannot change now."] for k in edits}})
     for name, value in edits.items():
         setattr(action, name, value)
+    _drop_generated(action, edits)
     if status != action.status:
         _STEPS[status](user, action, data)
     if edits or status != action.status:
         record(user, "update", "action", action.id, status=status, **_plain(edits))
         action.status = status
     return action
+
+
+def _drop_generated(action: Action, edits: dict) -> None:
+    """A person's words win: an edited title or question no longer has generated translations,
+    so every report prints the words as written."""
+    dropped = {GENERATED[name] for name in edits if name in GENERATED}
+    if action.texts and dropped & set(action.texts):
+        action.texts = {k: v for k, v in action.texts.items() if k not in dropped} or None
 
 
 def _confirm(user: User, action: Action, data: dict) -> None:

@@ -88,7 +88,7 @@ class ActionsView(MethodView):
     @blp.arguments(ActionQueryArgsSchema, location="query")
     @blp.response(200, ActionSchema(many=True))
     def get(self, filters):
-        """Corrective actions; overdue=true lists those past their due date."""
+        """Corrective actions; overdue=true lists agreed ones past their due date."""
         return actions.list_actions(current_user, filters)
 
     @roles_required(*STORE_SIDE)

@@ -29,8 +29,12 @@ COMPLAINT_CLASS = {
     "factory_repair": "quality",
     "emergency": "emergency",
 }
-# Corrective actions: a red line is fixed within days, a missed basic need within a week.
-ACTION_DAYS = {"red_line": 3, "must_be": 7}
+# Proposed corrective actions, in calendar days after the day the store learned of the gap.
+# Field practice (DOMAIN.md, "Who reads what"): a red line is put right within 24 hours, a
+# must-be item within 48 hours (China Mobile halls aim at rectification within 48 h), anything
+# else within 7 days. The due date is a day: a red line found on Monday is due by the end of
+# Tuesday, the day 24 hours later falls on. The supervisor may change it when confirming.
+ACTION_DAYS = {"red_line": 1, "must_be": 2, "other": 7}
 END_OF_DAY = time(23, 59, 59)
 
 
@@ -59,7 +63,7 @@ def dispute_due(category: str, received_at: datetime, tz: str) -> datetime | Non
 
 
 def action_due(kind: str, found_at: datetime, tz: str) -> date:
-    """The due date of an action proposed for a failed item of `kind` (red_line or must_be)."""
+    """The due date of an action proposed for a gap of `kind` (red_line, must_be or other)."""
     return local_date(found_at, tz) + timedelta(days=ACTION_DAYS[kind])
 
 

@@ -139,7 +139,20 @@ class ActionQueryArgsSchema(ma.Schema):
     store_id = identifier()
     visit_id = ma.fields.UUID()
     status = ma.fields.String(validate=_one_of(ACTION_STATUSES))
-    overdue = ma.fields.Boolean(metadata={"description": "Only actions past their due date."})
+    overdue = ma.fields.Boolean(metadata={
+        "description": "Only agreed (open) actions past their due date (a proposal never is)."})
+
+
+class BilingualSchema(ma.Schema):
+    zh = ma.fields.String()
+    en = ma.fields.String()
+
+
+class ActionTextsSchema(ma.Schema):
+    title = ma.fields.Nested(BilingualSchema, metadata={
+        "description": "The generated title; `title` holds its Chinese."})
+    question = ma.fields.Nested(BilingualSchema, metadata={
+        "description": "The item's coaching question; `coaching_question` holds its Chinese."})
 
 
 class ActionSchema(ma.Schema):
@@ -150,10 +163,17 @@ class ActionSchema(ma.Schema):
     item_id = ma.fields.String(allow_none=True)
     title = ma.fields.String()
     coaching_question = ma.fields.String(allow_none=True)
+    texts = ma.fields.Nested(ActionTextsSchema, allow_none=True, metadata={
+        "description": "Both languages of a proposal's generated title and coaching question, "
+                       "for a client to show its own language. An entry is gone once a person "
+                       "edits that field (then `title` / `coaching_question` speak)."})
     owner = ma.fields.String(allow_none=True)
     due_date = ma.fields.Date(allow_none=True)
-    status = ma.fields.String()
-    overdue = ma.fields.Boolean()
+    status = ma.fields.String(metadata={
+        "description": "proposed (to confirm with the store, never overdue), open (agreed), "
+                       "done, verified or dismissed."})
+    overdue = ma.fields.Boolean(metadata={
+        "description": "Agreed (open) and past its due date in the store's time zone."})
     done_note = ma.fields.String(allow_none=True)
     done_at = ma.fields.AwareDateTime(allow_none=True)
     evidence_photo_id = ma.fields.UUID(allow_none=True)

@@ -6,24 +6,27 @@ The visits service calls `on_visit_submitted` once a visit is submitted; the rev
 
 import math
 from datetime import datetime
+from zoneinfo import ZoneInfo
 
-from sqlalchemy import delete, select
+from sqlalchemy import select
 
 from supervision.audit.services import record
-from supervision.checklists.definition import ChecklistDefinition, Item, Text
+from supervision.checklists.definition import ChecklistDefinition
 from supervision.db import db, utcnow
 from supervision.errors import Conflict, Invalid
-from supervision.followup.duedates import action_due
 from supervision.followup.models import Action, Assignment
+from supervision.followup.proposals import propose_actions
 from supervision.notifications import triggers as notifications
+from supervision.reports.moments import interval_seconds, moment_times
 from supervision.transitions import locked
 from supervision.visits.models import Visit
 
 # Mean Earth radius (IUGG), for the haversine distance.
 EARTH_RADIUS_M = 6_371_008.8
 # The flags this module sets; others' flags on the visit are left alone.
-OWN_FLAGS = ("outside_window", "far_from_store", "assignment_cancelled")
-UNFINISHED = ("proposed", "open")
+OWN_FLAGS = ("outside_window", "far_from_store", "assignment_cancelled", "timer_mismatch")
+# A stated duration may differ from its timer by this many whole minutes (see timer_mismatch).
+TIMER_TOLERANCE_MINUTES = 1
 
 
 def on_visit_submitted(visit: Visit, definition: ChecklistDefinition,
@@ -35,13 +38,14 @@ def on_visit_submitted(visit: Visit, definition: ChecklistDefinition,
        author's only open one for this store and checklist), marking it done; raises Invalid
        (422) or Conflict (409) when the named assignment does not fit;
     2. flags it for the reviewer (never refuses it): started outside the assignment window,
-       sent from farther from the store than its geofence, or made for a cancelled assignment;
+       sent from farther from the store than its geofence, made for a cancelled assignment,
+       or stating a duration its timers contradict;
     3. for a visit published at once (an audit), does what publication does (see below).
 
     Safe to call again when a rejected visit is submitted anew: the flags are computed afresh.
     """
     tie_assignment(visit)
-    set_flags(visit)
+    set_flags(visit, definition)
     if visit.status == "published":
         on_visit_published(visit, definition, visit.score if score is None else score)
 
@@ -49,7 +53,7 @@ def on_visit_submitted(visit: Visit, definition: ChecklistDefinition,
 def on_visit_published(visit: Visit, definition: ChecklistDefinition,
                        score: dict | None = None) -> None:
     """The visit reached the store's side (an audit on submission, a mystery visit once a
-    manager publishes it): propose an action for each failed red line and must-be item,
+    manager publishes it): propose an action for each coached gap (with its coaching question),
     verify the store's earlier actions whose item this visit shows met, and notify the
     region's managers. Mystery visits get all this only now, so that nothing about an
     unpublished one reaches the store."""
@@ -115,7 +119,7 @@ def _in_window(assignment: Assignment, moment: datetime) -> bool:
     return assignment.window_start <= moment <= assignment.window_end
 
 
-def set_flags(visit: Visit) -> None:
+def set_flags(visit: Visit, definition: ChecklistDefinition) -> None:
     """Flag (never reject) what the reviewer should look at; the shopper may have had reasons."""
     flags = [f for f in visit.flags or [] if f.get("code") not in OWN_FLAGS]
     assignment = db.session.get(Assignment, visit.assignment_id) if visit.assignment_id else None
@@ -141,7 +145,43 @@ def set_flags(visit: Visit) -> None:
             "geofence_m": visit.store.geofence_m,
             "accuracy_m": visit.accuracy_m,
         })
+    flags.extend(timer_flags(visit, definition))
     visit.flags = flags
+
+
+def timer_flags(visit: Visit, definition: ChecklistDefinition) -> list[dict]:
+    """A number item stating an interval's duration (minutes) that its timers contradict. The
+    durations are the report's own (first press of start → first press of end)."""
+    seconds = interval_seconds(moment_times(visit, ZoneInfo(visit.store.timezone)), definition)
+    answers = {r.item_id: r.value for r in visit.responses if not r.na}
+    flags = []
+    for _, item in definition.items():
+        answer = answers.get(item.id)
+        if item.interval not in seconds or isinstance(answer, bool) \
+                or not isinstance(answer, int | float):
+            continue
+        timer, text = whole_minutes(seconds[item.interval]), item.report_text or item.text
+        if timer_mismatch(answer, timer):
+            flags.append({
+                "code": "timer_mismatch",
+                "message": f"{text.zh}：回答 {answer:g} 分钟，计时为 {timer} 分钟 / "
+                           f"{text.en}: answered {answer:g} min, the timers say {timer} min.",
+                "item": item.id, "answer": answer, "timer_minutes": timer,
+            })
+    return flags
+
+
+def whole_minutes(seconds: float) -> int:
+    """Seconds to whole minutes, half up (9 min 30 s → 10), as people round a clock."""
+    return math.floor(seconds / 60 + 0.5)
+
+
+def timer_mismatch(answer: float, timer_minutes: int) -> bool:
+    """Whether a stated number of minutes contradicts the timer. The shopper states whole
+    minutes read off a watch, the timer has seconds: rounded to the minute both speak the same
+    grain, and one minute either way absorbs a button pressed a little late or a clock read at
+    the turn of a minute. More than that is a different story ("waited 15 minutes", timers 9)."""
+    return abs(answer - timer_minutes) > TIMER_TOLERANCE_MINUTES
 
 
 def store_distance_m(visit: Visit) -> float | None:
@@ -158,68 +198,6 @@ def haversine_m(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
     d_phi, d_lambda = phi2 - phi1, math.radians(lon2 - lon1)
     a = math.sin(d_phi / 2) ** 2 + math.cos(phi1) * math.cos(phi2) * math.sin(d_lambda / 2) ** 2
     return 2 * EARTH_RADIUS_M * math.asin(math.sqrt(a))
-
-
-def failed_kind(row: dict) -> str | None:
-    """'red_line' or 'must_be' for a score row that needs an action, None otherwise."""
-    if row["status"] == "red_line":
-        return "red_line"
-    if row["status"] == "failed" and row.get("kano") == "must_be":
-        return "must_be"
-    return None
-
-
-def propose_actions(visit: Visit, definition: ChecklistDefinition, score: dict) -> list[Action]:
-    """One proposed action per failed red line and must-be item, unless the store already has
-    an unfinished action for that item. Replaces the visit's own earlier proposals."""
-    withdraw_proposals(visit)
-    proposed = []
-    for row in score.get("items", []):
-        kind = failed_kind(row)
-        if kind and not unfinished_exists(visit.store_id, row["item"]):
-            proposed.append(propose_action(visit, definition.item(row["item"]), kind))
-    return proposed
-
-
-def propose_action(visit: Visit, item: Item, kind: str) -> Action:
-    action = Action(
-        store_id=visit.store_id, visit_id=visit.id, item_id=item.id, status="proposed",
-        title=action_title(item), coaching_question=_both(item.coaching_question),
-        owner=visit.store.manager_name,
-        due_date=action_due(kind, visit.started_at, visit.store.timezone),
-    )
-    db.session.add(action)
-    db.session.flush()
-    record(None, "propose", "action", action.id, visit_id=str(visit.id), item=item.id,
-           kind=kind, due_date=action.due_date.isoformat())
-    return action
-
-
-def withdraw_proposals(visit: Visit) -> None:
-    """Drop the unconfirmed proposals of a visit, so that following it up again (the hook run
-    twice) proposes each action once."""
-    ids = db.session.scalars(select(Action.id).where(
-        Action.visit_id == visit.id, Action.status == "proposed")).all()
-    if ids:
-        db.session.execute(delete(Action).where(Action.id.in_(ids)))
-    for action_id in ids:
-        record(None, "withdraw", "action", action_id, visit_id=str(visit.id))
-
-
-def unfinished_exists(store_id: int, item_id: str) -> bool:
-    return db.session.scalar(select(Action.id).where(
-        Action.store_id == store_id, Action.item_id == item_id,
-        Action.status.in_(UNFINISHED)).limit(1)) is not None
-
-
-def action_title(item: Item) -> str:
-    """A red line stated as a bad behaviour (inverse) is to stop; any other item to fix."""
-    zh, en = ("杜绝", "Stop") if item.inverse else ("整改", "Fix")
-    return f"{zh}：{item.text.zh} / {en}: {item.text.en}"
-
-
-def _both(text: Text | None) -> str | None:
-    return None if text is None else f"{text.zh} / {text.en}"
 
 
 def verify_actions(visit: Visit) -> list[Action]:
