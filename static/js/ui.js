@@ -1,6 +1,6 @@
 // Small DOM helpers: element builder, icons, banners, toasts, score colours.
 
-import { _ } from './i18n.js';
+import { _, tr } from './i18n.js';
 
 /** h('button', {class: 'btn', onclick}, 'text', child, …) — children may be arrays or falsy. */
 export function h(tag, attrs = {}, ...children) {
@@ -105,4 +105,20 @@ export function statusBadge(status) {
 
 export function params() {
   return new URLSearchParams(window.location.search);
+}
+
+/** An action's status as people say it: a proposal is only to confirm, never agreed. */
+export function actionStatus(action) {
+  const labels = { proposed: _('To confirm'), open: _('Open'), done: _('Done'), verified: _('Verified'), dismissed: _('Dismissed') };
+  return labels[action.status] || action.status;
+}
+
+/** A generated action's title and coaching question in the reader's language (a person's own
+ * words, kept in `title`, win once edited). */
+export function actionTitle(action) {
+  return tr(action.texts && action.texts.title) || action.title;
+}
+
+export function actionQuestion(action) {
+  return tr(action.texts && action.texts.question) || action.coaching_question;
 }

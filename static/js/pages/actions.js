@@ -3,7 +3,7 @@
 import { boot } from '../app.js';
 import { cachedJson, rows } from '../data.js';
 import { _, fmt, storeName } from '../i18n.js';
-import { emptyState, h, icon, mount, params } from '../ui.js';
+import { actionQuestion, actionStatus, actionTitle, emptyState, h, icon, mount, params } from '../ui.js';
 
 await boot();
 const root = document.getElementById('view');
@@ -16,17 +16,16 @@ function path() {
   return '/api/v1/actions';
 }
 
-const STATUS = () => ({ proposed: _('Proposed'), open: _('Open'), done: _('Done'), verified: _('Verified'), dismissed: _('Dismissed') });
 
 function row(action) {
   return h('li', { class: 'list-item', dataset: { action: action.id } },
     icon('flag'),
     h('div', { class: 'main' },
-      h('div', { class: 'title' }, action.title),
+      h('div', { class: 'title' }, actionTitle(action)),
       h('div', { class: 'meta' }, [storeName(action.store), action.owner].filter(Boolean).join(' · ')),
-      action.coaching_question ? h('div', { class: 'meta' }, _('Coaching question'), ': ', action.coaching_question) : null),
+      actionQuestion(action) ? h('div', { class: 'meta' }, _('Coaching question'), ': ', actionQuestion(action)) : null),
     h('div', { class: 'end' },
-      h('span', { class: `badge ${action.overdue ? 'red' : action.status === 'verified' ? 'green' : ''}` }, STATUS()[action.status] || action.status),
+      h('span', { class: `badge ${action.overdue ? 'red' : action.status === 'verified' ? 'green' : ''}` }, actionStatus(action)),
       action.due_date ? h('div', { class: `small ${action.overdue ? '' : 'muted'}`, style: action.overdue ? 'color:var(--danger);font-weight:600' : '' },
         _('due {date}', { date: fmt(action.due_date, 'date') })) : null,
       action.visit_id ? h('a', { class: 'small', href: `/visit?id=${action.visit_id}` }, _('Visit')) : null));

@@ -6,7 +6,7 @@ import { definitionFor } from '../checklists.js';
 import { storesById } from '../data.js';
 import { downloadPdf } from '../download.js';
 import { _, fmt, storeName, tr } from '../i18n.js';
-import { band, emptyState, h, icon, mount, params, scoreText, statusBadge, toast } from '../ui.js';
+import { actionStatus, actionTitle, band, emptyState, h, icon, mount, params, scoreText, statusBadge, toast } from '../ui.js';
 
 await boot();
 const root = document.getElementById('view');
@@ -102,10 +102,10 @@ async function actionsCard(visit) {
   let list = [];
   try { list = await getJson(`/api/v1/actions?visit_id=${visit.id}`); } catch { return null; }
   if (!list.length) return null;
-  return h('div', { class: 'card' }, h('h2', {}, _('Agreed actions')), h('ul', { class: 'list' }, list.map((a) => h('li', { class: 'list-item' },
-    icon('flag'), h('div', { class: 'main' }, h('div', { class: 'title' }, a.title),
+  return h('div', { class: 'card' }, h('h2', {}, _('Actions')), h('ul', { class: 'list' }, list.map((a) => h('li', { class: 'list-item' },
+    icon('flag'), h('div', { class: 'main' }, h('div', { class: 'title' }, actionTitle(a)),
       h('div', { class: 'meta' }, [a.owner, a.due_date ? _('due {date}', { date: fmt(a.due_date, 'date') }) : null].filter(Boolean).join(' · '))),
-    h('span', { class: `badge ${a.overdue ? 'red' : ''}` }, a.status)))));
+    h('span', { class: `badge ${a.overdue ? 'red' : ''}` }, actionStatus(a))))));
 }
 
 async function render() {
