@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 from supervision.accounts.models import User
 from supervision.checklists.services import current_version, definition_of
 from supervision.db import db
-from supervision.followup.models import Action, Dispute
+from supervision.followup.models import Action, Assignment, Dispute
 from supervision.visits import photos as pipeline
 from supervision.visits.models import Response, Visit
 from supervision.visits.services import receive_photo
@@ -42,28 +42,34 @@ def local(day: date, hhmmss: str) -> datetime:
 
 def add_visit(app, store_id: int, author_id: int, slug: str, started: datetime, answers=None,
               notes=None, staff=None, na=(), moments=(), photos=None, visit_notes=None,
-              status="published") -> uuid.UUID:
+              status="published", at=None, assignment_id=None) -> uuid.UUID:
     """A complete visit (unnamed items get their best answer), photos received through the
-    visits service and processed into derivatives, scored and published."""
+    visits service and processed into derivatives, scored and published. `at`: item id → when
+    it was answered; photos are taken a minute apart from the start."""
     version = current_version(slug)
     definition = definition_of(version)
     given = {item.id: best_value(item) for _, item in definition.items()} | dict(answers or {})
     visit = Visit(
         id=uuid.uuid4(), store_id=store_id, checklist_version_id=version.id,
         kind=definition.kind, status="draft", author_id=author_id, started_at=started,
+        assignment_id=assignment_id,
         ended_at=started + timedelta(minutes=35), notes=visit_notes,
         moments=[{"moment": m, "at": at.isoformat()} for m, at in moments],
         responses=[Response(item_id=k, value=None if k in na else v, na=k in na,
-                            note=(notes or {}).get(k), staff=(staff or {}).get(k))
+                            note=(notes or {}).get(k), staff=(staff or {}).get(k),
+                            at=(at or {}).get(k))
                    for k, v in given.items()],
     )
     db.session.add(visit)
     db.session.commit()
     _attach_photos(app, visit.id, author_id, photos or {})
     visit = db.session.get(Visit, visit.id)
+    for n, photo in enumerate(sorted(visit.photos, key=lambda p: str(p.item_id)), 1):
+        photo.taken_at = started + timedelta(minutes=2 * n)
     freeze_score(visit, definition)
     visit.status = status
-    visit.submitted_at = visit.published_at = started + timedelta(hours=1)
+    visit.submitted_at = started + timedelta(hours=1) if status != "draft" else None
+    visit.published_at = started + timedelta(hours=1) if status == "published" else None
     db.session.commit()
     return visit.id
 
@@ -99,9 +105,11 @@ def build_region(app, region_code="EAST", stores=STORES, history=3, photo_size=(
     first = rows[0]
     audit = featured_audit(app, first.id, ids["supervisor"], today, photo_size)
     mystery = featured_mystery(app, first.id, ids["shopper"], today, photo_size)
+    earlier = []
     for index, store in enumerate(rows):
-        add_history(app, store.id, ids["supervisor"], today, history, seed=index)
-    add_followup(first.id, audit, ids["supervisor"], today)
+        made = add_history(app, store.id, ids["supervisor"], today, history, seed=index)
+        earlier = earlier or made
+    add_followup(first.id, audit, ids["supervisor"], today, earlier[-1] if earlier else None)
     return {"region_id": region.id, "store_ids": [s.id for s in rows], "users": ids,
             "audit": audit, "mystery": mystery, "store_name": first.name,
             "store_name_en": first.name_en}
@@ -129,8 +137,24 @@ def featured_audit(app, store_id, supervisor_id, today, photo_size) -> uuid.UUID
     )
 
 
+SCENARIO = ("以普通顾客身份咨询 5G 套餐并缴纳话费；对上月账单中 30 元增值业务扣费提出异议，"
+            "观察争议处理。")
+BEST_MOMENT = "14:33 离开时保安起身致谢并提醒“外面下雨，您慢走”。"
+PROPOSAL = {"title": {"zh": "整改：高峰时段取号到叫号不超过 10 分钟",
+                      "en": "Fix: at peak hours, call customers within 10 minutes of the ticket"},
+            "question": {"zh": "今天等候最长的是哪个时段、哪类业务？",
+                         "en": "Which hour and which service had the longest wait today?"}}
+
+
 def featured_mystery(app, store_id, shopper_id, today, photo_size) -> uuid.UUID:
     day = today - timedelta(days=1)
+    version = current_version("mystery-visit")
+    assignment = Assignment(store_id=store_id, checklist_id=version.checklist_id,
+                            shopper_id=shopper_id, window_start=local(day, "09:00:00"),
+                            window_end=local(day, "18:00:00"), scenario=SCENARIO, status="done",
+                            created_by_id=shopper_id)
+    db.session.add(assignment)
+    db.session.commit()
     photos = {"arr_signage": [picture(*photo_size, seed=11, **PHOTO)],
               "dep_overall_impression": [picture(*photo_size, seed=12 + i, **PHOTO)
                                          for i in range(3)],
@@ -144,13 +168,15 @@ def featured_mystery(app, store_id, shopper_id, today, photo_size) -> uuid.UUID:
         answers={"scenario_transaction": True, "scenario_dispute": True,
                  "dis_red_argue_blame": True, "dis_calm_first": False, "wai_minutes": 12.5,
                  "dep_overall_impression": IMPRESSION,
-                 "dep_best_moment": "14:33 离开时保安起身致谢并提醒“外面下雨，您慢走”。"},
+                 "dep_best_moment": BEST_MOMENT},
         notes={"dis_red_argue_blame": RED_LINE_NOTE,
                "dis_calm_first": "一开口就解释计费规则，没有道歉。"},
         staff={"dis_red_argue_blame": "工号 0217", "dep_thanks": "保安 周师傅"},
         na=("dep_umbrella",),
         moments=[(m, local(day, at)) for m, at in times],
-        photos=photos,
+        photos=photos, assignment_id=assignment.id,
+        at={"dis_red_argue_blame": local(day, "14:21:00"),
+            "dis_calm_first": local(day, "14:19:40")},
     )
 
 
@@ -174,8 +200,31 @@ def add_history(app, store_id, supervisor_id, today, count: int, seed: int) -> l
     return made
 
 
-def add_followup(store_id, audit_id, supervisor_id, today) -> None:
+def add_followup(store_id, audit_id, supervisor_id, today, earlier_id=None) -> None:
+    """The featured audit's actions (two agreed, one proposal), and when there is an earlier
+    audit, the actions agreed at it: one verified at the featured audit, one still open and
+    overdue."""
     now = datetime.now(UTC)
+    if earlier_id is not None:
+        earlier = db.session.get(Visit, earlier_id)
+        agreed = earlier.started_at + timedelta(hours=1)
+        db.session.add_all([
+            Action(store_id=store_id, visit_id=earlier_id, item_id="svc_guide_queue",
+                   title="取号机旁安排引导员，先问业务再取号", owner="张敏",
+                   due_date=today - timedelta(days=25), status="verified",
+                   created_by_id=supervisor_id, created_at=agreed,
+                   done_at=agreed + timedelta(days=3), verified_at=now - timedelta(days=2),
+                   verified_visit_id=audit_id),
+            Action(store_id=store_id, visit_id=earlier_id, item_id="txn_repeat_terms",
+                   title="办理前复述套餐关键条款，班前会演练", owner="李强",
+                   due_date=today - timedelta(days=20), status="open",
+                   created_by_id=supervisor_id, created_at=agreed),
+        ])
+    db.session.add(Action(
+        store_id=store_id, visit_id=audit_id, item_id="svc_wait_minutes",
+        title=PROPOSAL["title"]["zh"], coaching_question=PROPOSAL["question"]["zh"],
+        texts=PROPOSAL, due_date=today - timedelta(days=1), status="proposed",
+        created_by_id=supervisor_id))
     db.session.add_all([
         Action(store_id=store_id, visit_id=audit_id, item_id="img_no_expired_posters",
                title="撤下过期海报，每周一开门前由值班长核对全部海报和台卡", owner="王丽",

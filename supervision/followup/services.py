@@ -17,7 +17,12 @@ from supervision.errors import Conflict, Invalid
 from supervision.followup.models import Action, Assignment
 from supervision.followup.proposals import propose_actions
 from supervision.notifications import triggers as notifications
-from supervision.reports.moments import interval_seconds, moment_times
+from supervision.reports.moments import (
+    interval_seconds,
+    moment_times,
+    timer_mismatch,
+    whole_minutes,
+)
 from supervision.transitions import locked
 from supervision.visits.models import Visit
 
@@ -25,8 +30,6 @@ from supervision.visits.models import Visit
 EARTH_RADIUS_M = 6_371_008.8
 # The flags this module sets; others' flags on the visit are left alone.
 OWN_FLAGS = ("outside_window", "far_from_store", "assignment_cancelled", "timer_mismatch")
-# A stated duration may differ from its timer by this many whole minutes (see timer_mismatch).
-TIMER_TOLERANCE_MINUTES = 1
 
 
 def on_visit_submitted(visit: Visit, definition: ChecklistDefinition,
@@ -169,19 +172,6 @@ def timer_flags(visit: Visit, definition: ChecklistDefinition) -> list[dict]:
                 "item": item.id, "answer": answer, "timer_minutes": timer,
             })
     return flags
-
-
-def whole_minutes(seconds: float) -> int:
-    """Seconds to whole minutes, half up (9 min 30 s → 10), as people round a clock."""
-    return math.floor(seconds / 60 + 0.5)
-
-
-def timer_mismatch(answer: float, timer_minutes: int) -> bool:
-    """Whether a stated number of minutes contradicts the timer. The shopper states whole
-    minutes read off a watch, the timer has seconds: rounded to the minute both speak the same
-    grain, and one minute either way absorbs a button pressed a little late or a clock read at
-    the turn of a minute. More than that is a different story ("waited 15 minutes", timers 9)."""
-    return abs(answer - timer_minutes) > TIMER_TOLERANCE_MINUTES
 
 
 def store_distance_m(visit: Visit) -> float | None:

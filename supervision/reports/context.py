@@ -1,9 +1,6 @@
 """A visit → the plain dict its coaching report is rendered from (Jinja never sees the ORM)."""
 
-from datetime import datetime
 from zoneinfo import ZoneInfo
-
-from sqlalchemy import select
 
 from supervision.checklists.definition import (
     FUNCTION_LABELS,
@@ -13,18 +10,26 @@ from supervision.checklists.definition import (
     PEAK_END_MOMENTS,
 )
 from supervision.checklists.services import definition_of
-from supervision.db import db, utcnow
-from supervision.followup.duedates import is_overdue_date
-from supervision.followup.models import Action
+from supervision.db import db
+from supervision.followup.coaching import coached_gaps
+from supervision.followup.models import Assignment
 from supervision.reports import labels
+from supervision.reports import moments as timers
 from supervision.reports.charts import heat_color
+from supervision.reports.figures import SCORED, group, shown, tally, total_parts
+from supervision.reports.history import comparison, earlier_actions, visit_actions
 from supervision.reports.items import item_rows, photo_refs
 from supervision.scoring import score_visit
 from supervision.visits.models import Visit
 from supervision.visits.snapshot import answers_of
 
+# Praise for at most this many items (the best moment and the visit notes come before them).
 TOP = 3
-GAP_STATUSES = ("red_line", "failed", "partial", "unanswered")
+KANO_RANK = {"delighter": 0, "performance": 1, "must_be": 2}
+UNREVIEWED = ("draft", "submitted")
+# Items of a peak or end moment listed on page one (problems first).
+MOMENT_ITEMS = 5
+MOMENT_ORDER = {"red_line": 0, "met": 2, "no_bonus": 3}  # other gaps 1, neutral ones last
 
 
 def visit_context(visit: Visit, lang: str, audience: str) -> dict:
@@ -33,23 +38,34 @@ def visit_context(visit: Visit, lang: str, audience: str) -> dict:
     definition = definition_of(visit.checklist_version)
     score = visit.score or score_visit(definition, answers_of(visit)).to_dict()  # a draft
     tz = ZoneInfo(visit.store.timezone)
-    times = _moment_times(visit, tz)
-    items = item_rows(definition, score, visit, lang, _phase_times(times, definition))
+    times = timers.moment_times(visit, tz)
+    order = {item.id: n for n, (_, item) in enumerate(definition.items())}
+    photos = photo_refs(visit, tz, order)
+    facts = {"tz": tz, "phase_times": timers.phase_times(times, definition),
+             "intervals": timers.interval_seconds(times, definition), "photos": photos}
+    items = item_rows(definition, score, visit, lang, facts)
+    timeline = timers.timeline(times, definition, lang)
     return {
         "kind": "visit",
         "lang": lang,
         "audience": audience,
-        "visit": _header(visit, definition, tz, lang, audience),
+        "visit": _header(visit, definition, tz, lang, audience, times),
         "store": store_dict(visit.store, lang),
         "score": _score_block(score, items, lang),
-        "strengths": _strengths(items),
-        "gaps": _gaps(items),
-        "actions": _actions(visit.id, definition, lang, visit.store.timezone),
+        "story": _story(visit, definition, items, timeline, times, lang),
+        "peak_end": _peak_end(score, items, timeline, lang),
+        "strengths": _strengths(visit, definition, items, lang),
+        "red_lines_kept": _red_lines_kept(items),
+        "gaps": [items[row["item"]] for row in coached_gaps(score) if row["item"] in items],
+        "actions": visit_actions(visit, definition, lang),
+        "earlier_actions": earlier_actions(visit, definition, lang),
+        "comparison": comparison(visit, score, lang),
         "grid": _grid(score, lang),
-        "timeline": _timeline(times, definition, lang),
+        "timeline": timeline,
         "sections": _sections(definition, score, items, lang),
+        "evidence": _overall_photos(definition, photos),
         "explanation": _explanation(score, items),
-        "photos": photo_refs(visit),
+        "photos": photos,
     }
 
 
@@ -64,15 +80,15 @@ def store_dict(store, lang: str) -> dict:
     }
 
 
-def _header(visit: Visit, definition, tz: ZoneInfo, lang: str, audience: str) -> dict:
+def _header(visit: Visit, definition, tz: ZoneInfo, lang: str, audience: str, times) -> dict:
     mystery = visit.kind == "mystery"
     show_author = not mystery or audience == "internal"
-    ended = visit.ended_at
     header = {
         "id": str(visit.id), "kind": visit.kind, "status": visit.status,
+        "unreviewed": visit.status in UNREVIEWED,
         "started": labels.minute(visit.started_at.astimezone(tz)),
-        "duration": labels.duration((ended - visit.started_at).total_seconds(), lang)
-        if ended and ended > visit.started_at else None,
+        "duration": labels.duration(_duration(visit, times), lang),
+        "timed": bool(timers.timed_span(times)),
         "checklist": labels.pick(definition.title, lang),
         "version": visit.checklist_version.version,
         "author_role": "shopper" if mystery else "supervisor",
@@ -88,169 +104,147 @@ def _header(visit: Visit, definition, tz: ZoneInfo, lang: str, audience: str) ->
     return header
 
 
-def _moment_times(visit: Visit, tz: ZoneInfo) -> list[tuple[str, datetime]]:
-    """The pressed moments in time order, as aware local times (bad entries are skipped)."""
-    found = []
-    for entry in visit.moments or []:
-        try:
-            at = datetime.fromisoformat(str(entry["at"]))
-        except (KeyError, TypeError, ValueError):
-            continue
-        if at.tzinfo is not None:
-            found.append((str(entry.get("moment")), at.astimezone(tz)))
-    return sorted(found, key=lambda pair: pair[1])
-
-
-def _phase_of(moment_id: str, definition) -> str | None:
-    """The key moment a timed moment belongs to; versions stored before timed moments named
-    one fall back on an id that starts with it."""
-    named = next((m.moment for m in definition.moments if m.id == moment_id), None)
-    return named or next((m for m in MOMENTS if moment_id.startswith(m)), None)
-
-
-def _phase_times(times: list[tuple[str, datetime]], definition) -> dict[str, str]:
-    """The first pressed time of each key moment, 'HH:MM:SS', to date the facts of its items."""
-    first: dict[str, str] = {}
-    for moment_id, at in times:
-        phase = _phase_of(moment_id, definition)
-        if phase:
-            first.setdefault(phase, at.strftime("%H:%M:%S"))
-    return first
+def _duration(visit: Visit, times) -> float | None:
+    """The timed visit (first press to last) when the collector used the timers — the same
+    figure as the timeline; otherwise the time the visit was open on the tablet."""
+    span = timers.timed_span(times)
+    if span:
+        return span
+    ended = visit.ended_at
+    return (ended - visit.started_at).total_seconds() if ended and ended > visit.started_at \
+        else None
 
 
 def _score_block(score: dict, items: dict, lang: str) -> dict:
     explanation = score.get("explanation", {})
     possible = explanation.get("possible") or 0
-    points = explanation.get("earned", 0) + explanation.get("bonus", 0)
-    raw = min(100.0, 100 * points / possible) if possible else 100.0
+    parts = total_parts(score)
+    raw = min(100.0, (parts["base"] or 0) + parts["bonus_points"]) if possible else 100.0
     return {
         "total": labels.number(score["total"]),
         "value": score["total"],
         "grade": labels.pick(score["grade"]["label"], lang),
         "grade_id": score["grade"]["id"],
         "color": heat_color(score["total"]),
+        "base": labels.number(parts["base"]),
+        "bonus": labels.number(parts["bonus_points"]) if parts["bonus_points"] else None,
         "raw": labels.number(raw),
         "red_lines": [items[r["item"]] for r in score.get("red_lines", []) if r["item"] in items],
     }
 
 
-def _strengths(items: dict) -> list[dict]:
-    """Met items with the most at stake, those with evidence (photo, note, staff) first."""
-    met = [row for row in items.values() if row["status"] == "met" and row["stake"] > 0]
-    met.sort(key=lambda r: (not r["evidence"], not r["peak_end"], -r["stake"], r["order"]))
-    return met[:TOP]
-
-
-def _gaps(items: dict) -> list[dict]:
-    """Red lines first, then the items that lost the most points (peak and end before others)."""
-    open_items = [row for row in items.values()
-                  if row["status"] in GAP_STATUSES
-                  and (row["lost"] > 0 or row["status"] == "red_line")]
-    open_items.sort(key=lambda r: (r["status"] != "red_line", -r["lost"], not r["peak_end"],
-                                   r["order"]))
-    return open_items[:TOP]
-
-
-def _actions(visit_id, definition, lang: str, tz: str) -> list[dict]:
-    """The actions agreed for this visit (dismissed proposals left out)."""
-    actions = db.session.scalars(
-        select(Action).where(Action.visit_id == visit_id, Action.status != "dismissed")
-        .order_by(Action.due_date, Action.id)
-    ).all()
-    now = utcnow()
-    return [{
-        "title": action.title,
-        "item": _item_text(definition, action.item_id, lang),
-        "question": action.coaching_question,
-        "owner": action.owner,
-        "due": labels.day(action.due_date),
-        "status": "overdue" if action.status in ("proposed", "open")
-        and is_overdue_date(action.due_date, now, tz) else action.status,
-    } for action in actions]
-
-
-def _item_text(definition, item_id: str | None, lang: str) -> str | None:
-    try:
-        return labels.pick(definition.item(item_id).text, lang) if item_id else None
-    except KeyError:
+def _story(visit, definition, items: dict, timeline, times, lang: str) -> dict | None:
+    """A mystery visit's page-one story: the scenario, the shopper's narrative, the key
+    durations (from the timers only)."""
+    if visit.kind != "mystery":
         return None
+    assignment = db.session.get(Assignment, visit.assignment_id) if visit.assignment_id else None
+    impression = definition.item_for("impression")
+    narrative = items[impression.id]["value"] if impression else None
+    span = timers.timed_span(times)
+    return {
+        "scenario": assignment.scenario if assignment else None,
+        "narrative": narrative if isinstance(narrative, str) and narrative.strip() else None,
+        "durations": (timeline or {}).get("intervals", []),
+        "span": labels.duration(span, lang) if span else None,
+    }
+
+
+def _peak_end(score: dict, items: dict, timeline, lang: str) -> list[dict]:
+    """The dispute (the peak) and the departure (the end), when the visit had them: their
+    figure, the pressed times, and what happened item by item, problems first."""
+    figures = group(score.get("items", []), lambda r: r.get("moment"))
+    blocks = []
+    for moment in PEAK_END_MOMENTS:
+        rows = [r for r in items.values() if r["moment_id"] == moment and r["status"] in SCORED
+                and (r["status"] != "met" or r["praisable"])]  # a kept red line is no news
+        entries = [e for e in (timeline or {}).get("entries", []) if e["phase_id"] == moment]
+        if not rows and not entries:
+            continue
+        rows.sort(key=lambda r: (MOMENT_ORDER.get(r["status"], 1), -r["lost"], r["order"]))
+        blocks.append({
+            "moment": moment, "label": labels.pick(MOMENT_LABELS[moment], lang),
+            "mark": timers.MARKS[moment], "figure": shown(figures.get(moment)),
+            "entries": entries, "items": rows[:MOMENT_ITEMS],
+            "more": max(0, len(rows) - MOMENT_ITEMS),
+        })
+    return blocks
+
+
+def _strengths(visit, definition, items: dict, lang: str) -> list[dict]:
+    """What a person can be praised for: the shopper's best moment and the visit notes first,
+    then met items — never a red line or an inverse item — those with evidence first."""
+    t = labels.translator(lang)
+    found = []
+    best = definition.item_for("best_moment")
+    if best and isinstance(items[best.id]["value"], str) and items[best.id]["value"].strip():
+        found.append({"kind": "quote", "title": t("best_moment"), "text": items[best.id]["value"],
+                      "photos": items[best.id]["photos"]})
+    if visit.notes and visit.notes.strip():
+        role = "shopper" if visit.kind == "mystery" else "supervisor"
+        found.append({"kind": "quote", "title": t("notes_" + role), "text": visit.notes,
+                      "photos": []})
+    met = [row for row in items.values() if row["praisable"]]
+    met.sort(key=lambda r: (not r["evidence"], KANO_RANK.get(r["kano"], 3), not r["peak_end"],
+                            -r["stake"], r["order"]))
+    return found + [{"kind": "item", **row} for row in met[:TOP]]
+
+
+def _red_lines_kept(items: dict) -> int:
+    """How many red lines were checked and kept — 0 when any failed (the red box says it)."""
+    rows = [r for r in items.values() if r["red_line"]]
+    if any(r["status"] == "red_line" for r in rows):
+        return 0
+    return sum(r["status"] == "met" for r in rows)
 
 
 def _grid(score: dict, lang: str) -> dict:
-    cells = {(c["function"], c["moment"]): c for c in score.get("grid", [])}
+    rows = score.get("items", [])
+    cells = group(rows, lambda r: (r.get("function"), r.get("moment")))
     used = [m for m in MOMENTS if any(m == moment for _, moment in cells)]
     return {
         "moments": [{"id": m, "label": labels.pick(MOMENT_LABELS[m], lang),
                      "peak_end": m in PEAK_END_MOMENTS} for m in used],
         "rows": [{
             "label": labels.pick(FUNCTION_LABELS[f], lang),
-            "cells": [_cell(cells.get((f, m))) for m in used],
-        } for f in FUNCTIONS],
+            "cells": [shown(cells.get((f, m))) for m in used],
+        } for f in FUNCTIONS if any((f, m) in cells for m in used)],
     }
 
 
-def _cell(cell: dict | None) -> dict:
-    if cell is None or cell.get("percent") is None:
-        return {"text": "", "color": heat_color(None)}
-    return {"text": labels.number(cell["percent"], 0), "color": heat_color(cell["percent"])}
-
-
-def _timeline(times: list[tuple[str, datetime]], definition, lang: str) -> dict | None:
-    if not times:
-        return None
-    titles = {m.id: labels.pick(m.title, lang) for m in definition.moments}
-    entries, previous = [], None
-    for moment_id, at in times:
-        phase = _phase_of(moment_id, definition)
-        entries.append({
-            "label": titles.get(moment_id, moment_id),
-            "phase": labels.pick(MOMENT_LABELS[phase], lang) if phase else "",
-            "time": at.strftime("%H:%M:%S"),
-            "since": labels.duration((at - previous).total_seconds(), lang) if previous else "",
-            "mark": {"dispute": "peak", "departure": "end"}.get(phase),
-        })
-        previous = at
-    return {"entries": entries, "intervals": _intervals(times, definition, lang)}
-
-
-def _intervals(times: list[tuple[str, datetime]], definition, lang: str) -> list[dict]:
-    """The checklist's intervals whose two moments were both pressed (the first press counts)."""
-    first_times: dict[str, datetime] = {}
-    for moment_id, at in times:
-        first_times.setdefault(moment_id, at)
-    found = []
-    for interval in definition.intervals:
-        if interval.start in first_times and interval.end in first_times:
-            seconds = (first_times[interval.end] - first_times[interval.start]).total_seconds()
-            found.append({"key": interval.id, "label": labels.pick(interval.label, lang),
-                          "value": labels.duration(seconds, lang),
-                          "mark": "peak" if interval.peak else None})
-    return found
-
-
 def _sections(definition, score: dict, items: dict, lang: str) -> list[dict]:
-    subtotals = {row["id"]: row for row in score.get("sections", [])}
+    figures = group(score.get("items", []), lambda r: r.get("section"))
     return [{
         "id": section.id,
         "title": labels.pick(section.title, lang),
-        "percent": labels.number((subtotals.get(section.id) or {}).get("percent")),
-        "color": heat_color((subtotals.get(section.id) or {}).get("percent")),
-        "score": labels.number((subtotals.get(section.id) or {}).get("score"), 2),
-        "max": labels.number((subtotals.get(section.id) or {}).get("max"), 2),
+        "figure": shown(figures.get(section.id)),
         "items": [items[item.id] for item in section.items],
     } for section in definition.sections]
+
+
+def _overall_photos(definition, photos: list[dict]) -> list[dict]:
+    """Photos of no item in particular (or of the overall impression): the evidence block."""
+    impression = definition.item_for("impression")
+    known = {item.id for _, item in definition.items()}
+    return [p for p in photos if p["item"] is None or p["item"] not in known
+            or (impression and p["item"] == impression.id)]
 
 
 def _explanation(score: dict, items: dict) -> dict:
     explanation = score.get("explanation", {})
     statuses = [row["status"] for row in items.values()]
+    parts = total_parts(score)
+    overall = tally(score.get("items", []))
     return {
-        "earned": labels.number(explanation.get("earned"), 2),
-        "bonus": labels.number(explanation.get("bonus"), 2),
-        "possible": labels.number(explanation.get("possible"), 2),
+        "earned": labels.number(explanation.get("earned", overall["earned"]), 2),
+        "bonus": labels.number(explanation.get("bonus", overall["bonus"]), 2),
+        "possible": labels.number(explanation.get("possible", overall["possible"]), 2),
+        "base": labels.number(parts["base"]),
+        "bonus_points": labels.number(parts["bonus_points"]),
         "must_be": labels.number(explanation.get("must_be_factor"), 2),
         "peak_end": labels.number(explanation.get("peak_end_factor"), 2),
         "scored": sum(s in ("met", "partial", "failed", "red_line") for s in statuses),
+        "no_bonus": statuses.count("no_bonus"),
         "na": statuses.count("na"),
         "off": statuses.count("not_applicable"),
         "unanswered": statuses.count("unanswered"),

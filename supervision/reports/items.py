@@ -1,72 +1,114 @@
-"""One row per checklist item of a visit: the answer as people read it, points, facts, photos."""
+"""One row per checklist item of a visit: the item as the store reads it, the answer, points,
+facts (time, staff, note), photos. Collector guidance never enters a row."""
 
 from supervision.checklists.definition import FUNCTION_LABELS, MOMENT_LABELS, PEAK_END_MOMENTS
 from supervision.reports import labels
+from supervision.reports.moments import timer_mismatch, whole_minutes
 
 # Photos whose display derivative exists (the report service processes received ones first).
 SHOWN_PHOTO_STATUSES = ("processed",)
+# An answer further than this from its timer (in minutes) is shown as contradicting it.
 
 
-def photo_refs(visit) -> list[dict]:
-    """Every shown photo of the visit; its content hash makes a changed photo a changed report."""
+def photo_refs(visit, tz=None, order: dict[str | None, int] | None = None) -> list[dict]:
+    """Every shown photo of the visit, numbered in the order of the items they belong to
+    (overall photos last); the content hash makes a changed photo a changed report."""
+    order = order or {}
+    shown = [p for p in visit.photos if p.status in SHOWN_PHOTO_STATUSES and p.content_hash]
+    shown.sort(key=lambda p: (order.get(p.item_id, len(order)), p.taken_at or p.announced_at,
+                              str(p.id)))
     return [
         {"id": str(photo.id), "hash": photo.content_hash, "item": photo.item_id,
-         "visit": str(visit.id)}
-        for photo in visit.photos
-        if photo.status in SHOWN_PHOTO_STATUSES and photo.content_hash
+         "visit": str(visit.id), "n": n,
+         "taken": photo.taken_at.astimezone(tz).strftime("%H:%M")
+         if tz and photo.taken_at else None}
+        for n, photo in enumerate(shown, 1)
     ]
 
 
-def item_rows(definition, score: dict, visit, lang: str, phase_times: dict[str, str]) -> dict:
-    """item id → row, in document order (`order`)."""
+def item_rows(definition, score: dict, visit, lang: str, facts: dict) -> dict:
+    """item id → row, in document order (`order`). `facts`: tz, phase_times (key moment →
+    'HH:MM:SS'), intervals (interval id → seconds), photos (photo_refs)."""
     scored = {row["item"]: row for row in score.get("items", [])}
     responses = {r.item_id: r for r in visit.responses}
     photos: dict[str | None, list[dict]] = {}
-    for ref in photo_refs(visit):
+    for ref in facts["photos"]:
         photos.setdefault(ref["item"], []).append(ref)
     rows = {}
     for order, (section, item) in enumerate(definition.items()):
-        rows[item.id] = _row(order, section, item, scored.get(item.id), responses.get(item.id),
-                             photos.get(item.id, []), lang, phase_times.get(item.moment))
+        response = responses.get(item.id)
+        row = _row(order, section, item, scored.get(item.id), response, lang)
+        row["photos"] = photos.get(item.id, [])
+        row["time"] = _time(response, facts) or facts["phase_times"].get(item.moment)
+        row["evidence"] = bool(row["photos"] or row["note"] or row["staff"])
+        if item.interval and item.interval in facts["intervals"]:
+            _timer(row, item, response, facts["intervals"][item.interval], lang)
+        rows[item.id] = row
     return rows
 
 
-def _row(order, section, item, scored, response, photos, lang, time) -> dict:
+def _row(order, section, item, scored, response, lang) -> dict:
     scored = scored or {"status": "unanswered", "earned": 0.0, "possible": 0.0, "bonus": 0.0}
     possible, earned, bonus = scored["possible"], scored["earned"], scored["bonus"]
-    note = response.note if response else None
-    staff = response.staff if response else None
+    status = _status(item, scored)
     return {
         "id": item.id,
         "order": order,
-        "text": labels.pick(item.text, lang),
+        "text": labels.pick(item.report_text or item.text, lang),
         "section": labels.pick(section.title, lang),
         "function": labels.pick(FUNCTION_LABELS[item.function], lang),
         "moment": labels.pick(MOMENT_LABELS[item.moment], lang),
+        "moment_id": item.moment,
         "kano": item.kano,
         "red_line": item.red_line,
-        "status": scored["status"],
+        "role": item.role,
+        "status": status,
         "answer": answer_text(item, response, lang),
+        "value": response.value if response and not response.na else None,
         "free_text": item.type == "text",
-        "note": note,
-        "staff": staff,
-        "time": time,
-        "points": _points(scored),
-        "photos": photos,
-        "guidance": labels.pick(item.guidance, lang) or labels.pick(item.text, lang),
+        "note": response.note if response else None,
+        "staff": response.staff if response else None,
+        "points": _points(item, status, scored),
+        "standard": labels.pick(item.standard, lang),
         "question": labels.pick(item.coaching_question, lang),
         "script": labels.pick(item.script, lang),
         "stake": possible + bonus,
         "lost": max(0.0, possible - earned),
         "peak_end": item.moment in PEAK_END_MOMENTS,
-        "evidence": bool(photos or note or staff),
+        # Praise is for what a person did: not for an item met by not doing something wrong.
+        "praisable": status == "met" and not item.red_line and not item.inverse
+        and item.type != "text" and possible + bonus > 0,
+        "timer": None,
     }
 
 
-def _points(scored: dict) -> str:
-    if scored["status"] in ("na", "not_applicable", "unscored"):
+def _status(item, scored: dict) -> str:
+    """A delighter that did not fully add is neutral ('no bonus'), never 'not met'."""
+    if item.kano == "delighter" and scored["status"] in ("failed", "partial", "no_bonus"):
+        return "no_bonus"
+    return scored["status"]
+
+
+def _time(response, facts) -> str | None:
+    at = response.at if response is not None else None
+    return at.astimezone(facts["tz"]).strftime("%H:%M") if at else None
+
+
+def _timer(row: dict, item, response, seconds: float, lang: str) -> None:
+    """A number item stating an interval's duration: the timer is the truth. The answer shows
+    the timer, and the recorded number beside it when the two disagree."""
+    row["timer"] = labels.duration(seconds, lang)
+    recorded = row["value"]
+    t = labels.translator(lang)
+    row["answer"] = t("timer_value", value=row["timer"])
+    if isinstance(recorded, int | float) and timer_mismatch(recorded, whole_minutes(seconds)):
+        row["answer"] += " · " + t("timer_conflict", recorded=answer_text(item, response, lang))
+
+
+def _points(item, status: str, scored: dict) -> str:
+    if status in ("na", "not_applicable", "unscored"):
         return ""
-    if scored["bonus"]:
+    if item.kano == "delighter":
         return f"+{labels.number(scored['bonus'], 2)}"
     return f"{labels.number(scored['earned'], 2)} / {labels.number(scored['possible'], 2)}"
 

@@ -61,7 +61,21 @@ LABELS: dict[str, tuple[str, str]] = {
         "这一项什么情况下最容易做不到？怎样才能每次都做到？",
         "When is this hardest to get right, and what would make it happen every time?",
     ),
-    "actions": ("商定的改进行动", "Agreed actions"),
+    "actions": ("改进行动", "Improvement actions"),
+    "actions_proposed": ("待确认的建议", "proposals to confirm"),
+    "actions_hint": (
+        "“待确认”是根据本次差距生成的建议：谈话中与厅主任商定负责人和完成期限后才生效。",
+        "'To confirm' marks a proposal made from this visit's gaps: it counts once the store "
+        "manager and the supervisor agree an owner and a due date.",
+    ),
+    "earlier_actions": ("上次到访的行动", "Last visit's actions"),
+    "earlier_hint": (
+        "以往到访商定的行动：仍未关闭的，以及自上次到访以来完成或复查的。",
+        "Actions agreed at earlier visits: those still open, and those done or verified since "
+        "the previous visit.",
+    ),
+    "no_earlier": ("没有以往到访商定的行动。", "No action agreed at an earlier visit."),
+    "closed_on": ("完成日期", "Closed"),
     "action": ("行动", "Action"),
     "owner": ("负责人", "Owner"),
     "due": ("完成期限", "Due"),
@@ -71,12 +85,53 @@ LABELS: dict[str, tuple[str, str]] = {
         "No action recorded yet: agree them in the conversation, with an owner and a due "
         "date.",
     ),
+    "base_and_bonus": (
+        "基础分 {base} · 含兴奋型加分 +{bonus}", "Base {base} · incl. delighter bonus +{bonus}",
+    ),
+    "best_moment": ("最打动顾客的细节", "The moment that impressed the customer most"),
+    "red_lines_kept": (
+        "本次没有触碰红线：{n} 项红线全部守住。",
+        "No red line was crossed: all {n} were kept.",
+    ),
+    "review_mark": (
+        "待复核 · 结果尚未复核，可能变动", "Awaiting review · results may still change",
+    ),
+    "story": ("暗访经过", "The visit as the shopper lived it"),
+    "scenario": ("任务情景", "Scenario"),
+    "narrative": ("暗访员的叙述", "The shopper's account"),
+    "durations": ("关键时长（以计时为准）", "Key durations (from the timers)"),
+    "timed_visit": ("整个到访", "Whole visit"),
+    "peak_end": ("峰值与结尾 · 顾客记住的时刻", "Peak and end · what the customer remembers"),
+    "more_items": ("另有 {n} 项，见逐项明细", "{n} more in the details"),
+    "compare": ("与上次和区域比较", "Compared with last time and the region"),
+    "compare_hint": (
+        "同一检查表、已发布的到访，得分率不含加分；区域平均不含本次，n 为到访次数。",
+        "Published visits of the same checklist, percent without bonus; the region average "
+        "leaves this visit out; n is the number of visits.",
+    ),
+    "this_visit": ("本次", "This visit"),
+    "previous_visit": ("上次", "Last time"),
+    "region_days": ("区域近 {days} 天", "Region, {days} days"),
+    "no_previous": ("没有可比的上次到访", "No earlier comparable visit"),
+    "nothing_to_compare": (
+        "没有可比的到访：本店没有更早的同一检查表到访，区域近 {days} 天也没有（n = 0）。",
+        "Nothing to compare with: no earlier visit of this store with the same checklist, and "
+        "none in the region in the last {days} days (n = 0).",
+    ),
+    "vs_previous": ("比上次", "vs last time"),
+    "vs_region": ("比区域", "vs region"),
+    "photo_n": ("照片 {n}", "Photo {n}"),
+    "overall_photos": ("现场照片", "Photos of the visit"),
+    "overall_photo": ("总体照片", "Overall photo"),
+    "timer_value": ("计时 {value}", "{value} (timed)"),
+    "timer_conflict": ("记录为 {recorded}，以计时为准", "recorded as {recorded}; the timer counts"),
     # later pages
     "grid_title": ("六大功能 × 关键时刻", "Six functions × key moments"),
     "grid_hint": (
-        "每格为该功能在该关键时刻的得分率；越红越弱，灰色为没有检查项。",
-        "Each cell is the score of a function at a key moment; redder is weaker, grey has no "
-        "items.",
+        "每格为该功能在该关键时刻的得分率（不含加分），“+”为兴奋型加分（分值），只加不减；"
+        "越红越弱，灰色为没有计分项。",
+        "Each cell is the percent a function earned at a key moment, without bonus; '+' is a "
+        "delighter bonus in points, which only adds; redder is weaker, grey has nothing scored.",
     ),
     "function": ("功能", "Function"),
     "moment": ("关键时刻", "Key moment"),
@@ -98,6 +153,11 @@ LABELS: dict[str, tuple[str, str]] = {
     "note": ("备注", "Note"),
     "staff": ("员工", "Staff"),
     "notes": ("总体记录", "Visit notes"),
+    "audience_internal_audit": (
+        "内部版 · 含复核信息，请勿外传", "Internal version · with review details, do not pass on",
+    ),
+    "notes_supervisor": ("督导总体记录", "The supervisor's notes"),
+    "notes_shopper": ("暗访员总体记录", "The shopper's notes"),
     "impression": ("暗访员总体印象", "The shopper’s overall impression"),
     "how_scored": ("分数是怎样计算的", "How the score was computed"),
     "ack_title": ("确认签字", "Acknowledgement"),
@@ -122,7 +182,8 @@ LABELS: dict[str, tuple[str, str]] = {
     "status_not_applicable": ("不涉及", "Not in play"),
     "status_unanswered": ("未作答", "Not answered"),
     "status_unscored": ("记录", "Record only"),
-    "status_proposed": ("待确认", "Proposed"),
+    "status_proposed": ("待确认", "To confirm"),
+    "status_no_bonus": ("未加分", "No bonus"),
     "status_open": ("进行中", "Open"),
     "status_done": ("已完成", "Done"),
     "status_verified": ("已复查", "Verified"),
@@ -134,9 +195,11 @@ LABELS: dict[str, tuple[str, str]] = {
     "kano_delighter": ("兴奋型", "Delighter"),
     # explanation
     "expl_formula": (
-        "总分 = 100 × (得分 + 加分) ÷ 应得分，最高 100；触碰任一红线则为 0。",
-        "Total = 100 × (earned + bonus) ÷ possible, at most 100; any failed red line makes "
-        "it 0.",
+        "总分 = 基础分 + 兴奋型加分：基础分 = 100 × 得分 ÷ 应得分，加分 = 100 × 兴奋型得分 ÷ "
+        "应得分。合计最高 100；只要基本型或期望型有失分，最高 99.9；触碰任一红线则为 0。",
+        "Total = base + delighter bonus: base = 100 × earned ÷ possible, bonus = 100 × delighter "
+        "points ÷ possible. At most 100, and at most 99.9 once any must-be or performance point "
+        "was lost; any failed red line makes it 0.",
     ),
     "expl_weights": (
         "每项的分值 = 权重 × 峰终系数 {peak_end}（争议、离开环节）× 基本型系数 {must_be}。",
@@ -144,9 +207,9 @@ LABELS: dict[str, tuple[str, str]] = {
         "must-be factor {must_be}.",
     ),
     "expl_kano": (
-        "基本型只有完全做到才得分；期望型按做到的程度得分；兴奋型只加分，不扣分。",
+        "基本型只有完全做到才得分；期望型按做到的程度得分；兴奋型只加分，没做到记“未加分”，不扣分。",
         "Must-be items score only when fully met; performance items score in proportion; "
-        "delighters only add a bonus.",
+        "delighters only add a bonus, and one not achieved is “no bonus”, never a loss.",
     ),
     "expl_na": (
         "“不适用”和不涉及的检查项不计入应得分；必答而未作答的计 0 分。",
@@ -154,14 +217,16 @@ LABELS: dict[str, tuple[str, str]] = {
         "unanswered score 0.",
     ),
     "expl_counts": (
-        "本次：计分 {scored} 项，不适用 {na} 项，不涉及 {off} 项，未作答 {unanswered} 项，红"
-        "线 {red} 项。",
-        "This visit: {scored} items scored, {na} N/A, {off} not in play, {unanswered} "
-        "unanswered, {red} red line.",
+        "本次：计分 {scored} 项，未加分的兴奋型 {no_bonus} 项，不适用 {na} 项，不涉及 {off} 项，"
+        "未作答 {unanswered} 项，红线 {red} 项。",
+        "This visit: {scored} items scored, {no_bonus} delighters without bonus, {na} N/A, "
+        "{off} not in play, {unanswered} unanswered, {red} red line.",
     ),
     "expl_sum": (
-        "得分 {earned} + 加分 {bonus}，应得分 {possible}。",
-        "Earned {earned} + bonus {bonus} of a possible {possible}.",
+        "得分 {earned} ÷ 应得分 {possible} → 基础分 {base}；兴奋型得分 {bonus} → 加分 "
+        "+{bonus_points}",
+        "Earned {earned} of a possible {possible} → base {base}; delighter points {bonus} → "
+        "bonus +{bonus_points}",
     ),
     "max": ("满分", "Max"),
     "percent": ("得分率", "Score"),

@@ -1,6 +1,7 @@
 """The visit's timers — the moments the collector pressed — as the one source of every time and
 duration the report prints: the timeline, the key durations, the header's duration."""
 
+import math
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -8,6 +9,8 @@ from supervision.checklists.definition import MOMENT_LABELS, MOMENTS
 from supervision.reports import labels
 
 MARKS = {"dispute": "peak", "departure": "end"}
+# A stated duration may differ from its timer by this many whole minutes (see timer_mismatch).
+TIMER_TOLERANCE_MINUTES = 1
 
 
 def moment_times(visit, tz: ZoneInfo) -> list[tuple[str, datetime]]:
@@ -80,3 +83,16 @@ def intervals(times, definition, lang: str) -> list[dict]:
              "value": labels.duration(seconds[i.id], lang), "seconds": seconds[i.id],
              "mark": "peak" if i.peak else None}
             for i in definition.intervals if i.id in seconds]
+
+
+def whole_minutes(seconds: float) -> int:
+    """Seconds to whole minutes, half up (9 min 30 s → 10), as people round a clock."""
+    return math.floor(seconds / 60 + 0.5)
+
+
+def timer_mismatch(answer: float, timer_minutes: int) -> bool:
+    """Whether a stated number of minutes contradicts the timer. The shopper states whole
+    minutes read off a watch, the timer has seconds: rounded to the minute both speak the same
+    grain, and one minute either way absorbs a button pressed a little late or a clock read at
+    the turn of a minute. More than that is a different story ("waited 15 minutes", timers 9)."""
+    return abs(answer - timer_minutes) > TIMER_TOLERANCE_MINUTES

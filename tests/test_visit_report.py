@@ -1,0 +1,264 @@
+"""The visit report's page one can be trusted line by line: read back from the PDFs (pdftotext,
+pypdf) as a store manager would — praise, peak and end, bonus apart, actions as they stand,
+the mystery story from the timers, nothing for collectors only, the review mark."""
+
+import re
+import subprocess
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from pypdf import PdfReader
+
+from supervision.accounts.models import User
+from supervision.accounts.tokens import issue_token
+from supervision.checklists.services import current_version, definition_of
+from supervision.db import db
+from supervision.visits.models import Response, Visit
+from tests.conftest import OUTPUT
+from tests.report_data import (
+    BEST_MOMENT,
+    IMPRESSION,
+    PROPOSAL,
+    SCENARIO,
+    SHOPPER_NAME,
+    add_visit,
+    build_region,
+    featured_mystery,
+    local,
+)
+
+PAGES = OUTPUT / "reports"
+LANGS = ["zh", "en"]
+
+
+@pytest.fixture
+def world(app, load_checklists):
+    """The report test region without photos: featured audit and mystery, one earlier audit
+    per store, actions (agreed, proposed, from the earlier audit)."""
+    load_checklists()
+    with app.app_context():
+        built = build_region(app, photo_size=None, history=1)
+        built["tokens"] = {role: issue_token(db.session.get(User, user_id))
+                           for role, user_id in built["users"].items()}
+    return built
+
+
+def report(client, world, visit_id, lang: str, audience: str = "store") -> bytes:
+    answer = client.get(f"/api/v1/visits/{visit_id}/report.pdf?lang={lang}&audience={audience}",
+                        headers={"Authorization": f"Bearer {world['tokens']['manager']}"})
+    assert answer.status_code == 200, answer.get_data(as_text=True)[:300]
+    return answer.data
+
+
+def pages(data: bytes, tmp_path: Path) -> list[str]:
+    """The text of each page, whitespace removed (Chinese lines break anywhere)."""
+    path = tmp_path / "report.pdf"
+    path.write_bytes(data)
+    return [flat(page.extract_text()) for page in PdfReader(path).pages]
+
+
+def layout(data: bytes, tmp_path: Path) -> str:
+    path = tmp_path / "layout.pdf"
+    path.write_bytes(data)
+    return subprocess.run(["pdftotext", "-layout", str(path), "-"], capture_output=True,
+                          text=True, check=True).stdout
+
+
+def flat(text: str) -> str:
+    return re.sub(r"\s+", "", text or "")
+
+
+def texts(slug: str, lang: str, field: str, app) -> dict[str, str]:
+    with app.app_context():
+        definition = definition_of(current_version(slug))
+    return {item.id: getattr(item, field).get(lang)
+            for _, item in definition.items() if getattr(item, field) is not None}
+
+
+def item_texts(slug: str, lang: str, app, which) -> list[str]:
+    """The report wording (report_text, else text) of the items `which(item)` selects."""
+    with app.app_context():
+        definition = definition_of(current_version(slug))
+    return [(item.report_text or item.text).get(lang) for _, item in definition.items()
+            if which(item)]
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_clean_audit_page_one_praises_people_not_red_lines(app, client, world, tmp_path, lang):
+    one = pages(report(client, world, world["audit"], lang), tmp_path)[0]
+    for text in item_texts("storefront-audit", lang, app, lambda i: i.red_line or i.inverse):
+        assert flat(text)[:30] not in one, text
+    kept = "项红线全部守住" if lang == "zh" else "Noredlinewascrossed"
+    assert kept in one
+    assert ("督导总体记录" if lang == "zh" else "Thesupervisor'snotes") in one
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_a_failed_thank_you_is_never_hidden_by_the_umbrella(app, client, world, tmp_path, lang):
+    with app.app_context():
+        visit_id = add_visit(app, world["store_ids"][1], world["users"]["supervisor"],
+                             "storefront-audit", local(local_today(), "11:00:00"),
+                             answers={"svc_thanks_departure": False, "svc_umbrella": True,
+                                      "svc_warm_reminder": True, "svc_special_care": False})
+        total = db.session.get(Visit, visit_id).total
+    assert total < 100
+    text = layout(report(client, world, visit_id, lang), tmp_path)
+    row = next(line for line in text.splitlines()
+               if line.strip().startswith("优质服务" if lang == "zh" else "Quality service")
+               and "+" in line)
+    cells = row.split()
+    assert cells[-1].startswith("+") and cells[-2] != "100", row  # departure: 0 of 3, bonus apart
+    assert "0 / 0" not in text and ("未加分" if lang == "zh" else "No bonus") in text
+    assert ("含兴奋型加分" if lang == "zh" else "incl.delighterbonus") in flat(text)
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_actions_as_they_really_are(client, world, tmp_path, lang):
+    text = layout(report(client, world, world["audit"], lang), tmp_path)
+    other = "en" if lang == "zh" else "zh"
+    assert PROPOSAL["title"][lang] in text and PROPOSAL["title"][other] not in text
+    assert ("Fix:" not in text) if lang == "zh" else not re.search("整改", text)
+    proposal = next(line for line in text.splitlines() if PROPOSAL["title"][lang][:12] in line)
+    assert ("待确认" if lang == "zh" else "To confirm") in proposal
+    assert "逾期" not in proposal and "Overdue" not in proposal
+    assert "商定的改进行动" not in text and "Agreed actions" not in text
+    earlier = text[text.index("上次到访的行动" if lang == "zh" else "Last visit's actions"):]
+    verified = next(line for line in earlier.splitlines() if "取号机旁安排引导员" in line)
+    overdue = next(line for line in earlier.splitlines() if "办理前复述套餐关键条款" in line)
+    assert ("已复查" if lang == "zh" else "Verified") in verified
+    assert ("已逾期" if lang == "zh" else "Overdue") in overdue
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_mystery_page_one_tells_the_story_from_the_timers(app, client, world, tmp_path, lang):
+    data = report(client, world, world["mystery"], lang)
+    one = pages(data, tmp_path)[0]
+    assert flat(SCENARIO) in one and flat(IMPRESSION)[:60] in one and flat(BEST_MOMENT) in one
+    minutes = "分" if lang == "zh" else "min"
+    seconds = "秒" if lang == "zh" else "s"
+    # entered 14:02:05, greeted 14:02:40, ticket 14:03:10, called 14:15:40, left 14:33:20
+    for timer in (f"35{seconds}", f"12{minutes}30{seconds}", f"31{minutes}15{seconds}"):
+        assert timer in one, timer
+    text = flat(layout(data, tmp_path))
+    header = ("时长" if lang == "zh" else "Duration") + f"31{minutes}15{seconds}"
+    assert header in text and f"35{minutes}" not in text  # the tablet's 35 minutes are not shown
+    assert ("14:21" in one) and "工号0217" in one  # the red line's time and staff
+
+
+def test_an_answer_that_contradicts_its_timer_shows_both(app, client, world, tmp_path):
+    with app.app_context():
+        db.session.scalars(db.select(Response).filter_by(
+            visit_id=world["mystery"], item_id="wai_minutes")).one().value = 15
+        db.session.commit()
+    text = flat(layout(report(client, world, world["mystery"], "en"), tmp_path))
+    assert "12min30s(timed)·recordedas15minutes;thetimercounts" in text
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_store_version_has_no_guidance_and_no_shopper_name(app, client, world, tmp_path, lang):
+    for visit, slug in ((world["mystery"], "mystery-visit"), (world["audit"], "storefront-audit")):
+        text = flat(layout(report(client, world, visit, lang), tmp_path))
+        for item, guidance in texts(slug, lang, "guidance", app).items():
+            assert flat(guidance) not in text, (item, guidance)
+        assert SHOPPER_NAME not in text and "shopper@example.com" not in text
+    internal = flat(layout(report(client, world, world["audit"], "zh", "internal"), tmp_path))
+    assert "神秘顾客" not in internal and "暗访员" not in internal and "督导" in internal
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_an_unreviewed_visit_is_marked_on_every_page(app, client, world, tmp_path, lang):
+    with app.app_context():
+        visit_id = featured_mystery(app, world["store_ids"][2], world["users"]["shopper"],
+                                    local_today(), None)
+        db.session.get(Visit, visit_id).status = "submitted"
+        db.session.commit()
+    mark = "待复核" if lang == "zh" else "Awaitingreview"
+    for audience in ("store", "internal"):
+        every = pages(report(client, world, visit_id, lang, audience), tmp_path)
+        assert len(every) > 2 and all(mark in page for page in every)
+    published = pages(report(client, world, world["mystery"], lang), tmp_path)
+    assert not any(mark in page for page in published)
+
+
+def test_comparison_with_the_previous_visit_and_the_region(app, client, world, tmp_path):
+    with app.app_context():
+        audit = db.session.get(Visit, world["audit"])
+        audits = db.session.scalars(db.select(Visit).filter_by(
+            kind="audit", status="published")).all()
+        earlier = [v for v in audits if v.id != audit.id
+                   and v.started_at >= audit.started_at - timedelta(days=90)]
+        previous = max((v for v in earlier if v.store_id == audit.store_id),
+                       key=lambda v: v.started_at)
+        region = sum(v.total for v in earlier) / len(earlier)
+        expected = (audit.total - previous.total, audit.total - region, len(earlier))
+    text = layout(report(client, world, world["audit"], "en"), tmp_path)
+    row = next(line.split()[2:] for line in text.splitlines()
+               if re.match(r"\s*Total score(\s+[-+±]?[\d.]+){6}\s*$", line))
+    # this visit | last time | Δ | region | n | Δ
+    assert float(row[0]) == audit.total and float(row[1]) == previous.total
+    assert float(row[2]) == pytest.approx(expected[0], abs=0.06)
+    assert float(row[3]) == pytest.approx(region, abs=0.06) and int(row[4]) == expected[2]
+    assert float(row[5]) == pytest.approx(expected[1], abs=0.06)
+    functions = [line for line in text.splitlines() if line.strip().startswith(
+        ("Sales", "Company image", "Quality service", "Transactions", "Consultation",
+         "Information collection")) and re.search(r"\d+\s*$", line)]
+    assert len(functions) >= 6
+    mystery = flat(layout(report(client, world, world["mystery"], "en"), tmp_path))
+    assert "Nothingtocomparewith" in mystery and "(n=0)" in mystery  # audits are not mixed in
+
+
+def local_today():
+    from datetime import datetime
+
+    from tests.report_data import SHANGHAI
+    return datetime.now(SHANGHAI).date()
+
+
+def printed_widths_mm(data: bytes, tmp_path: Path) -> list[float]:
+    """The printed width of every placed image (pdfimages -list gives pixels and ppi)."""
+    path = tmp_path / "images.pdf"
+    path.write_bytes(data)
+    rows = subprocess.run(["pdfimages", "-list", str(path)], capture_output=True, text=True,
+                          check=True).stdout.splitlines()[2:]
+    return [int(r.split()[3]) / int(r.split()[12]) * 25.4 for r in rows]
+
+
+def save_pages(data: bytes, name: str) -> list[Path]:
+    """Every page as a picture under test-output/reports, for a person to look at."""
+    PAGES.mkdir(parents=True, exist_ok=True)
+    source = PAGES / f"{name}.pdf"
+    source.write_bytes(data)
+    for old in PAGES.glob(f"{name}-*.png"):
+        old.unlink()
+    subprocess.run(["pdftoppm", "-r", "60", "-png", str(source), str(PAGES / name)], check=True)
+    return sorted(PAGES.glob(f"{name}-*.png"))
+
+
+def test_photos_are_readable_and_every_kind_has_page_pictures(app, client, load_checklists,
+                                                              tmp_path, database_url):
+    """With photos: each placed photo prints 60–80 mm wide, captioned with its time; the
+    internal and unreviewed versions are pictured in both languages (test_reports.py pictures
+    the store versions)."""
+    load_checklists()
+    with app.app_context():
+        world = build_region(app, history=1)
+        world["tokens"] = {role: issue_token(db.session.get(User, user_id))
+                           for role, user_id in world["users"].items()}
+        unreviewed = featured_mystery(app, world["store_ids"][1], world["users"]["shopper"],
+                                      local_today(), (1800, 1350))
+        db.session.get(Visit, unreviewed).status = "submitted"
+        db.session.commit()
+    for lang in LANGS:
+        kinds = {"audit-internal": (world["audit"], "internal"),
+                 "mystery-internal": (world["mystery"], "internal"),
+                 "unreviewed": (unreviewed, "store")}
+        for name, (visit_id, audience) in kinds.items():
+            data = report(client, world, visit_id, lang, audience)
+            widths = printed_widths_mm(data, tmp_path)
+            assert widths and all(59.5 <= w <= 80.5 for w in widths), widths
+            assert len(data) < 3 * 1024 * 1024
+            if database_url.startswith("sqlite"):
+                assert save_pages(data, f"visit-{name}-{lang}")
+        text = flat(layout(report(client, world, world["mystery"], lang), tmp_path))
+        assert ("照片1·14:" if lang == "zh" else "Photo1·14:") in text  # its capture time
