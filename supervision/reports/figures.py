@@ -7,6 +7,7 @@ from collections.abc import Callable, Iterable
 from supervision.checklists.definition import FUNCTIONS
 from supervision.reports import labels
 from supervision.reports.charts import heat_color
+from supervision.scoring import subtotal_of
 from supervision.scoring.rules import round_half_up
 
 # Item statuses that put points on the table (met, partly met, not met, red line, no bonus).
@@ -14,16 +15,15 @@ SCORED = ("met", "partial", "failed", "red_line", "no_bonus")
 
 
 def tally(rows: Iterable[dict]) -> dict:
-    """earned, possible, bonus and percent (100 × earned / possible; 0 with a red line, None
-    when nothing was possible) of some score item rows."""
-    rows = list(rows)
-    earned = sum(r.get("earned") or 0.0 for r in rows)
-    possible = sum(r.get("possible") or 0.0 for r in rows)
-    bonus = sum(r.get("bonus") or 0.0 for r in rows)
-    red = any(r.get("status") == "red_line" for r in rows)
-    percent = 0.0 if red else round_half_up(100 * earned / possible) if possible else None
-    return {"earned": earned, "possible": possible, "bonus": bonus, "red_line": red,
-            "percent": percent, "scored": any(r.get("status") in SCORED for r in rows)}
+    """earned, possible, bonus and percent (the engine's: 100 × earned / possible, below 100
+    when a point was lost, 0 with a red line, None when nothing was possible) of some score item
+    rows."""
+    rows = [{"earned": r.get("earned") or 0.0, "possible": r.get("possible") or 0.0,
+             "bonus": r.get("bonus") or 0.0, "status": r.get("status")} for r in rows]
+    subtotal = subtotal_of(rows)
+    return {"earned": subtotal.earned, "possible": subtotal.max, "bonus": subtotal.bonus,
+            "red_line": subtotal.red_line, "percent": subtotal.percent,
+            "scored": any(r["status"] in SCORED for r in rows)}
 
 
 def group(rows: Iterable[dict], key: Callable[[dict], object]) -> dict:
@@ -37,6 +37,19 @@ def function_percents(score: dict) -> dict[str, float | None]:
     """Percent without bonus of each storefront function the score has items for."""
     found = group(score.get("items", []), lambda r: r.get("function"))
     return {f: found[f]["percent"] for f in FUNCTIONS if f in found}
+
+
+def stored_function_percents(functions: list[dict] | None) -> dict[str, float | None]:
+    """The same from a stored score's function subtotals alone (no item rows to read: many
+    visits at once). Scores stored before the bonus was set apart have no "earned": their
+    points less the bonus is what was earned (short only where a bonus hit the old cap)."""
+    found = {}
+    for f in functions or []:
+        if "earned" in f or not f["max"]:
+            found[f["id"]] = f["percent"]
+        else:
+            found[f["id"]] = round_half_up(max(0.0, 100 * (f["score"] - f["bonus"]) / f["max"]))
+    return {f: found[f] for f in FUNCTIONS if f in found}
 
 
 def shown(figure: dict | None) -> dict:

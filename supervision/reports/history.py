@@ -11,7 +11,7 @@ from supervision.checklists.models import ChecklistVersion
 from supervision.db import db
 from supervision.followup.models import Action
 from supervision.reports import labels
-from supervision.reports.figures import function_percents
+from supervision.reports.figures import function_percents, stored_function_percents
 from supervision.stores.models import Store
 from supervision.visits.models import Visit
 
@@ -92,12 +92,13 @@ def comparison(visit, score: dict, lang: str) -> dict:
     previous = db.session.scalars(_comparable(visit).where(Visit.store_id == visit.store_id)
                                   .order_by(Visit.started_at.desc()).limit(1)).first()
     region = db.session.execute(
-        _comparable(visit, Visit.total, Visit.score).join(Store, Visit.store_id == Store.id)
+        _comparable(visit, Visit.total, Visit.score["functions"].label("functions"))
+        .join(Store, Visit.store_id == Store.id)
         .where(Store.region_id == visit.store.region_id,
                Visit.started_at >= visit.started_at - timedelta(days=REGION_DAYS))).all()
     mine = {"total": score["total"], **function_percents(score)}
     before = {"total": previous.total, **function_percents(previous.score)} if previous else {}
-    others = [{"total": v.total, **function_percents(v.score)} for v in region]
+    others = [{"total": v.total, **stored_function_percents(v.functions)} for v in region]
     keys = ["total", *[f for f in FUNCTIONS if f in mine]]
     rows = [_compare_row(key, mine, before, others, lang) for key in keys]
     return {
