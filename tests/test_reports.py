@@ -409,8 +409,8 @@ def test_store_actions_never_reveal_a_mystery_visit_under_review(app, make_store
         db.session.commit()
         today = datetime.now(UTC).date()
         period = Period(date(today.year - 1, 1, 1), today, "Asia/Shanghai")
-        assert action_rows([store.id], period, datetime.now(UTC)) == []
+        assert action_rows([store.id], period, datetime.now(UTC), "zh") == []
         db.session.get(Visit, visit_id).status = "published"
         db.session.commit()
-        assert [a["title"] for a in action_rows([store.id], period, datetime.now(UTC))] == [
+        assert [a["title"] for a in action_rows([store.id], period, datetime.now(UTC), "zh")] == [
             "补录争议记录单"]

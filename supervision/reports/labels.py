@@ -280,6 +280,22 @@ LABELS: dict[str, tuple[str, str]] = {
     "weakest_stores": ("最需要关注", "Needs attention"),
     "not_visited": ("本期未到访", "Not visited in this period"),
     "more": ("另有 {n} 条未列出", "{n} more not listed"),
+    # store and region, per checklist
+    "checklist_block": ("{title} · {n} 次到访", "{title} · {n} visits"),
+    "n_of": ("n = {n}", "n = {n}"),
+    "small_n_badge": ("样本少", "few visits"),
+    "small_n_note": (
+        "到访少于 {n} 次的门店不排名次，列在后面并标“样本少”，分数仅供参考。",
+        "A store with fewer than {n} visits is not ranked: it is listed after the others, "
+        "marked “few visits”; read its figures with care.",
+    ),
+    "averages_by_checklist": ("各检查表平均分（不同检查表不合并计算）",
+                              "Averages by checklist (never mixed)"),
+    "to_confirm": ("待确认", "To confirm"),
+    "no_visits_store": (
+        "本期没有已发布的到访，暂无分数、趋势和排名。",
+        "No published visit in this period: no scores, trends or rankings yet.",
+    ),
 }
 
 FREQUENCY = {

@@ -19,10 +19,13 @@ from supervision.reports import labels
 from supervision.visits.models import Visit
 
 NOT_MET = ("partial", "failed", "red_line", "unanswered")
-OPEN_ACTIONS = ("proposed", "open")
+# A proposal is not an agreement: it is counted apart, never as open and never overdue.
+OPEN_ACTIONS = ("open",)
 CLOSED_ACTIONS = ("done", "verified")
 DEFAULT_DAYS = 90
 LIST_LIMIT = 12
+# An average of fewer visits than this is shown with its n, and its store is not ranked.
+SMALL_N = 3
 
 
 @dataclass(frozen=True)
@@ -56,7 +59,8 @@ def visit_rows(store_ids: list[int], period: Period) -> list[dict]:
         return []
     found = db.session.execute(
         select(Visit.id, Visit.store_id, Visit.kind, Visit.started_at, Visit.total, Visit.score,
-               Visit.checklist_version_id)
+               Visit.checklist_version_id, ChecklistVersion.checklist_id)
+        .join(ChecklistVersion, Visit.checklist_version_id == ChecklistVersion.id)
         .where(Visit.store_id.in_(store_ids), Visit.status == "published",
                Visit.started_at >= period.begins, Visit.started_at < period.ends,
                Visit.total.is_not(None))
@@ -70,8 +74,23 @@ def visit_rows(store_ids: list[int], period: Period) -> list[dict]:
         "items": (row.score or {}).get("items", []),
         "red_lines": [r["item"] for r in (row.score or {}).get("red_lines", [])],
         "grade": (row.score or {}).get("grade", {}).get("label"),
-        "version_id": row.checklist_version_id,
+        "version_id": row.checklist_version_id, "checklist_id": row.checklist_id,
     } for row in found]
+
+
+def by_checklist(visits: list[dict], lang: str) -> list[dict]:
+    """The visits split by checklist (all versions of one checklist together): an average never
+    mixes checklists. Most visited first; each with its title from its newest version."""
+    groups: dict[int, list[dict]] = defaultdict(list)
+    for visit in visits:
+        groups[visit["checklist_id"]].append(visit)
+    newest = {checklist: max(v["version_id"] for v in rows) for checklist, rows in groups.items()}
+    versions = {v.id: v for v in db.session.scalars(
+        select(ChecklistVersion).where(ChecklistVersion.id.in_(newest.values())))}
+    found = [{"id": checklist, "title": labels.pick(definition_of(versions[newest[checklist]])
+                                                     .title, lang), "visits": rows}
+             for checklist, rows in groups.items()]
+    return sorted(found, key=lambda c: (-len(c["visits"]), c["title"]))
 
 
 def average(values) -> float | None:
@@ -116,8 +135,9 @@ def item_failures(visits: list[dict]) -> list[dict]:
     } for item, count in missed.items()), key=lambda r: (-r["missed"], -r["rate"], r["item"]))
 
 
-def action_rows(store_ids: list[int], period: Period, now: datetime) -> list[dict]:
-    """Actions raised in the period, and older ones still open; dismissed ones are left out."""
+def action_rows(store_ids: list[int], period: Period, now: datetime, lang: str) -> list[dict]:
+    """Actions raised in the period, and older ones still open or to confirm; dismissed ones are
+    left out. Only an agreed (open) action can be overdue."""
     if not store_ids:
         return []
     found = db.session.scalars(
@@ -127,11 +147,13 @@ def action_rows(store_ids: list[int], period: Period, now: datetime) -> list[dic
             # An action of a mystery visit still under review must not reveal the visit.
             Action.visit_id.is_(None) | Action.visit_id.in_(
                 select(Visit.id).where(Visit.status == "published")),
-            (Action.created_at >= period.begins) | Action.status.in_(OPEN_ACTIONS),
+            (Action.created_at >= period.begins)
+            | Action.status.in_((*OPEN_ACTIONS, "proposed")),
         ).order_by(Action.due_date, Action.id)
     ).all()
     return [{
-        "store_id": a.store_id, "title": a.title, "owner": a.owner, "due": labels.day(a.due_date),
+        "store_id": a.store_id, "title": a.title_in(lang), "owner": a.owner,
+        "due": labels.day(a.due_date),
         "status": a.status,
         "overdue": a.status in OPEN_ACTIONS and is_overdue_date(a.due_date, now, period.tz),
     } for a in found]
@@ -139,6 +161,7 @@ def action_rows(store_ids: list[int], period: Period, now: datetime) -> list[dic
 
 def action_counts(actions: list[dict]) -> dict:
     return {
+        "to_confirm": sum(a["status"] == "proposed" for a in actions),
         "open": sum(a["status"] in OPEN_ACTIONS and not a["overdue"] for a in actions),
         "overdue": sum(a["overdue"] for a in actions),
         "closed": sum(a["status"] in CLOSED_ACTIONS for a in actions),

@@ -16,35 +16,49 @@ from supervision.stores.models import Store
 
 
 def store_context(store, start, end, lang: str, now: datetime) -> dict:
-    """Trend, recurring failures, actions, disputes and the region's average for one store."""
+    """Per checklist: trend, functions against the region, recurring failures; then the store's
+    actions and disputes. An average never mixes checklists and always shows its n."""
     today = now.astimezone(ZoneInfo(store.timezone)).date()
     period = p.period_of(start, end, store.timezone, today)
     region_ids = [s.id for s in _region_stores(store.region_id)]
     region_visits = p.visit_rows(region_ids, period)
     visits = [v for v in region_visits if v["store_id"] == store.id]
     texts = p.item_texts(visits, lang)
-    actions = p.action_rows([store.id], period, now)
+    actions = p.action_rows([store.id], period, now, lang)
     disputes = p.dispute_rows([store.id], period, now)
-    mine, region = p.function_averages(visits), p.function_averages(region_visits)
-    t = labels.translator(lang)
+    region_of = {c["id"]: c["visits"] for c in p.by_checklist(region_visits, lang)}
+    titles = {c["id"]: c["title"] for c in p.by_checklist(visits, lang)}
     return {
         "kind": "store", "lang": lang, "period": period.as_dict(), "as_of": labels.day(today),
         "store": store_dict(store, lang),
         "kpis": {
-            "visits": len(visits), "average": p.average(v["total"] for v in visits),
-            "latest": visits[-1]["total"] if visits else None,
-            "region_average": p.average(v["total"] for v in region_visits),
-            "red_lines": sum(bool(v["red_lines"]) for v in visits),
+            "visits": len(visits), "red_lines": sum(bool(v["red_lines"]) for v in visits),
         },
+        "checklists": [_store_checklist(c, region_of[c["id"]], texts, lang)
+                       for c in p.by_checklist(visits, lang)],
+        "visits": [_visit_line(v, texts, titles, lang) for v in reversed(visits)],
+        "actions": {"counts": p.action_counts(actions),
+                    "list": [a for a in actions
+                             if a["status"] in (*p.OPEN_ACTIONS, "proposed")][:p.LIST_LIMIT]},
+        "disputes": {"counts": p.dispute_counts(disputes), "list": disputes[-p.LIST_LIMIT:]},
+    }
+
+
+def _store_checklist(checklist: dict, region_visits: list[dict], texts: dict, lang: str) -> dict:
+    visits = checklist["visits"]
+    mine, region = p.function_averages(visits), p.function_averages(region_visits)
+    t = labels.translator(lang)
+    return {
+        "title": checklist["title"], "n": len(visits), "small": len(visits) < p.SMALL_N,
+        "average": p.average(v["total"] for v in visits), "latest": visits[-1]["total"],
+        "region_average": p.average(v["total"] for v in region_visits),
+        "region_n": len(region_visits),
         "trend_chart": _total_chart(visits, region_visits, t),
         "function_charts": _function_charts(visits, region, lang),
-        "compare": [_compare_row(f, mine[f], region[f], lang) for f in FUNCTIONS],
-        "visits": [_visit_line(v, texts, lang) for v in reversed(visits)],
+        "compare": [_compare_row(f, mine[f], region[f], lang) for f in FUNCTIONS
+                    if mine[f] is not None or region[f] is not None],
         "recurring": [{**row, "text": texts.get(row["item"], row["item"])}
                       for row in p.item_failures(visits) if row["missed"] > 1][:p.LIST_LIMIT],
-        "actions": {"counts": p.action_counts(actions),
-                    "list": [a for a in actions if a["status"] in p.OPEN_ACTIONS][:p.LIST_LIMIT]},
-        "disputes": {"counts": p.dispute_counts(disputes), "list": disputes[-p.LIST_LIMIT:]},
     }
 
 
@@ -77,7 +91,7 @@ def _function_charts(visits: list[dict], region: dict, lang: str) -> list[dict]:
             {"name": t("region_average"), "values": [region[f]] * len(visits), "dashed": True,
              "color": "#9a9a9a"},
         ], width=220, height=90),
-    } for f in FUNCTIONS]
+    } for f in FUNCTIONS if any(v["functions"].get(f) is not None for v in visits)]
 
 
 def _compare_row(function: str, mine: float | None, region: float | None, lang: str) -> dict:
@@ -91,9 +105,10 @@ def _compare_row(function: str, mine: float | None, region: float | None, lang: 
     }
 
 
-def _visit_line(visit: dict, texts: dict, lang: str) -> dict:
+def _visit_line(visit: dict, texts: dict, titles: dict, lang: str) -> dict:
     return {
         "date": labels.day(visit["date"]), "kind": visit["kind"],
+        "checklist": titles[visit["checklist_id"]],
         "total": labels.number(visit["total"]), "color": heat_color(visit["total"]),
         "grade": labels.pick(visit["grade"], lang) if visit["grade"] else "",
         "red_lines": [texts.get(item, item) for item in visit["red_lines"]],
@@ -101,7 +116,8 @@ def _visit_line(visit: dict, texts: dict, lang: str) -> dict:
 
 
 def region_context(region, start, end, lang: str, now: datetime) -> dict:
-    """Ranking, stores × functions, weakest items, red lines, overdue actions and disputes."""
+    """Per checklist: ranking, stores × functions, weakest items; then red lines, overdue actions
+    and disputes across the region."""
     stores = _region_stores(region.id)
     tz = local_zone()  # a region's stores may lie in several zones: its days are the setting's
     today = now.astimezone(ZoneInfo(tz)).date()
@@ -109,29 +125,25 @@ def region_context(region, start, end, lang: str, now: datetime) -> dict:
     ids = [s.id for s in stores]
     visits = p.visit_rows(ids, period)
     texts = p.item_texts(visits, lang)
-    actions = p.action_rows(ids, period, now)
+    actions = p.action_rows(ids, period, now, lang)
     disputes = p.dispute_rows(ids, period, now)
     names = {s.id: store_dict(s, lang)["name"] for s in stores}
-    ranking = _ranking(stores, visits, actions, disputes, names)
-    weakest = [{**row, "text": texts.get(row["item"], row["item"])}
-               for row in p.item_failures(visits)][:10]
     overdue = [{**a, "store": names[a["store_id"]]} for a in actions if a["overdue"]]
     return {
         "kind": "region", "lang": lang, "period": period.as_dict(), "as_of": labels.day(today),
         "region": {"id": region.id, "code": region.code,
                    "name": region.name if labels.is_zh(lang) else (region.name_en or region.name)},
         "kpis": {
-            "average": p.average(v["total"] for v in visits), "visits": len(visits),
-            "stores": len(stores), "visited": sum(r["visits"] > 0 for r in ranking),
+            "visits": len(visits), "stores": len(stores),
+            "visited": len({v["store_id"] for v in visits}),
             "red_line_visits": sum(bool(v["red_lines"]) for v in visits),
             "overdue_actions": len(overdue),
             "overdue_disputes": p.dispute_counts(disputes)["open_overdue"],
         },
-        "ranking": ranking,
-        "best": [r for r in ranking if r["visits"]][:3],
-        "attention": _attention(ranking),
+        "checklists": [_region_checklist(c, stores, actions, disputes, names, texts)
+                       for c in p.by_checklist(visits, lang)],
         "functions": [labels.pick(FUNCTION_LABELS[f], lang) for f in FUNCTIONS],
-        "weakest": weakest,
+        "small_n": p.SMALL_N,
         "red_lines": _red_lines(visits, texts, names),
         "overdue_actions": {"count": len(overdue), "list": overdue[:15]},
         "disputes": {"counts": p.dispute_counts(disputes),
@@ -140,7 +152,25 @@ def region_context(region, start, end, lang: str, now: datetime) -> dict:
     }
 
 
+def _region_checklist(checklist, stores, actions, disputes, names, texts) -> dict:
+    visits = checklist["visits"]
+    ranking = _ranking(stores, visits, actions, disputes, names)
+    ranked = [r for r in ranking if r["rank"]]
+    return {
+        "title": checklist["title"], "n": len(visits),
+        "average": p.average(v["total"] for v in visits),
+        "visited": sum(r["visits"] > 0 for r in ranking),
+        "ranking": ranking,
+        "best": ranked[:3],
+        "attention": _attention(ranking),
+        "weakest": [{**row, "text": texts.get(row["item"], row["item"])}
+                    for row in p.item_failures(visits)][:10],
+    }
+
+
 def _ranking(stores, visits, actions, disputes, names) -> list[dict]:
+    """Stores by average; a store with fewer than SMALL_N visits is listed after the ranked
+    ones, marked, without a rank: one good visit does not make the best store."""
     rows = []
     for store in stores:
         own = [v for v in visits if v["store_id"] == store.id]
@@ -148,7 +178,8 @@ def _ranking(stores, visits, actions, disputes, names) -> list[dict]:
         functions = p.function_averages(own)
         rows.append({
             "store_id": store.id, "code": store.code, "name": names[store.id],
-            "visits": len(own), "average_value": p.average(totals),
+            "visits": len(own), "small": 0 < len(own) < p.SMALL_N,
+            "average_value": p.average(totals),
             "average": labels.number(p.average(totals)), "color": heat_color(p.average(totals)),
             "latest": labels.number(totals[-1]) if totals else "–",
             "trend": trend(totals),
@@ -159,14 +190,18 @@ def _ranking(stores, visits, actions, disputes, names) -> list[dict]:
             "cells": [{"text": labels.number(functions[f], 0), "color": heat_color(functions[f])}
                       for f in FUNCTIONS],
         })
-    rows.sort(key=lambda r: (r["average_value"] is None, -(r["average_value"] or 0), r["code"]))
-    for rank, row in enumerate(rows, 1):
-        row["rank"] = rank if row["visits"] else None
+    rows.sort(key=lambda r: (not r["visits"], r["small"], -(r["average_value"] or 0), r["code"]))
+    rank = 0
+    for row in rows:
+        row["rank"] = None
+        if row["visits"] and not row["small"]:
+            rank += 1
+            row["rank"] = rank
     return rows
 
 
 def _attention(ranking: list[dict]) -> list[dict]:
-    """Red lines first, then the lowest averages."""
+    """Red lines first, then the lowest averages (few visits included, marked)."""
     visited = [r for r in ranking if r["visits"]]
     visited.sort(key=lambda r: (-r["red_lines"], r["average_value"]))
     return visited[:3]
