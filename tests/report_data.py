@@ -8,6 +8,7 @@ from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from supervision.accounts.models import User
+from supervision.accounts.tokens import issue_token
 from supervision.checklists.services import current_version, definition_of
 from supervision.db import db
 from supervision.followup.models import Action, Assignment, Dispute
@@ -111,6 +112,8 @@ def build_region(app, region_code="EAST", stores=STORES, history=3, photo_size=(
         earlier = earlier or made
     add_followup(first.id, audit, ids["supervisor"], today, earlier[-1] if earlier else None)
     return {"region_id": region.id, "store_ids": [s.id for s in rows], "users": ids,
+            "tokens": {role: issue_token(db.session.get(User, user_id))
+                       for role, user_id in ids.items()},
             "audit": audit, "mystery": mystery, "store_name": first.name,
             "store_name_en": first.name_en}
 

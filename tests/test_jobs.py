@@ -38,8 +38,6 @@ def region(app, load_checklists):
     load_checklists()
     with app.app_context():
         built = build_region(app, photo_size=None, history=1)
-        built["tokens"] = {role: issue_token(db.session.get(User, user_id))
-                           for role, user_id in built["users"].items()}
     return built
 
 

@@ -88,7 +88,8 @@ def test_a_proposal_past_its_due_date_is_never_counted_overdue(app, client, worl
     visit_id = _visit(make_visit, world, "a", "storefront-audit", 20)
     with app.app_context():
         db.session.add(Action(store_id=world["a"].id, visit_id=visit_id, status="proposed",
-                              title="确保员工 10 秒内问候", due_date=date.today() - timedelta(days=9)))
+                              title="确保员工 10 秒内问候",
+                              due_date=date.today() - timedelta(days=9)))
         db.session.commit()
     store = _report(client, world, f"stores/{world['a'].id}", "en", tmp_path, "proposal-store")
     assert has(store, "To confirm 1 · Open 0 · Overdue 0")

@@ -12,7 +12,6 @@ import pytest
 from pypdf import PdfReader
 
 from supervision import tasks
-from supervision.accounts.models import User
 from supervision.accounts.tokens import issue_token
 from supervision.db import db
 from supervision.reports.cache import inputs_digest, report_inputs
@@ -41,8 +40,6 @@ def world(app, load_checklists):
     load_checklists()
     with app.app_context():
         built = build_region(app)
-        built["tokens"] = {role: issue_token(db.session.get(User, user_id))
-                           for role, user_id in built["users"].items()}
     return built
 
 
@@ -62,8 +59,6 @@ def _plain(app, load_checklists, history: int) -> dict:
     load_checklists()
     with app.app_context():
         built = build_region(app, photo_size=None, history=history)
-        built["tokens"] = {role: issue_token(db.session.get(User, user_id))
-                           for role, user_id in built["users"].items()}
     return built
 
 

@@ -10,8 +10,6 @@ from pathlib import Path
 import pytest
 from pypdf import PdfReader
 
-from supervision.accounts.models import User
-from supervision.accounts.tokens import issue_token
 from supervision.checklists.services import current_version, definition_of
 from supervision.db import db
 from supervision.visits.models import Response, Visit
@@ -39,8 +37,6 @@ def world(app, load_checklists):
     load_checklists()
     with app.app_context():
         built = build_region(app, photo_size=None, history=1)
-        built["tokens"] = {role: issue_token(db.session.get(User, user_id))
-                           for role, user_id in built["users"].items()}
     return built
 
 
@@ -243,8 +239,6 @@ def test_photos_are_readable_and_every_kind_has_page_pictures(app, client, load_
     load_checklists()
     with app.app_context():
         world = build_region(app, history=1)
-        world["tokens"] = {role: issue_token(db.session.get(User, user_id))
-                           for role, user_id in world["users"].items()}
         unreviewed = featured_mystery(app, world["store_ids"][1], world["users"]["shopper"],
                                       local_today(), (1800, 1350))
         db.session.get(Visit, unreviewed).status = "submitted"
