@@ -48,7 +48,9 @@ def has(text: str, wanted: str) -> bool:
 
 
 def _average(values) -> str:
-    text = f"{round(sum(values) / len(values), 1):.1f}"
+    """As the report writes it: one decimal, and never 100 when a visit lost a point."""
+    mean = round(sum(values) / len(values), 1)
+    text = f"{min(mean, 99.9) if min(values) < 100 else mean:.1f}"
     return text.rstrip("0").rstrip(".")
 
 
@@ -92,7 +94,10 @@ def test_a_proposal_past_its_due_date_is_never_counted_overdue(app, client, worl
                               due_date=date.today() - timedelta(days=9)))
         db.session.commit()
     store = _report(client, world, f"stores/{world['a'].id}", "en", tmp_path, "proposal-store")
-    assert has(store, "To confirm 1 · Open 0 · Overdue 0")
+    assert has(store, "Open 0 · Overdue 0 · Closed 0 · To confirm 1")
+    assert has(store, "No action open.")
+    proposals = store[store.index(normalise("Proposals to confirm Made from")):]
+    assert has(proposals, "确保员工 10 秒内问候")
     region = _report(client, world, f"regions/{world['a'].region_id}", "en", tmp_path,
                      "proposal-region")
     assert has(region, "No overdue action.")
@@ -102,7 +107,7 @@ def test_a_proposal_past_its_due_date_is_never_counted_overdue(app, client, worl
         action.status, action.owner = "open", "王丽"
         db.session.commit()
     store = _report(client, world, f"stores/{world['a'].id}", "en", tmp_path, "agreed-store")
-    assert has(store, "To confirm 0 · Open 0 · Overdue 1")
+    assert has(store, "Open 0 · Overdue 1 · Closed 0 · To confirm 0")
     region = _report(client, world, f"regions/{world['a'].region_id}", "en", tmp_path,
                      "agreed-region")
     assert not has(region, "No overdue action.") and has(region, "确保员工 10 秒内问候")
@@ -117,3 +122,39 @@ def test_a_region_without_visits_says_so_once(client, world, lang, tmp_path):
     for heading in (("Store ranking", "Weakest items", "Stores with red lines")
                     if lang == "en" else ("门店排名", "最薄弱的检查项", "触碰红线的门店")):
         assert normalise(heading) not in text
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_a_store_without_visits_says_so_once(client, world, lang, tmp_path):
+    text = _report(client, world, f"stores/{world['a'].id}", lang, tmp_path,
+                   f"period-empty-store-{lang}")
+    line = "No published visit in this period" if lang == "en" else "本期没有已发布的到访"
+    assert text.count(normalise(line)) == 1
+    for heading in (("Corrective actions", "Disputes", "Compared with the region", "Average")
+                    if lang == "en" else ("改进行动", "争议处理", "与区域平均比较", "平均分")):
+        assert normalise(heading) not in text
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_proposal_titles_and_red_lines_read_in_the_report_language(app, client, world,
+                                                                     make_visit, lang, tmp_path):
+    visit_id = _visit(make_visit, world, "a", "mystery-visit", 4, {"dis_red_argue_blame": True})
+    with app.app_context():
+        db.session.add(Action(
+            store_id=world["a"].id, visit_id=visit_id, status="proposed",
+            title="整改：员工争吵 / Fix: staff quarrel", due_date=date.today() + timedelta(days=1),
+            texts={"title": {"zh": "整改：争议时先安抚顾客",
+                             "en": "Fix: calm the customer first"}}))
+        db.session.commit()
+    store = _report(client, world, f"stores/{world['a'].id}", lang, tmp_path,
+                    f"language-store-{lang}")
+    region = _report(client, world, f"regions/{world['a'].region_id}", lang, tmp_path,
+                     f"language-region-{lang}")
+    title = "Fix: calm the customer first" if lang == "en" else "整改：争议时先安抚顾客"
+    other = "整改" if lang == "en" else "Fix:"
+    assert has(store, title) and other not in store
+    # The store reads the red line about the customer, not the shopper's "you" (你).
+    red = ("quarrelled with or blamed the customer" if lang == "en" else "员工与顾客争吵、指责顾客")
+    for text in (store, region):
+        assert has(text, red)
+        assert not has(text, "quarrelled with you") and not has(text, "员工与你争吵")

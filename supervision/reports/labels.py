@@ -282,6 +282,7 @@ LABELS: dict[str, tuple[str, str]] = {
     "more": ("另有 {n} 条未列出", "{n} more not listed"),
     # store and region, per checklist
     "checklist_block": ("{title} · {n} 次到访", "{title} · {n} visits"),
+    "checklist_block_one": ("{title} · 1 次到访", "{title} · 1 visit"),
     "n_of": ("n = {n}", "n = {n}"),
     "small_n_badge": ("样本少", "few visits"),
     "small_n_note": (
@@ -296,6 +297,21 @@ LABELS: dict[str, tuple[str, str]] = {
         "本期没有已发布的到访，暂无分数、趋势和排名。",
         "No published visit in this period: no scores, trends or rankings yet.",
     ),
+    "no_ranked": (
+        "没有到访满 {n} 次的门店，本期不排名次。",
+        "No store has {n} visits or more: none is ranked in this period.",
+    ),
+    "small_n_footnote": ("n < {n}：样本少，仅供参考。", "n < {n}: few visits, read with care."),
+    "visit_list": ("本期到访", "Visits in this period"),
+    "agreed_actions": ("已商定的行动", "Agreed actions"),
+    "proposals": ("待确认的建议", "Proposals to confirm"),
+    "proposals_hint": (
+        "根据到访差距生成的建议，厅主任与督导商定负责人和完成期限后才计入行动，不会逾期。",
+        "Made from the visits' gaps; they count as actions once the store manager and the "
+        "supervisor agree an owner and a due date, and are never overdue.",
+    ),
+    "proposed_due": ("建议期限", "Suggested due"),
+    "no_open_actions": ("没有进行中的行动。", "No action open."),
 }
 
 FREQUENCY = {

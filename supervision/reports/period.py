@@ -94,16 +94,22 @@ def by_checklist(visits: list[dict], lang: str) -> list[dict]:
 
 
 def average(values) -> float | None:
+    """The mean to one decimal; visits that lost a point never average a perfect 100."""
     values = [v for v in values if v is not None]
-    return round(sum(values) / len(values), 1) if values else None
+    if not values:
+        return None
+    mean = round(sum(values) / len(values), 1)
+    return min(mean, 99.9) if min(values) < 100 else mean
 
 
 def function_averages(visits: list[dict]) -> dict[str, float | None]:
     return {f: average(v["functions"].get(f) for v in visits) for f in FUNCTIONS}
 
 
-def item_texts(visits: list[dict], lang: str) -> dict[str, str]:
-    """Item id → text, from the definitions the visits were scored against (newest wins)."""
+def item_texts(visits: list[dict], lang: str) -> dict[tuple[int, str], str]:
+    """(checklist id, item id) → the item as the store reads it, from the definitions the
+    visits were scored against (newest version wins). Checklists share item ids, so the
+    checklist is part of the key."""
     version_ids = sorted({v["version_id"] for v in visits})
     versions = db.session.scalars(
         select(ChecklistVersion).where(ChecklistVersion.id.in_(version_ids))
@@ -112,8 +118,13 @@ def item_texts(visits: list[dict], lang: str) -> dict[str, str]:
     texts = {}
     for version in versions:
         for _, item in definition_of(version).items():
-            texts[item.id] = labels.pick(item.text, lang)
+            texts[version.checklist_id, item.id] = labels.pick(item.report_text or item.text,
+                                                                lang)
     return texts
+
+
+def text_of(texts: dict, checklist_id: int, item: str) -> str:
+    return texts.get((checklist_id, item), item)
 
 
 def item_failures(visits: list[dict]) -> list[dict]:

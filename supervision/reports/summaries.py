@@ -30,7 +30,7 @@ def store_context(store, start, end, lang: str, now: datetime) -> dict:
     titles = {c["id"]: c["title"] for c in p.by_checklist(visits, lang)}
     return {
         "kind": "store", "lang": lang, "period": period.as_dict(), "as_of": labels.day(today),
-        "store": store_dict(store, lang),
+        "store": store_dict(store, lang), "small_n": p.SMALL_N,
         "kpis": {
             "visits": len(visits), "red_lines": sum(bool(v["red_lines"]) for v in visits),
         },
@@ -38,8 +38,9 @@ def store_context(store, start, end, lang: str, now: datetime) -> dict:
                        for c in p.by_checklist(visits, lang)],
         "visits": [_visit_line(v, texts, titles, lang) for v in reversed(visits)],
         "actions": {"counts": p.action_counts(actions),
-                    "list": [a for a in actions
-                             if a["status"] in (*p.OPEN_ACTIONS, "proposed")][:p.LIST_LIMIT]},
+                    "agreed": [a for a in actions if a["status"] in p.OPEN_ACTIONS][:p.LIST_LIMIT],
+                    "proposals": [a for a in actions
+                                  if a["status"] == "proposed"][:p.LIST_LIMIT]},
         "disputes": {"counts": p.dispute_counts(disputes), "list": disputes[-p.LIST_LIMIT:]},
     }
 
@@ -57,7 +58,7 @@ def _store_checklist(checklist: dict, region_visits: list[dict], texts: dict, la
         "function_charts": _function_charts(visits, region, lang),
         "compare": [_compare_row(f, mine[f], region[f], lang) for f in FUNCTIONS
                     if mine[f] is not None or region[f] is not None],
-        "recurring": [{**row, "text": texts.get(row["item"], row["item"])}
+        "recurring": [{**row, "text": p.text_of(texts, checklist["id"], row["item"])}
                       for row in p.item_failures(visits) if row["missed"] > 1][:p.LIST_LIMIT],
     }
 
@@ -79,7 +80,7 @@ def _total_chart(visits: list[dict], region_visits: list[dict], t) -> dict:
         {"name": t("this_store"), "values": [v["total"] for v in visits]},
         {"name": t("region_average"), "values": [region_average] * len(visits), "dashed": True,
          "color": "#9a9a9a"},
-    ])
+    ], height=110)
 
 
 def _function_charts(visits: list[dict], region: dict, lang: str) -> list[dict]:
@@ -111,7 +112,8 @@ def _visit_line(visit: dict, texts: dict, titles: dict, lang: str) -> dict:
         "checklist": titles[visit["checklist_id"]],
         "total": labels.number(visit["total"]), "color": heat_color(visit["total"]),
         "grade": labels.pick(visit["grade"], lang) if visit["grade"] else "",
-        "red_lines": [texts.get(item, item) for item in visit["red_lines"]],
+        "red_lines": [p.text_of(texts, visit["checklist_id"], item)
+                      for item in visit["red_lines"]],
     }
 
 
@@ -140,7 +142,7 @@ def region_context(region, start, end, lang: str, now: datetime) -> dict:
             "overdue_actions": len(overdue),
             "overdue_disputes": p.dispute_counts(disputes)["open_overdue"],
         },
-        "checklists": [_region_checklist(c, stores, actions, disputes, names, texts)
+        "checklists": [_region_checklist(c, stores, names, texts)
                        for c in p.by_checklist(visits, lang)],
         "functions": [labels.pick(FUNCTION_LABELS[f], lang) for f in FUNCTIONS],
         "small_n": p.SMALL_N,
@@ -152,9 +154,9 @@ def region_context(region, start, end, lang: str, now: datetime) -> dict:
     }
 
 
-def _region_checklist(checklist, stores, actions, disputes, names, texts) -> dict:
+def _region_checklist(checklist, stores, names, texts) -> dict:
     visits = checklist["visits"]
-    ranking = _ranking(stores, visits, actions, disputes, names)
+    ranking = _ranking(stores, visits, names)
     ranked = [r for r in ranking if r["rank"]]
     return {
         "title": checklist["title"], "n": len(visits),
@@ -163,14 +165,15 @@ def _region_checklist(checklist, stores, actions, disputes, names, texts) -> dic
         "ranking": ranking,
         "best": ranked[:3],
         "attention": _attention(ranking),
-        "weakest": [{**row, "text": texts.get(row["item"], row["item"])}
+        "weakest": [{**row, "text": p.text_of(texts, checklist["id"], row["item"])}
                     for row in p.item_failures(visits)][:10],
     }
 
 
-def _ranking(stores, visits, actions, disputes, names) -> list[dict]:
+def _ranking(stores, visits, names) -> list[dict]:
     """Stores by average; a store with fewer than SMALL_N visits is listed after the ranked
-    ones, marked, without a rank: one good visit does not make the best store."""
+    ones, marked, without a rank: one good visit does not make the best store. Actions and
+    disputes belong to no checklist: they are listed once, after the checklists."""
     rows = []
     for store in stores:
         own = [v for v in visits if v["store_id"] == store.id]
@@ -184,9 +187,6 @@ def _ranking(stores, visits, actions, disputes, names) -> list[dict]:
             "latest": labels.number(totals[-1]) if totals else "–",
             "trend": trend(totals),
             "red_lines": sum(bool(v["red_lines"]) for v in own),
-            "overdue_actions": sum(a["overdue"] for a in actions if a["store_id"] == store.id),
-            "overdue_disputes": sum(d["timeliness"] == "open_overdue" for d in disputes
-                                    if d["store_id"] == store.id),
             "cells": [{"text": labels.number(functions[f], 0), "color": heat_color(functions[f])}
                       for f in FUNCTIONS],
         })
@@ -209,5 +209,5 @@ def _attention(ranking: list[dict]) -> list[dict]:
 
 def _red_lines(visits: list[dict], texts: dict, names: dict) -> list[dict]:
     return [{"store": names[v["store_id"]], "date": labels.day(v["date"]),
-             "what": [texts.get(item, item) for item in v["red_lines"]]}
+             "what": [p.text_of(texts, v["checklist_id"], item) for item in v["red_lines"]]}
             for v in reversed(visits) if v["red_lines"]][:15]
