@@ -9,7 +9,7 @@ from supervision.accounts.models import User
 from supervision.db import db
 from supervision.errors import Forbidden, NotFound
 from supervision.followup.models import Action, Assignment, Dispute
-from supervision.stores.models import Region, Store
+from supervision.stores.models import Region, Staff, Store
 from supervision.visits.models import Visit
 
 
@@ -32,18 +32,29 @@ def region_ids(user: User) -> list[int]:
     return [region.id for region in user.regions]
 
 
+def store_ids(user: User) -> list[int]:
+    """A store manager's stores."""
+    return [store.id for store in user.stores]
+
+
 def scoped_regions(user: User) -> Select:
     query = select(Region).order_by(Region.code)
     if user.role == "admin":
         return query
+    if user.role == "store_manager":
+        return query.where(Region.id.in_(select(Store.region_id)
+                                         .where(Store.id.in_(store_ids(user)))))
     return query.where(Region.id.in_(region_ids(user)))
 
 
 def scoped_stores(user: User) -> Select:
-    """Stores in the user's regions; a shopper also sees the stores it is assigned to."""
+    """Stores in the user's regions; a shopper also sees the stores it is assigned to; a store
+    manager its own stores."""
     query = select(Store).order_by(Store.code)
     if user.role == "admin":
         return query
+    if user.role == "store_manager":
+        return query.where(Store.id.in_(store_ids(user)))
     in_regions = Store.region_id.in_(region_ids(user))
     if user.role == "shopper":
         from supervision.followup.models import Assignment
@@ -62,6 +73,8 @@ def scoped_visits(user: User) -> Select:
         return query
     if user.role == "shopper":
         return query.where(Visit.author_id == user.id)
+    if user.role == "store_manager":  # its stores' published visits, in the store version
+        return query.where(Visit.status == "published", Visit.store_id.in_(store_ids(user)))
     in_regions = Visit.store_id.in_(
         select(Store.id).where(Store.region_id.in_(region_ids(user)))
     )
@@ -73,7 +86,16 @@ def scoped_visits(user: User) -> Select:
 
 
 def _region_store_ids(user: User) -> Select:
+    """The stores the user's side works for: its regions' stores, or a store manager's own."""
+    if user.role == "store_manager":
+        return select(Store.id).where(Store.id.in_(store_ids(user)))
     return select(Store.id).where(Store.region_id.in_(region_ids(user)))
+
+
+def sees_store_version(user: User) -> bool:
+    """Whether the user reads visits in the store version (never a mystery shopper's identity,
+    location or the reviewer's notes): everyone on the store's side."""
+    return user.role in ("supervisor", "store_manager")
 
 
 def scoped_assignments(user: User) -> Select:
@@ -86,12 +108,13 @@ def scoped_assignments(user: User) -> Select:
         return query.where(Assignment.shopper_id == user.id)
     if user.role == "manager":
         return query.where(Assignment.store_id.in_(_region_store_ids(user)))
-    return query.where(false())
+    return query.where(false())  # supervisors and store managers: the store's side
 
 
 def scoped_actions(user: User) -> Select:
-    """Corrective actions of the stores in the user's regions; a supervisor does not see those
-    of a visit it may not see (an unpublished mystery visit); shoppers see none."""
+    """Corrective actions of the stores in the user's regions (a store manager: of its stores);
+    the store's side does not see those of a visit it may not see (an unpublished mystery
+    visit); shoppers see none."""
     query = select(Action).order_by(Action.due_date, Action.id)
     if user.role == "admin":
         return query
@@ -105,13 +128,24 @@ def scoped_actions(user: User) -> Select:
 
 
 def scoped_disputes(user: User) -> Select:
-    """Dispute records of the stores in the user's regions; shoppers see none."""
+    """Dispute records of the stores in the user's regions (a store manager: of its stores);
+    shoppers see none."""
     query = select(Dispute).order_by(Dispute.received_at.desc(), Dispute.id)
     if user.role == "admin":
         return query
     if user.role == "shopper":
         return query.where(false())
     return query.where(Dispute.store_id.in_(_region_store_ids(user)))
+
+
+def scoped_staff(user: User) -> Select:
+    """The rosters of the stores the user's side works for; shoppers see none."""
+    query = select(Staff).order_by(Staff.store_id, Staff.name, Staff.id)
+    if user.role == "admin":
+        return query
+    if user.role == "shopper":
+        return query.where(false())
+    return query.where(Staff.store_id.in_(_region_store_ids(user)))
 
 
 def get_scoped(user: User, query: Select, model, object_id, what: str):
@@ -157,3 +191,7 @@ def get_action(user: User, action_id: int):
 
 def get_dispute(user: User, dispute_id: int):
     return get_scoped(user, scoped_disputes(user), Dispute, dispute_id, "Dispute")
+
+
+def get_staff(user: User, staff_id: int):
+    return get_scoped(user, scoped_staff(user), Staff, staff_id, "Staff member")

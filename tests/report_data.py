@@ -220,7 +220,7 @@ def add_followup(store_id, audit_id, supervisor_id, today, earlier_id=None) -> N
                    verified_visit_id=audit_id),
             Action(store_id=store_id, visit_id=earlier_id, item_id="txn_repeat_terms",
                    title="办理前复述套餐关键条款，班前会演练", owner="李强",
-                   due_date=today - timedelta(days=20), status="open",
+                   due_date=today - timedelta(days=20), status="agreed",
                    created_by_id=supervisor_id, created_at=agreed),
         ])
     db.session.add(Action(
@@ -231,10 +231,10 @@ def add_followup(store_id, audit_id, supervisor_id, today, earlier_id=None) -> N
     db.session.add_all([
         Action(store_id=store_id, visit_id=audit_id, item_id="img_no_expired_posters",
                title="撤下过期海报，每周一开门前由值班长核对全部海报和台卡", owner="王丽",
-               due_date=today + timedelta(days=3), status="open", created_by_id=supervisor_id),
+               due_date=today + timedelta(days=3), status="agreed", created_by_id=supervisor_id),
         Action(store_id=store_id, visit_id=audit_id, item_id="svc_greeting_10s",
                title="流动岗 10 秒问候演练，高峰时段增派一人", owner="刘洋",
-               due_date=today - timedelta(days=1), status="open", created_by_id=supervisor_id),
+               due_date=today - timedelta(days=1), status="agreed", created_by_id=supervisor_id),
         Action(store_id=store_id, title="补齐意见簿并放在取号机旁", owner="王丽",
                due_date=today - timedelta(days=20), status="done", created_by_id=supervisor_id,
                created_at=now - timedelta(days=30)),

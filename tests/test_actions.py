@@ -119,11 +119,11 @@ def _one_proposal(app, client, world, auth_headers, make_visit, item=MUST_BE) ->
 def test_confirm_with_edits_then_the_log(app, client, world, auth_headers, make_visit):
     action = _one_proposal(app, client, world, auth_headers, make_visit)
     due = (date.today() + timedelta(days=9)).isoformat()
-    confirmed = _patch(client, auth_headers, world["supervisor"], action["id"], status="open",
+    confirmed = _patch(client, auth_headers, world["supervisor"], action["id"], status="agreed",
                        owner="李娜（值班经理）", due_date=due, title="全员佩戴工牌 / badges on")
     assert confirmed.status_code == 200
     assert (confirmed.json["status"], confirmed.json["owner"], confirmed.json["due_date"]) == (
-        "open", "李娜（值班经理）", due)
+        "agreed", "李娜（值班经理）", due)
     # the person's title wins in every language; the generated question stays
     assert confirmed.json["title"] == "全员佩戴工牌 / badges on"
     assert set(confirmed.json["texts"]) == {"question"}
@@ -133,7 +133,7 @@ def test_confirm_with_edits_then_the_log(app, client, world, auth_headers, make_
         log = db.session.scalars(select(AuditEntry).where(AuditEntry.entity == "action")
                                  .order_by(AuditEntry.id)).all()
         assert [e.action for e in log] == ["propose", "update"]
-        assert log[-1].details["status"] == "open" and log[-1].details["due_date"] == due
+        assert log[-1].details["status"] == "agreed" and log[-1].details["due_date"] == due
 
 
 def test_editing_the_question_drops_its_translations(
@@ -159,7 +159,7 @@ def test_a_proposal_can_be_dismissed_and_stays_so(app, client, world, auth_heade
     action = _one_proposal(app, client, world, auth_headers, make_visit)
     assert _patch(client, auth_headers, world["supervisor"], action["id"],
                   status="dismissed").json["status"] == "dismissed"
-    again = _patch(client, auth_headers, world["supervisor"], action["id"], status="open")
+    again = _patch(client, auth_headers, world["supervisor"], action["id"], status="agreed")
     assert again.status_code == 409
     assert "it can become: nothing" in again.json["message"]
 
@@ -167,13 +167,13 @@ def test_a_proposal_can_be_dismissed_and_stays_so(app, client, world, auth_heade
 @pytest.mark.parametrize(("start", "body"), [
     ("proposed", {"status": "done", "note": "x"}),
     ("proposed", {"status": "verified"}),
-    ("open", {"status": "verified"}),
-    ("open", {"status": "proposed"}),
+    ("agreed", {"status": "verified"}),
+    ("agreed", {"status": "proposed"}),
 ])
 def test_steps_cannot_be_skipped(app, client, world, auth_headers, make_visit, start, body):
     action = _one_proposal(app, client, world, auth_headers, make_visit)
-    if start == "open":
-        _patch(client, auth_headers, world["supervisor"], action["id"], status="open")
+    if start == "agreed":
+        _patch(client, auth_headers, world["supervisor"], action["id"], status="agreed")
     response = _patch(client, auth_headers, world["supervisor"], action["id"], **body)
     assert response.status_code in (409, 422)
     assert response.json["errors"]["json"]["status"]
@@ -187,7 +187,7 @@ def test_done_needs_a_note_and_a_photo_of_the_store(
     version = load_checklists()["storefront-audit"]
     action = _one_proposal(app, client, world, auth_headers, make_visit)
     supervisor = auth_headers(world["supervisor"])
-    _patch(client, auth_headers, world["supervisor"], action["id"], status="open")
+    _patch(client, auth_headers, world["supervisor"], action["id"], status="agreed")
 
     bare = _patch(client, auth_headers, world["supervisor"], action["id"], status="done")
     assert bare.status_code == 422
@@ -222,12 +222,12 @@ def _open_action(client, auth_headers, world, due_date=None, store="store"):
 def test_the_next_visit_that_meets_the_item_verifies_the_action(
         app, client, world, auth_headers, make_visit):
     action = _one_proposal(app, client, world, auth_headers, make_visit)
-    _patch(client, auth_headers, world["supervisor"], action["id"], status="open")
+    _patch(client, auth_headers, world["supervisor"], action["id"], status="agreed")
     earlier = _audit(app, make_visit, world, started_at=VISIT_AT - timedelta(days=1))
     other_store = _audit(app, make_visit, world, store="other_store",
                          started_at=VISIT_AT + timedelta(days=1))
     url = f"/api/v1/actions/{action['id']}"
-    assert client.get(url, headers=auth_headers(world["manager"])).json["status"] == "open"
+    assert client.get(url, headers=auth_headers(world["manager"])).json["status"] == "agreed"
     assert earlier and other_store
 
     later = _audit(app, make_visit, world, started_at=VISIT_AT + timedelta(days=1))
@@ -288,7 +288,7 @@ def test_a_proposal_past_its_due_date_is_not_overdue_until_agreed(
     with app.app_context():
         assert db.session.get(Action, proposal["id"]).overdue is False
 
-    confirmed = _patch(client, auth_headers, world["supervisor"], proposal["id"], status="open")
+    confirmed = _patch(client, auth_headers, world["supervisor"], proposal["id"], status="agreed")
     assert confirmed.json["overdue"] is True  # agreed with that date: now it is late
     overdue = _actions(client, auth_headers, world["manager"], "?overdue=true")
     assert [a["id"] for a in overdue] == [proposal["id"]]

@@ -181,8 +181,8 @@ def test_the_whole_life_of_a_mystery_visit(app, client, world):
     assert proposal["coaching_question"] == proposal["texts"]["question"]["zh"]
     url = f"/api/v1/actions/{proposal['id']}"
     confirmed = client.patch(url, headers=world["headers"]["supervisor"], json={
-        "status": "open", "due_date": (date.today() + timedelta(days=5)).isoformat()})
-    assert confirmed.json["status"] == "open"
+        "status": "agreed", "due_date": (date.today() + timedelta(days=5)).isoformat()})
+    assert confirmed.json["status"] == "agreed"
 
     # 6. Done, with a note and a photo taken at the store.
     draft = audit_draft(client, world["headers"]["supervisor"], world["store"].id,

@@ -104,7 +104,7 @@ def test_a_proposal_past_its_due_date_is_never_counted_overdue(app, client, worl
 
     with app.app_context():
         action = db.session.scalars(select(Action)).one()
-        action.status, action.owner = "open", "王丽"
+        action.status, action.owner = "agreed", "王丽"
         db.session.commit()
     store = _report(client, world, f"stores/{world['a'].id}", "en", tmp_path, "agreed-store")
     assert has(store, "Open 0 · Overdue 1 · Closed 0 · To confirm 0")

@@ -400,7 +400,7 @@ def test_store_actions_never_reveal_a_mystery_visit_under_review(app, make_store
     visit_id = make_visit(store, make_user("shopper"), slug="mystery-visit", status="submitted")
     with app.app_context():
         db.session.add(Action(store_id=store.id, visit_id=visit_id, title="补录争议记录单",
-                              status="open"))
+                              status="agreed"))
         db.session.commit()
         today = datetime.now(UTC).date()
         period = Period(date(today.year - 1, 1, 1), today, "Asia/Shanghai")

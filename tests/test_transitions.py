@@ -147,7 +147,7 @@ def test_crossing_confirm_and_dismiss_of_an_action_have_one_winner(app, world, s
     for _ in range(PAIRS // 2):
         action_id = _proposed_action(app, world)
         path = f"/api/v1/actions/{action_id}"
-        answers = crossing(server, ("PATCH", path, headers["supervisor"], {"status": "open"}),
+        answers = crossing(server, ("PATCH", path, headers["supervisor"], {"status": "agreed"}),
                            ("PATCH", path, headers["manager"], {"status": "dismissed"}))
         assert sorted(status for status, _ in answers) == [200, 409], answers
         won = next(body["status"] for status, body in answers if status == 200)

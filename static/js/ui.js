@@ -109,7 +109,7 @@ export function params() {
 
 /** An action's status as people say it: a proposal is only to confirm, never agreed. */
 export function actionStatus(action) {
-  const labels = { proposed: _('To confirm'), open: _('Open'), done: _('Done'), verified: _('Verified'), dismissed: _('Dismissed') };
+  const labels = { proposed: _('To confirm'), agreed: _('Agreed'), reopened: _('Reopened'), done: _('Done'), verified: _('Verified'), dismissed: _('Dismissed') };
   return labels[action.status] || action.status;
 }
 

@@ -9,13 +9,22 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from supervision.db import UTCDateTime, db, utcnow
 
-ROLES = ("admin", "manager", "supervisor", "shopper")
+# A store manager (厅主任/店长) is linked to stores, not regions: it sees its stores' published
+# visits in the store version, their actions and disputes, and keeps their staff roster.
+ROLES = ("admin", "manager", "supervisor", "shopper", "store_manager")
 
 user_regions = Table(
     "user_regions",
     db.metadata,
     Column("user_id", Integer, ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
     Column("region_id", Integer, ForeignKey("regions.id", ondelete="CASCADE"), primary_key=True),
+)
+
+user_stores = Table(
+    "user_stores",
+    db.metadata,
+    Column("user_id", Integer, ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+    Column("store_id", Integer, ForeignKey("stores.id", ondelete="CASCADE"), primary_key=True),
 )
 
 
@@ -37,6 +46,10 @@ class User(UserMixin, db.Model):
 
     regions: Mapped[list["Region"]] = relationship(  # noqa: F821
         secondary=user_regions, back_populates="users", order_by="Region.id"
+    )
+    # A store manager's stores (other roles have none).
+    stores: Mapped[list["Store"]] = relationship(  # noqa: F821
+        secondary=user_stores, order_by="Store.id"
     )
 
     @property

@@ -8,7 +8,7 @@ from supervision.accounts.models import User
 from supervision.audit.services import record
 from supervision.db import db, utcnow
 from supervision.errors import Conflict, Invalid
-from supervision.followup.models import Action
+from supervision.followup.models import ACTION_PENDING, Action
 from supervision.scoping import (
     get_action,
     get_store,
@@ -22,8 +22,8 @@ from supervision.visits.models import Photo, Visit
 # Which status may follow which, when asked through the API (verification also happens by
 # itself at the next visit, see services.verify_actions).
 TRANSITIONS = {
-    "proposed": ("open", "dismissed"),
-    "open": ("done",),
+    "proposed": ("agreed", "dismissed"),
+    "agreed": ("done",),
     "done": ("verified",),
     "verified": (),
     "dismissed": (),
@@ -42,7 +42,7 @@ def list_actions(user: User, filters: dict) -> list[Action]:
     if filters.get("overdue"):
         # Only an agreed (open) action can be overdue, never a proposal. Due dates are local
         # to each store: narrow in SQL, decide per store's time zone.
-        query = query.where(Action.status == "open",
+        query = query.where(Action.status.in_(ACTION_PENDING),
                             Action.due_date < (utcnow() + timedelta(days=1)).date())
     actions = db.session.scalars(query.options(selectinload(Action.store))).all()
     if "overdue" in filters:
@@ -58,7 +58,7 @@ def create_action(user: User, data: dict) -> Action:
         if visit.store_id != store.id:
             raise Invalid("The visit is of another store.",
                           {"json": {"visit_id": ["Not a visit of this store."]}})
-    action = Action(status="open", created_by_id=user.id, **data)
+    action = Action(status="agreed", agreed_at=utcnow(), created_by_id=user.id, **data)
     db.session.add(action)
     db.session.flush()
     record(user, "create", "action", action.id, store_id=store.id, title=action.title,
@@ -76,7 +76,7 @@ def update_action(user: User, action_id: int, data: dict) -> Action:
                        f"it can become: {allowed}.",
                        {"json": {"status": [f"The action is {action.status}."]}})
     edits = {k: data[k] for k in EDITABLE if k in data and data[k] != getattr(action, k)}
-    if edits and status not in ("proposed", "open"):
+    if edits and status not in ("proposed", "agreed"):
         raise Conflict(f"An action that is {status} can no longer be edited.",
                        {"json": {k: ["Cannot change now."] for k in edits}})
     for name, value in edits.items():
@@ -128,7 +128,7 @@ def _verify(user: User, action: Action, data: dict) -> None:
     action.verified_visit_id = visit.id
 
 
-_STEPS = {"open": _confirm, "dismissed": _dismiss, "done": _done, "verified": _verify}
+_STEPS = {"agreed": _confirm, "dismissed": _dismiss, "done": _done, "verified": _verify}
 
 
 def _evidence_photo(user: User, action: Action, photo_id) -> Photo:

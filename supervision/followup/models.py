@@ -3,16 +3,20 @@
 import uuid
 from datetime import date, datetime
 
-from sqlalchemy import Date, ForeignKey, String, Text, Uuid
+from sqlalchemy import Date, ForeignKey, Integer, String, Text, Uuid
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from supervision.db import JSONType, UTCDateTime, db, utcnow
 from supervision.followup.duedates import COMPLAINT_CLASS, is_overdue_date
 
 ASSIGNMENT_STATUSES = ("planned", "done", "cancelled")
-# proposed (from a failed item) → open (confirmed) → done (note + photo) → verified (at a later
-# visit); a proposal the supervisor does not take up is dismissed, and kept.
-ACTION_STATUSES = ("proposed", "open", "done", "verified", "dismissed")
+# proposed (from a visit's gaps) → agreed (with the store: owner from the roster, due date) →
+# done (the store's note and photos) → verified (approved, or passed at a later visit); a
+# rejected fix is reopened (and can be done again); a proposal not taken up is dismissed with
+# a reason, and kept.
+ACTION_STATUSES = ("proposed", "agreed", "done", "verified", "reopened", "dismissed")
+# Agreed and not yet shown fixed: what can fall due, be reminded and escalated.
+ACTION_PENDING = ("agreed", "reopened")
 # The seeds' time limits for closing a complaint, by class.
 DISPUTE_CATEGORIES = ("service", "return", "quality_check", "factory_repair", "emergency")
 DISPUTE_STATUSES = ("open", "closed")
@@ -56,23 +60,33 @@ class Action(db.Model):
     # "question": {…}}); a person's edit of either drops its entry, and `title` then speaks.
     texts: Mapped[dict | None] = mapped_column(JSONType)
     owner: Mapped[str | None] = mapped_column(String(120))
+    owner_staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
     due_date: Mapped[date | None] = mapped_column(Date, index=True)
-    status: Mapped[str] = mapped_column(String(16), default="open", index=True)
+    status: Mapped[str] = mapped_column(String(16), default="agreed", index=True)
+    agreed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    dismiss_reason: Mapped[str | None] = mapped_column(Text)
     done_note: Mapped[str | None] = mapped_column(Text)
     done_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     evidence_photo_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
     verified_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     verified_visit_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("visits.id"))
+    # The last approval or rejection of the store's fix.
+    decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    decision_comment: Mapped[str | None] = mapped_column(Text)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     store: Mapped["Store"] = relationship()  # noqa: F821
+    owner_staff: Mapped["Staff | None"] = relationship()  # noqa: F821
+    evidence: Mapped[list["ActionEvidence"]] = relationship(
+        back_populates="action", order_by="ActionEvidence.received_at")
 
     @property
     def overdue(self) -> bool:
         """Agreed, not done yet, and its due date is over in the store's time zone (a proposal
         nobody agreed is never overdue)."""
-        return self.status == "open" and is_overdue_date(
+        return self.status in ACTION_PENDING and is_overdue_date(
             self.due_date, utcnow(), self.store.timezone)
 
     def title_in(self, lang: str) -> str:
@@ -80,6 +94,26 @@ class Action(db.Model):
 
     def question_in(self, lang: str) -> str | None:
         return _in(self.texts, "question", lang) or self.coaching_question
+
+
+class ActionEvidence(db.Model):
+    """A photo the store took in the app to show an action fixed (stored like visit photos)."""
+
+    __tablename__ = "action_evidence"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)  # made by the client
+    action_id: Mapped[int] = mapped_column(ForeignKey("actions.id"), index=True)
+    status: Mapped[str] = mapped_column(String(16), default="received")
+    content_hash: Mapped[str] = mapped_column(String(64), index=True)
+    content_type: Mapped[str] = mapped_column(String(32))
+    width: Mapped[int | None] = mapped_column(Integer)
+    height: Mapped[int | None] = mapped_column(Integer)
+    size_bytes: Mapped[int | None] = mapped_column(Integer)
+    taken_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # the device's clock
+    uploaded_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    action: Mapped[Action] = relationship(back_populates="evidence")
 
 
 def _in(texts: dict | None, key: str, lang: str) -> str | None:

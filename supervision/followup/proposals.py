@@ -13,7 +13,7 @@ from supervision.followup.duedates import action_due
 from supervision.followup.models import Action
 from supervision.visits.models import Visit
 
-UNFINISHED = ("proposed", "open")
+UNFINISHED = ("proposed", "agreed", "reopened")
 
 
 def propose_actions(visit: Visit, definition: ChecklistDefinition, score: dict) -> list[Action]:

@@ -124,7 +124,7 @@ class ActionCreateSchema(ma.Schema):
 
 
 class ActionUpdateSchema(ma.Schema):
-    status = ma.fields.String(validate=_one_of(("open", "done", "verified", "dismissed")))
+    status = ma.fields.String(validate=_one_of(("agreed", "done", "verified", "dismissed")))
     title = _text(_NOTE)
     coaching_question = _text(_NOTE, allow_none=True)
     owner = _text(120)

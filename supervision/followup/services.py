@@ -197,11 +197,11 @@ def verify_actions(visit: Visit) -> list[Action]:
         return []
     candidates = db.session.scalars(select(Action).where(
         Action.store_id == visit.store_id, Action.item_id.in_(met),
-        Action.status.in_(("open", "done"))).order_by(Action.id)).all()
+        Action.status.in_(("agreed", "reopened", "done"))).order_by(Action.id)).all()
     # Locked in id order (no deadlock between two publications), then decided on the state
     # that holds: an action marked done or dismissed meanwhile is seen as it is now.
     verified = [a for a in candidates
-                if _is_later(visit, a) and locked(a).status in ("open", "done")]
+                if _is_later(visit, a) and locked(a).status in ("agreed", "reopened", "done")]
     for action in verified:
         action.status, action.verified_at = "verified", utcnow()
         action.verified_visit_id = visit.id

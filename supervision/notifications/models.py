@@ -28,5 +28,8 @@ class Notification(db.Model):
     email_status: Mapped[str] = mapped_column(String(16), default="pending")
     email_error: Mapped[str | None] = mapped_column(Text)
     emailed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # A step notified once only (an action's reminder, its escalation): "kind:object:step:user".
+    # Unique, so a sweep run twice or after a worker restart sends nothing twice.
+    once_key: Mapped[str | None] = mapped_column(String(120), unique=True)
 
     user: Mapped["User"] = relationship()  # noqa: F821

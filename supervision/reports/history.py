@@ -9,7 +9,7 @@ from sqlalchemy import or_, select
 from supervision.checklists.definition import FUNCTION_LABELS, FUNCTIONS
 from supervision.checklists.models import ChecklistVersion
 from supervision.db import db
-from supervision.followup.models import Action
+from supervision.followup.models import ACTION_PENDING, Action
 from supervision.reports import labels
 from supervision.reports.figures import function_percents, stored_function_percents
 from supervision.stores.models import Store
@@ -18,7 +18,7 @@ from supervision.visits.models import Visit
 # The region average covers the published visits of this many days before the visit.
 REGION_DAYS = 90
 # Agreed actions: a proposal nobody confirmed, or a dismissed one, is not followed up.
-AGREED = ("open", "done", "verified")
+AGREED = ("agreed", "reopened", "done", "verified")
 EARLIER_SHOWN = 8
 
 
@@ -41,10 +41,10 @@ def earlier_actions(visit, definition, lang: str) -> list[dict]:
             or_(Action.visit_id.is_(None), Visit.status == "published"),
             or_(Action.visit_id.is_(None), Action.visit_id != visit.id))
         .order_by(Action.due_date, Action.id)).all()
-    kept = [a for a in actions if a.status == "open" or since is None
+    kept = [a for a in actions if a.status in ACTION_PENDING or since is None
             or (a.verified_at or a.done_at or a.created_at) >= since
             or a.verified_visit_id == visit.id]
-    kept.sort(key=lambda a: (not a.overdue, a.status != "open", a.due_date is None))
+    kept.sort(key=lambda a: (not a.overdue, a.status not in ACTION_PENDING, a.due_date is None))
     return [_action(a, definition, lang) for a in kept[:EARLIER_SHOWN]]
 
 

@@ -246,6 +246,8 @@ LABELS: dict[str, tuple[str, str]] = {
     ),
     "actions_summary": ("改进行动", "Corrective actions"),
     "open": ("进行中", "Open"),
+    "agreed": ("已商定", "Agreed"),
+    "reopened": ("已退回重改", "Reopened"),
     "overdue": ("已逾期", "Overdue"),
     "closed": ("已完成", "Closed"),
     "disputes": ("争议处理", "Disputes"),

@@ -13,14 +13,14 @@ from supervision.checklists.models import ChecklistVersion
 from supervision.checklists.services import definition_of
 from supervision.db import db
 from supervision.followup.duedates import is_overdue_date
-from supervision.followup.models import Action, Dispute
+from supervision.followup.models import ACTION_PENDING, Action, Dispute
 from supervision.localtime import day_begins, day_ends
 from supervision.reports import labels
 from supervision.visits.models import Visit
 
 NOT_MET = ("partial", "failed", "red_line", "unanswered")
 # A proposal is not an agreement: it is counted apart, never as open and never overdue.
-OPEN_ACTIONS = ("open",)
+OPEN_ACTIONS = ACTION_PENDING
 CLOSED_ACTIONS = ("done", "verified")
 DEFAULT_DAYS = 90
 LIST_LIMIT = 12

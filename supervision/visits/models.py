@@ -62,6 +62,7 @@ class Visit(db.Model):
     photos: Mapped[list["Photo"]] = relationship(
         back_populates="visit", cascade="all, delete-orphan", order_by="Photo.announced_at"
     )
+    signoff: Mapped["Signoff | None"] = relationship(back_populates="visit", uselist=False)
 
 
 class Response(db.Model):
@@ -105,3 +106,30 @@ class Photo(db.Model):
     taken_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     visit: Mapped[Visit] = relationship(back_populates="photos")
+
+
+class Signoff(db.Model):
+    """The store manager's sign-off of an audit: signed on the supervisor's tablet (a PNG of the
+    signature, stored like a photo) or acknowledged later in their own app. A signed visit is
+    locked."""
+
+    __tablename__ = "signoffs"
+
+    visit_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("visits.id", ondelete="CASCADE"), primary_key=True)
+    name: Mapped[str] = mapped_column(String(120))  # who signed, as they wrote it
+    comment: Mapped[str | None] = mapped_column(Text)
+    signed_at: Mapped[datetime] = mapped_column(UTCDateTime)  # the device's clock
+    lat: Mapped[float | None] = mapped_column(Float)
+    lon: Mapped[float | None] = mapped_column(Float)
+    accuracy_m: Mapped[float | None] = mapped_column(Float)
+    # The signature PNG's content hash (its bytes are kept under photos.original_key); none
+    # for an acknowledgement in the store manager's own app.
+    signature_hash: Mapped[str | None] = mapped_column(String(64))
+    # The store manager's account when they acknowledged in their app.
+    signer_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    recorded_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    body_hash: Mapped[str] = mapped_column(String(64))  # a replay of the same body is harmless
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    visit: Mapped[Visit] = relationship(back_populates="signoff")

@@ -7,12 +7,12 @@ import { actionQuestion, actionStatus, actionTitle, emptyState, h, icon, mount, 
 
 await boot();
 const root = document.getElementById('view');
-const FILTERS = () => [['overdue', _('Overdue')], ['open', _('Open')], ['all', _('All')]];
+const FILTERS = () => [['overdue', _('Overdue')], ['agreed', _('Open')], ['all', _('All')]];
 const filter = FILTERS().some(([key]) => key === params().get('filter')) ? params().get('filter') : 'overdue';
 
 function path() {
   if (filter === 'overdue') return '/api/v1/actions?overdue=true';
-  if (filter === 'open') return '/api/v1/actions?status=open';
+  if (filter === 'agreed') return '/api/v1/actions?status=agreed';
   return '/api/v1/actions';
 }
 
