@@ -1,10 +1,24 @@
-"""Demo data: regions, ~20 stores with Chinese names, the four demo accounts (idempotent)."""
+"""Demo data: regions, ~20 stores with Chinese names, the demo accounts, the demo store's staff,
+its visits and the store loop in every state (idempotent)."""
 
+import base64
+import hashlib
+import itertools
+import uuid
+from datetime import timedelta
+
+from flask import current_app
 from sqlalchemy import select
 
 from supervision.accounts.models import User
 from supervision.db import db
-from supervision.stores.models import Region, Store
+from supervision.followup.models import Action, ActionEvidence
+from supervision.storage import get_storage
+from supervision.stores.models import Region, Staff, Store
+from supervision.visits import photos as pipeline
+from supervision.visits.models import Signoff, Visit
+from supervision.visits.seed import demo_photo, plan_visit_id, seed_visits, signature_png
+from supervision.visits.services import body_hash
 
 REGIONS = [
     ("EAST", "华东区", "East"),
@@ -44,14 +58,38 @@ DEMO_USERS = [
     ("manager@example.com", "周经理", "manager", ["EAST", "SOUTH"]),
     ("supervisor@example.com", "陈督导", "supervisor", ["EAST"]),
     ("shopper@example.com", "林暗访", "shopper", ["EAST"]),
+    ("store@example.com", "王丽", "store_manager", []),  # the manager of DEMO_STORE
 ]
+# The store the demo supervisor audits and the demo store manager runs.
+DEMO_STORE = "SH001"
+# Its roster: (badge, name, position, still at the store).
+STAFF = [
+    ("0201", "王丽", "厅主任", True), ("0225", "刘洋", "大堂经理", True),
+    ("0228", "王敏", "流动岗", True), ("0233", "陈洁", "营业员", True),
+    ("0231", "张敏", "营业员", True), ("0219", "李强", "营业员", True),
+    ("0240", "周建国", "保安", True), ("0236", "赵静", "营业员", False),
+]
+# Visits of visits.seed.PLAN at the demo store: an audit 19 days ago, a mystery visit 10 days
+# ago (published at the seed), the audit of 6 days ago that the store manager signed off.
+EARLIER_AUDIT, MYSTERY, SIGNED_AUDIT = 5, 12, 13
+OWNERS = ["刘洋", "王敏", "陈洁", "张敏", "李强", "王丽"]
+SIGNOFF_COMMENT = "同意以上行动，本周内整改完毕。/ Agreed; we will fix these this week."
+FIX_NOTE = "已按要求整改，照片为整改后现场。/ Fixed as agreed; the photos show the result."
+APPROVED = "照片清楚，整改到位，验收通过。/ Clear photos, properly fixed: approved."
+REJECTED = ("照片只拍到一角，看不出是否全部整改，请拍全景再提交。/ The photo shows one corner "
+            "only; send a photo of the whole area.")
+DISMISSED = ("门店装修期间该区域封闭，装修后再评估。/ The area is closed while the store is "
+             "refitted; to be looked at again afterwards.")
 
 
 def seed(password: str) -> str:
     regions = _seed_regions()
     stores = _seed_stores(regions)
-    users = _seed_users(regions, password)
+    users = _seed_users(regions, stores, password)
+    staff = _seed_staff(next(s for s in stores if s.code == DEMO_STORE))
     visits = _seed_visits(stores, users)
+    _seed_loop(users, staff)
+    db.session.commit()
     return (
         f"demo data: {len(regions)} regions, {len(stores)} stores, {len(users)} accounts, "
         f"{visits} visits"
@@ -84,11 +122,14 @@ def _seed_stores(regions: dict[str, Region]) -> list[Store]:
     return stores
 
 
-def _seed_users(regions: dict[str, Region], password: str) -> dict[str, User]:
+def _seed_users(regions: dict[str, Region], stores: list[Store], password: str
+                ) -> dict[str, User]:
     users = {}
+    demo_store = [s for s in stores if s.code == DEMO_STORE]
     for email, name, role, codes in DEMO_USERS:
         user = _get_or_add(User, {"email": email}, name=name, role=role,
-                           regions=[regions[c] for c in codes])
+                           regions=[regions[c] for c in codes],
+                           stores=demo_store if role == "store_manager" else [])
         if user.id is None:  # a seed again leaves passwords, and so sessions and tokens, alone
             user.set_password(password)
         users[role] = user
@@ -97,6 +138,124 @@ def _seed_users(regions: dict[str, Region], password: str) -> dict[str, User]:
 
 
 def _seed_visits(stores: list[Store], users: dict[str, User]) -> int:
-    from supervision.visits.seed import seed_visits
-
     return seed_visits({store.code: store for store in stores}, users)
+
+
+def _seed_staff(store: Store) -> dict[str, Staff]:
+    """The demo store's roster, by name (one has left the store)."""
+    staff = {name: _get_or_add(Staff, {"store_id": store.id, "badge": badge}, name=name,
+                               position=position, active=active)
+             for badge, name, position, active in STAFF}
+    db.session.flush()
+    return staff
+
+
+def _seed_loop(users: dict[str, User], staff: dict[str, Staff]) -> None:
+    """The demo store's actions in every state and its signed audit; done once (a signed audit
+    is never touched again)."""
+    earlier, mystery, signed = (db.session.get(Visit, plan_visit_id(n))
+                                for n in (EARLIER_AUDIT, MYSTERY, SIGNED_AUDIT))
+    if signed is None or signed.signoff is not None:
+        return
+    for audit in (earlier, signed):  # proposed at the end of the walk, not at the seed
+        for action in _proposals(audit):
+            action.created_at = audit.ended_at
+    owners = itertools.cycle([staff[name] for name in OWNERS])
+    store_manager, supervisor = users["store_manager"], users["supervisor"]
+    _follow_earlier_audit(earlier, signed, owners, store_manager, supervisor)
+    signoff = _sign(signed, supervisor)
+    for n, action in enumerate(_proposals(signed)):  # the plan agreed at the sign-off
+        _agree(action, next(owners), signoff.signed_at)
+        if n < 2:  # one fix waits for approval, another was sent back (due date kept)
+            _fix(action, store_manager, signoff.signed_at + timedelta(days=1), photos=2 - n)
+        if n == 1:
+            _decide(action, supervisor, signoff.signed_at + timedelta(days=2), REJECTED,
+                    approve=False)
+    if mystery is not None and mystery.published_at is not None:
+        for action in _proposals(mystery)[:1]:  # agreed in the app; the others wait
+            _agree(action, next(owners), mystery.published_at)
+
+
+def _follow_earlier_audit(earlier: Visit, signed: Visit, owners, store_manager, supervisor):
+    """Its first action fixed and approved, its second dismissed; the others verified at the
+    signed audit when it found their item met, else still open (and by now overdue)."""
+    met = {row["item"] for row in signed.score["items"] if row["status"] == "met"}
+    agreed_at = earlier.started_at + timedelta(minutes=45)
+    for n, action in enumerate(_proposals(earlier)):
+        if n == 1:
+            action.status, action.dismiss_reason = "dismissed", DISMISSED
+            continue
+        _agree(action, next(owners), agreed_at)
+        if n == 0:
+            _fix(action, store_manager, agreed_at + timedelta(days=1), photos=2)
+            _decide(action, supervisor, agreed_at + timedelta(days=2), APPROVED)
+        elif action.item_id in met:
+            action.status, action.verified_visit_id = "verified", signed.id
+            action.verified_at = signed.ended_at
+
+
+def _proposals(visit: Visit) -> list[Action]:
+    return list(db.session.scalars(select(Action).where(
+        Action.visit_id == visit.id, Action.status == "proposed").order_by(Action.id)))
+
+
+def _agree(action: Action, owner: Staff, at) -> None:
+    action.status, action.agreed_at = "agreed", at
+    action.owner_staff_id, action.owner = owner.id, owner.name
+
+
+def _fix(action: Action, store_manager: User, at, photos: int) -> None:
+    """Marked done at `at` with `photos` photos of the fix taken just before."""
+    storage, limit = get_storage(), current_app.config["PHOTO_MAX_PIXELS"]
+    for n in range(photos):
+        evidence_id = uuid.uuid4()
+        data = demo_photo(evidence_id)
+        digest, size = _keep(data, pipeline.original_key), len(data)
+        width, height = pipeline.make_derivatives(storage, digest, "image/jpeg", limit)
+        db.session.add(ActionEvidence(
+            id=evidence_id, action_id=action.id, status="processed", content_hash=digest,
+            content_type="image/jpeg", width=width, height=height, size_bytes=size,
+            taken_at=at - timedelta(minutes=10 * (photos - n)), uploaded_by_id=store_manager.id,
+            received_at=at - timedelta(minutes=2)))
+    action.status, action.done_note, action.done_at = "done", FIX_NOTE, at
+
+
+def _decide(action: Action, supervisor: User, at, comment: str, approve=True) -> None:
+    """Approved (verified), or sent back (reopened)."""
+    action.decided_by_id, action.decided_at, action.decision_comment = supervisor.id, at, comment
+    action.status = "verified" if approve else "reopened"
+    if approve:
+        action.verified_at = at
+
+
+def _sign(visit: Visit, supervisor: User) -> Signoff:
+    """The store manager's signature on the supervisor's tablet, after the walk."""
+    png = signature_png(seed=7)
+    # Kept as the sign-off keeps it: as received, and the copy it serves (the same bytes here).
+    digest = _keep(png, pipeline.original_key)
+    _keep(png, lambda digest: pipeline.derived_key(digest, "original", "image/png"))
+    signed_at = visit.started_at + timedelta(minutes=40)
+    store = visit.store
+    location = {"lat": store.lat, "lon": store.lon, "accuracy_m": 12.0}
+    body = {"name": store.manager_name, "comment": SIGNOFF_COMMENT, "signed_at": signed_at,
+            "location": location,
+            "signature": "data:image/png;base64," + base64.b64encode(png).decode()}
+    signoff = Signoff(visit_id=visit.id, name=store.manager_name, comment=SIGNOFF_COMMENT,
+                      signed_at=signed_at, signature_hash=digest, recorded_by_id=supervisor.id,
+                      body_hash=body_hash(body), received_at=signed_at + timedelta(minutes=1),
+                      **location)
+    db.session.add(signoff)
+    return signoff
+
+
+def _keep(data: bytes, key_of) -> str:
+    """Store `data` under key_of(its SHA-256); returns the hash."""
+    storage = get_storage()
+    digest = hashlib.sha256(data).hexdigest()
+    path = storage.spool_file()
+    try:
+        path.write_bytes(data)
+        storage.put_file(key_of(digest), path)
+    finally:
+        path.unlink(missing_ok=True)
+    return digest

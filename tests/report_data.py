@@ -12,6 +12,7 @@ from supervision.accounts.tokens import issue_token
 from supervision.checklists.services import current_version, definition_of
 from supervision.db import db
 from supervision.followup.models import Action, Assignment, Dispute
+from supervision.stores.models import Staff
 from supervision.visits import photos as pipeline
 from supervision.visits.models import Response, Visit
 from supervision.visits.services import receive_photo
@@ -203,25 +204,42 @@ def add_history(app, store_id, supervisor_id, today, count: int, seed: int) -> l
     return made
 
 
+# The first store's roster: (name, badge, position).
+ROSTER = [("王丽", "0201", "厅主任"), ("张敏", "0231", "营业员"), ("李强", "0219", "营业员"),
+          ("刘洋", "0225", "大堂经理")]
+
+
+def add_roster(store_id) -> dict[str, int]:
+    """The store's staff; returns {name: staff id}."""
+    staff = [Staff(store_id=store_id, name=name, badge=badge, position=position)
+             for name, badge, position in ROSTER]
+    db.session.add_all(staff)
+    db.session.flush()
+    return {person.name: person.id for person in staff}
+
+
 def add_followup(store_id, audit_id, supervisor_id, today, earlier_id=None) -> None:
-    """The featured audit's actions (two agreed, one proposal), and when there is an earlier
-    audit, the actions agreed at it: one verified at the featured audit, one still open and
-    overdue."""
+    """The featured audit's actions (two agreed with owners from the roster, one proposal),
+    and when there is an earlier audit, the actions agreed at it: one verified at the featured
+    audit, one still open and overdue."""
     now = datetime.now(UTC)
+    staff = add_roster(store_id)
+    audit_agreed = db.session.get(Visit, audit_id).started_at + timedelta(hours=1)
     if earlier_id is not None:
         earlier = db.session.get(Visit, earlier_id)
         agreed = earlier.started_at + timedelta(hours=1)
         db.session.add_all([
             Action(store_id=store_id, visit_id=earlier_id, item_id="svc_guide_queue",
                    title="取号机旁安排引导员，先问业务再取号", owner="张敏",
-                   due_date=today - timedelta(days=25), status="verified",
-                   created_by_id=supervisor_id, created_at=agreed,
-                   done_at=agreed + timedelta(days=3), verified_at=now - timedelta(days=2),
-                   verified_visit_id=audit_id),
+                   owner_staff_id=staff["张敏"], due_date=today - timedelta(days=25),
+                   status="verified", created_by_id=supervisor_id, created_at=agreed,
+                   agreed_at=agreed, done_at=agreed + timedelta(days=3),
+                   verified_at=now - timedelta(days=2), verified_visit_id=audit_id),
             Action(store_id=store_id, visit_id=earlier_id, item_id="txn_repeat_terms",
                    title="办理前复述套餐关键条款，班前会演练", owner="李强",
-                   due_date=today - timedelta(days=20), status="agreed",
-                   created_by_id=supervisor_id, created_at=agreed),
+                   owner_staff_id=staff["李强"], due_date=today - timedelta(days=20),
+                   status="agreed", created_by_id=supervisor_id, created_at=agreed,
+                   agreed_at=agreed),
         ])
     db.session.add(Action(
         store_id=store_id, visit_id=audit_id, item_id="svc_wait_minutes",
@@ -231,13 +249,18 @@ def add_followup(store_id, audit_id, supervisor_id, today, earlier_id=None) -> N
     db.session.add_all([
         Action(store_id=store_id, visit_id=audit_id, item_id="img_no_expired_posters",
                title="撤下过期海报，每周一开门前由值班长核对全部海报和台卡", owner="王丽",
-               due_date=today + timedelta(days=3), status="agreed", created_by_id=supervisor_id),
+               owner_staff_id=staff["王丽"], due_date=today + timedelta(days=3),
+               status="agreed", created_by_id=supervisor_id, agreed_at=audit_agreed,
+               coaching_question="哪些海报和台卡有有效期？谁在什么时候核对？"),
         Action(store_id=store_id, visit_id=audit_id, item_id="svc_greeting_10s",
                title="流动岗 10 秒问候演练，高峰时段增派一人", owner="刘洋",
-               due_date=today - timedelta(days=1), status="agreed", created_by_id=supervisor_id),
+               owner_staff_id=staff["刘洋"], due_date=today - timedelta(days=1),
+               status="agreed", created_by_id=supervisor_id, agreed_at=audit_agreed),
         Action(store_id=store_id, title="补齐意见簿并放在取号机旁", owner="王丽",
-               due_date=today - timedelta(days=20), status="done", created_by_id=supervisor_id,
-               created_at=now - timedelta(days=30)),
+               owner_staff_id=staff["王丽"], due_date=today - timedelta(days=20), status="done",
+               created_by_id=supervisor_id, created_at=now - timedelta(days=30),
+               agreed_at=now - timedelta(days=30), done_at=now - timedelta(days=21),
+               done_note="意见簿已补齐，放在取号机右侧。"),
     ])
     received = now - timedelta(days=5)
     db.session.add_all([

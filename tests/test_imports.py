@@ -1,5 +1,6 @@
-"""Bulk imports of stores and users: encodings Excel writes, merged XLSX headers, dry runs,
-problems by line and column, all-or-nothing apply, idempotent re-import."""
+"""Bulk imports of stores, users (store managers with their stores) and store staff: encodings
+Excel writes, merged XLSX headers, dry runs, problems by line and column, all-or-nothing apply,
+idempotent re-import."""
 
 import codecs
 import csv
@@ -12,7 +13,7 @@ from sqlalchemy import select
 from supervision.accounts.models import User
 from supervision.audit.models import AuditEntry
 from supervision.db import db
-from supervision.stores.models import Store
+from supervision.stores.models import Staff, Store
 
 HEADER = ["编码", "名称", "地址", "区域", "纬度", "经度", "围栏半径", "时区"]
 ROWS = [
@@ -241,7 +242,146 @@ def test_user_import_problems(app, client, headers):
         {"line": 3, "column": "邮箱", "message": "Duplicate email A@example.com (also on line 2)."},
         {"line": 4, "column": "邮箱", "message": "Not a valid email address."},
         {"line": 4, "column": "角色",
-         "message": "Must be one of: admin, manager, supervisor, shopper."},
+         "message": "Must be one of: admin, manager, supervisor, shopper, store_manager."},
         {"line": 4, "column": "密码", "message": "Length must be between 8 and 200."},
     ]
     assert users(app) == {}
+
+
+MANAGER_HEADER = ["邮箱", "姓名", "角色", "门店", "区域"]
+MANAGER_ROWS = [
+    ["huang.ting@example.com", "黄婷", "厅主任", "GZ001", ""],
+    ["zhou.jie@example.com", "周杰", "店长", "gz002、sz001", ""],
+    ["wu.fang@example.com", "吴芳", "Store Manager", "SZ001", ""],
+]
+
+
+def managers(app) -> dict[str, tuple]:
+    with app.app_context():
+        return {u.email: (u.role, tuple(s.code for s in u.stores), tuple(r.code for r in u.regions))
+                for u in db.session.scalars(select(User).where(User.role == "store_manager"))}
+
+
+@pytest.fixture
+def with_stores(client, headers):
+    assert send(client, headers, csv_bytes([HEADER, *ROWS])).json["applied"]
+    return headers
+
+
+def test_store_managers_name_their_stores(app, client, with_stores):
+    data = csv_bytes([MANAGER_HEADER, *MANAGER_ROWS], "gbk")
+    checked = send(client, with_stores, data, "managers.csv", kind="users", dry_run=True).json
+    assert (checked["created"], checked["problems"], checked["applied"]) == (3, [], False)
+    assert managers(app) == {}
+    applied = send(client, with_stores, data, "managers.csv", kind="users").json
+    assert applied["applied"] is True
+    assert managers(app) == {
+        "huang.ting@example.com": ("store_manager", ("GZ001",), ()),
+        "zhou.jie@example.com": ("store_manager", ("GZ002", "SZ001"), ()),
+        "wu.fang@example.com": ("store_manager", ("SZ001",), ()),
+    }
+    again = send(client, with_stores, data, "managers.csv", kind="users").json
+    assert (again["created"], again["updated"], again["unchanged"]) == (0, 0, 3)
+    moved = [row[:] for row in MANAGER_ROWS]
+    moved[0][3] = "GZ002"
+    changed = send(client, with_stores, csv_bytes([MANAGER_HEADER, *moved]), "m.csv",
+                   kind="users").json
+    assert (changed["updated"], changed["unchanged"]) == (1, 2)
+    assert managers(app)["huang.ting@example.com"][1] == ("GZ002",)
+
+
+def test_store_manager_import_problems(app, client, with_stores):
+    rows = [MANAGER_HEADER,
+            ["a@example.com", "甲", "厅主任", "", ""],
+            ["b@example.com", "乙", "厅主任", "GZ001", "GZ"],
+            ["c@example.com", "丙", "厅主任", "GZ001;XX9", ""],
+            ["d@example.com", "丁", "督导", "GZ001", "GZ"]]
+    report = send(client, with_stores, csv_bytes(rows), "users.csv", kind="users",
+                  dry_run=True).json
+    assert report["problems"] == [
+        {"line": 2, "column": "门店", "message": "A store manager needs at least one store."},
+        {"line": 3, "column": "区域", "message": "A store manager has stores, not regions."},
+        {"line": 4, "column": "门店", "message": "Unknown store XX9: import the stores first."},
+        {"line": 5, "column": "门店", "message": "Only a store manager has stores."},
+    ]
+    refused = send(client, with_stores, csv_bytes(rows), "users.csv", kind="users")
+    assert refused.status_code == 422 and managers(app) == {}
+
+
+STAFF_HEADER = ["门店编码", "姓名", "工号", "岗位", "在岗"]
+STAFF_ROWS = [
+    ["GZ001", "王丽", "0201", "厅主任", "是"],
+    ["GZ001", "刘洋", "0225", "大堂经理", "是"],
+    ["gz001", "赵静", "0236", "营业员", "否"],
+    ["SZ001", "陈洁", "0201", "营业员", ""],  # the same badge number at another store
+    ["SZ001", "周建国", "", "保安", ""],  # no badge: found by name
+]
+
+
+def staff(app) -> dict[tuple, tuple]:
+    with app.app_context():
+        return {(p.store.code, p.name): (p.badge, p.position, p.active)
+                for p in db.session.scalars(select(Staff))}
+
+
+@pytest.mark.parametrize("form", ["csv", "xlsx"])
+def test_staff_rosters_import_with_a_dry_run(app, client, with_stores, form):
+    if form == "csv":
+        data, name = csv_bytes([STAFF_HEADER, *STAFF_ROWS], "utf-8-sig"), "staff.csv"
+    else:
+        book = Workbook()
+        for row in [STAFF_HEADER, *STAFF_ROWS]:
+            book.active.append(row)
+        buffer = io.BytesIO()
+        book.save(buffer)
+        data, name = buffer.getvalue(), "员工.xlsx"
+    checked = send(client, with_stores, data, name, kind="staff", dry_run=True).json
+    assert (checked["format"], checked["created"], checked["problems"]) == (form, 5, [])
+    assert staff(app) == {}
+    assert send(client, with_stores, data, name, kind="staff").json["applied"]
+    assert staff(app) == {
+        ("GZ001", "王丽"): ("0201", "厅主任", True),
+        ("GZ001", "刘洋"): ("0225", "大堂经理", True),
+        ("GZ001", "赵静"): ("0236", "营业员", False),
+        ("SZ001", "陈洁"): ("0201", "营业员", True),
+        ("SZ001", "周建国"): (None, "保安", True),
+    }
+    again = send(client, with_stores, data, name, kind="staff").json
+    assert (again["created"], again["updated"], again["unchanged"]) == (0, 0, 5)
+
+
+def test_staff_found_by_badge_then_by_name(app, client, with_stores):
+    send(client, with_stores, csv_bytes([STAFF_HEADER, *STAFF_ROWS]), "s.csv", kind="staff")
+    renamed = [["门店编码", "姓名", "工号", "岗位"],
+               ["GZ001", "王丽娟", "0201", "厅主任"],  # the same badge: a new spelling
+               ["SZ001", "周建国", "", "保安队长"]]  # no badge: the same name
+    report = send(client, with_stores, csv_bytes(renamed), "s.csv", kind="staff").json
+    assert (report["created"], report["updated"]) == (0, 2)
+    imported = staff(app)
+    assert imported[("GZ001", "王丽娟")] == ("0201", "厅主任", True)
+    assert ("GZ001", "王丽") not in imported
+    assert imported[("SZ001", "周建国")] == (None, "保安队长", True)
+    assert imported[("GZ001", "赵静")][2] is False  # no active column: kept
+
+
+def test_staff_import_problems(app, client, with_stores):
+    rows = [STAFF_HEADER,
+            ["GZ001", "王丽", "0201", "厅主任", ""],
+            ["GZ001", "王莉", "0201", "营业员", ""],
+            ["CD001", "李强", "0219", "营业员", ""],
+            ["GZ001", "", "0230", "营业员", "也许"]]
+    report = send(client, with_stores, csv_bytes(rows), "s.csv", kind="staff",
+                  dry_run=True).json
+    assert report["problems"] == [
+        {"line": 3, "column": "工号", "message": "Duplicate badge 0201 at GZ001 (also on line 2)."},
+        {"line": 4, "column": "门店编码",
+         "message": "Unknown store CD001: import the stores first."},
+        {"line": 5, "column": "姓名", "message": "Missing data for required field."},
+        {"line": 5, "column": "在岗", "message": "Not a valid boolean."},
+    ]
+    assert send(client, with_stores, csv_bytes(rows), "s.csv", kind="staff").status_code == 422
+    assert staff(app) == {}
+    missing = send(client, with_stores, csv_bytes([["姓名", "工号"], ["王丽", "0201"]]), "s.csv",
+                   kind="staff", dry_run=True).json
+    assert missing["problems"][0] == {"line": 1, "column": "store",
+                                      "message": "Missing column store (门店编码)."}

@@ -33,6 +33,11 @@ def _totals(app, visit_ids) -> list[float]:
 
 
 def _report(client, world, path, lang, tmp_path, name) -> str:
+    return normalise(_layout(client, world, path, lang, tmp_path, name))
+
+
+def _layout(client, world, path, lang, tmp_path, name) -> str:
+    """The report's text as pdftotext lays it out (a table row on one line)."""
     url = f"/api/v1/{path}/report.pdf?lang={lang}"
     answer = client.get(url, headers=world["headers"]["manager"])
     if answer.status_code == 202:  # a region: rendered by a job (inline here), then the PDF
@@ -40,7 +45,7 @@ def _report(client, world, path, lang, tmp_path, name) -> str:
         answer = client.get(url, headers=world["headers"]["manager"])
     assert answer.status_code == 200, answer.get_data(as_text=True)[:300]
     save_pages(answer.data, name, pages=4)
-    return normalise(pdf_text(answer.data, tmp_path, name))
+    return pdf_text(answer.data, tmp_path, name)
 
 
 def has(text: str, wanted: str) -> bool:
@@ -94,7 +99,8 @@ def test_a_proposal_past_its_due_date_is_never_counted_overdue(app, client, worl
                               due_date=date.today() - timedelta(days=9)))
         db.session.commit()
     store = _report(client, world, f"stores/{world['a'].id}", "en", tmp_path, "proposal-store")
-    assert has(store, "Open 0 · Overdue 0 · Closed 0 · To confirm 1")
+    assert has(store, "Open 0 · Overdue 0 · To approve 0")
+    assert has(store, "Agreed 0 · Verified 0 · Closure rate – · Median days to close – days")
     assert has(store, "No action open.")
     proposals = store[store.index(normalise("Proposals to confirm Made from")):]
     assert has(proposals, "确保员工 10 秒内问候")
@@ -107,7 +113,7 @@ def test_a_proposal_past_its_due_date_is_never_counted_overdue(app, client, worl
         action.status, action.owner = "agreed", "王丽"
         db.session.commit()
     store = _report(client, world, f"stores/{world['a'].id}", "en", tmp_path, "agreed-store")
-    assert has(store, "Open 0 · Overdue 1 · Closed 0 · To confirm 0")
+    assert has(store, "Open 0 · Overdue 1 · To approve 0")
     region = _report(client, world, f"regions/{world['a'].region_id}", "en", tmp_path,
                      "agreed-region")
     assert not has(region, "No overdue action.") and has(region, "确保员工 10 秒内问候")
@@ -158,3 +164,64 @@ def test_proposal_titles_and_red_lines_read_in_the_report_language(app, client, 
     for text in (store, region):
         assert has(text, red)
         assert not has(text, "quarrelled with you") and not has(text, "员工与你争吵")
+
+
+def _agreed(store, agreed_days_ago, status="agreed", verified_days_ago=None, due_in=5,
+            visit_id=None):
+    """An action agreed `agreed_days_ago` days ago, verified `verified_days_ago` days ago."""
+    return Action(store_id=store.id, visit_id=visit_id, title=f"行动 {agreed_days_ago}",
+                  status=status, due_date=date.today() + timedelta(days=due_in),
+                  agreed_at=NOW - timedelta(days=agreed_days_ago) if agreed_days_ago else None,
+                  verified_at=NOW - timedelta(days=verified_days_ago)
+                  if verified_days_ago is not None else None)
+
+
+def test_closure_rate_and_median_days_to_close_by_hand(app, client, world, make_visit,
+                                                       tmp_path):
+    """Among the actions agreed in the period (dismissed left out): closure rate = verified ÷
+    agreed, median days to close = median(verified − agreed) of the verified ones."""
+    _visit(make_visit, world, "a", "storefront-audit", 3)
+    _visit(make_visit, world, "b", "storefront-audit", 4)
+    under_review = _visit(make_visit, world, "a", "mystery-visit", 2)
+    with app.app_context():
+        db.session.get(Visit, under_review).status = "submitted"
+        a, b = world["a"], world["b"]
+        db.session.add_all([
+            _agreed(a, 10, "verified", 8),     # 2 days
+            _agreed(a, 20, "verified", 15),    # 5 days
+            _agreed(a, 6, "verified", 5.5),    # 0.5 days
+            _agreed(a, 4),                     # pending
+            _agreed(a, 3, "done"),             # shown fixed, not yet approved
+            _agreed(a, 12, "reopened", due_in=-2),  # sent back, overdue
+            _agreed(a, None, "dismissed"),     # not taken up: left out
+            _agreed(a, None, "proposed"),      # not agreed: left out
+            _agreed(a, 120, "verified", 100),  # agreed before the period: left out
+            _agreed(a, 2, visit_id=under_review),  # its visit is still under review: left out
+            _agreed(b, 30, "verified", 26),    # 4 days
+            _agreed(b, 9, "verified", 8),      # 1 day
+            _agreed(b, 1),                     # pending
+        ])
+        db.session.commit()
+    # A: 6 agreed, 3 verified → 50 %, median(2, 5, 0.5) = 2; B: 3 agreed, 2 verified → 67 %,
+    # median(4, 1) = 2.5; the region: 9 agreed, 5 verified → 56 %, median(0.5, 1, 2, 4, 5) = 2.
+    layout = _layout(client, world, f"stores/{world['a'].id}", "en", tmp_path, "closure-store-en")
+    store = normalise(layout)
+    kpis = [line.split() for line in layout.splitlines()]
+    assert ["1", "0", "1", "50%", "2"] in kpis  # visits, red lines, overdue, closure, median
+    assert has(store, "Closure rate · n = 6")
+    assert has(store, "Agreed 6 · Verified 3 · Closure rate 50% · Median days to close 2 days "
+                      "(n = 3)")
+    assert has(store, "Open 1 · Overdue 1 · To approve 1")
+    assert has(store, "Closure rate = of the actions agreed in the period")
+    zh = _report(client, world, f"stores/{world['b'].id}", "zh", tmp_path, "closure-store-zh")
+    assert has(zh, "本期商定 3 · 已验收 2 · 闭环率 67% · 闭环天数中位数 2.5 天 (n = 2)")
+    assert has(zh, "闭环率 = 本期商定的行动")
+    region = _layout(client, world, f"regions/{world['a'].region_id}", "en", tmp_path,
+                     "closure-region-en")
+    rows = [line.split() for line in region.splitlines()]
+    assert ["Whole", "region", "9", "5", "56%", "2", "1"] in rows
+    assert [world["a"].name, "6", "3", "50%", "2", "1"] in rows
+    assert [world["b"].name, "3", "2", "67%", "2.5", "0"] in rows
+    assert ["2", "2/2", "0", "1", "56%", "0"] in rows  # the closure rate on page one
+    _report(client, world, f"regions/{world['a'].region_id}", "zh", tmp_path,
+            "closure-region-zh")

@@ -391,6 +391,7 @@ def test_store_actions_never_reveal_a_mystery_visit_under_review(app, make_store
                                                                    make_visit):
     """An action raised on a submitted mystery visit stays out of reports until it is published."""
     from datetime import UTC, date, datetime
+    from zoneinfo import ZoneInfo
 
     from supervision.followup.models import Action
     from supervision.reports.period import Period, action_rows
@@ -402,7 +403,7 @@ def test_store_actions_never_reveal_a_mystery_visit_under_review(app, make_store
         db.session.add(Action(store_id=store.id, visit_id=visit_id, title="补录争议记录单",
                               status="agreed"))
         db.session.commit()
-        today = datetime.now(UTC).date()
+        today = datetime.now(ZoneInfo("Asia/Shanghai")).date()  # the period's own days
         period = Period(date(today.year - 1, 1, 1), today, "Asia/Shanghai")
         assert action_rows([store.id], period, datetime.now(UTC), "zh") == []
         db.session.get(Visit, visit_id).status = "published"

@@ -2,18 +2,24 @@
 pypdf) as a store manager would — praise, peak and end, bonus apart, actions as they stand,
 the mystery story from the timers, nothing for collectors only, the review mark."""
 
+import base64
 import re
 import subprocess
-from datetime import timedelta
+import uuid
+from datetime import UTC, timedelta
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 from pypdf import PdfReader
 
 from supervision.checklists.services import current_version, definition_of
 from supervision.db import db
+from supervision.followup.models import Action, ActionEvidence
+from supervision.reports.labels import translator
 from supervision.visits.models import Response, Visit
-from tests.conftest import OUTPUT
+from supervision.visits.seed import signature_png
+from tests.conftest import OUTPUT, bearer, create_user
 from tests.report_data import (
     BEST_MOMENT,
     IMPRESSION,
@@ -122,7 +128,7 @@ def test_actions_as_they_really_are(client, world, tmp_path, lang):
     earlier = text[text.index("上次到访的行动" if lang == "zh" else "Last visit's actions"):]
     verified = next(line for line in earlier.splitlines() if "取号机旁安排引导员" in line)
     overdue = next(line for line in earlier.splitlines() if "办理前复述套餐关键条款" in line)
-    assert ("已复查" if lang == "zh" else "Verified") in verified
+    assert ("已验收" if lang == "zh" else "Verified") in verified
     assert ("已逾期" if lang == "zh" else "Overdue") in overdue
 
 
@@ -256,3 +262,136 @@ def test_photos_are_readable_and_every_kind_has_page_pictures(app, client, load_
                 assert save_pages(data, f"visit-{name}-{lang}")
         text = flat(layout(report(client, world, world["mystery"], lang), tmp_path))
         assert ("照片1·14:" if lang == "zh" else "Photo1·14:") in text  # its capture time
+
+
+REJECTED = "照片里流动岗仍在整理宣传单，没有迎候顾客，请高峰时段再拍一次。"
+DISMISSED = "取号机由省公司统一配置，门店无法增设；改为流动岗引导取号。"
+FIX_NOTE = "已撤下全部过期海报，台卡有效期登记在值班本上。"
+COMMENT = "同意以上行动；海报本周内全部核对完毕。"
+
+
+def agree_the_plan(app, world) -> None:
+    """The featured audit's plan as the store and the supervisor left it: the posters agreed
+    (owner 王丽 from the roster, with its question), the greeting fix sent back, a fix done with
+    two photos, a proposal dismissed with its reason."""
+    with app.app_context():
+        actions = {a.item_id: a for a in db.session.scalars(
+            db.select(Action).filter_by(visit_id=world["audit"]))}
+        rejected = actions["svc_greeting_10s"]
+        rejected.status, rejected.decision_comment = "reopened", REJECTED
+        done = Action(store_id=rejected.store_id, visit_id=world["audit"], item_id="img_hall_clean",
+                      title="大厅地面和台面每两小时巡查一次", status="done", owner="张敏",
+                      owner_staff_id=_staff_id("张敏"), due_date=rejected.due_date,
+                      agreed_at=rejected.agreed_at, done_note=FIX_NOTE,
+                      done_at=rejected.agreed_at + timedelta(days=1))
+        dismissed = Action(store_id=rejected.store_id, visit_id=world["audit"],
+                           item_id="svc_guide_queue", title="高峰时段增设一台自助取号机",
+                           status="dismissed", dismiss_reason=DISMISSED)
+        db.session.add_all([done, dismissed])
+        db.session.flush()
+        for n in range(2):
+            db.session.add(ActionEvidence(
+                id=uuid.uuid4(), action_id=done.id, status="processed", content_hash=f"{n}" * 64,
+                content_type="image/jpeg", uploaded_by_id=world["users"]["supervisor"]))
+        db.session.commit()
+
+
+def _staff_id(name: str) -> int:
+    from supervision.stores.models import Staff
+
+    return db.session.scalars(db.select(Staff.id).filter_by(name=name)).first()
+
+
+def sign_off(client, headers: dict, visit_id, body: dict):
+    answer = client.post(f"/api/v1/visits/{visit_id}/signoff", json=body, headers=headers)
+    assert answer.status_code == 200, answer.get_data(as_text=True)[:300]
+    return answer.json
+
+
+def signed_at(app, visit_id, minutes: int) -> str:
+    """`minutes` after the visit started, as a device sends it (UTC)."""
+    with app.app_context():
+        started = db.session.get(Visit, visit_id).started_at
+    return (started + timedelta(minutes=minutes)).astimezone(UTC).isoformat()
+
+
+def shanghai_minute(iso: str) -> str:
+    from datetime import datetime
+
+    from tests.report_data import SHANGHAI
+    return datetime.fromisoformat(iso).astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M")
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_a_signed_audit_prints_the_signature_and_the_agreed_plan(app, client, world, tmp_path,
+                                                                 lang, database_url):
+    agree_the_plan(app, world)
+    when = signed_at(app, world["audit"], 50)
+    signature = "data:image/png;base64," + base64.b64encode(signature_png(3)).decode()
+    supervisor = {"Authorization": f"Bearer {world['tokens']['supervisor']}"}
+    sign_off(client, supervisor, world["audit"],
+             {"name": "王丽", "signature": signature, "comment": COMMENT, "signed_at": when})
+    t = translator(lang)
+    data = report(client, world, world["audit"], lang)
+    text = layout(data, tmp_path)
+    every = "".join(pages(data, tmp_path))  # cell by cell (the layout text mixes columns)
+    ack = every[every.index(flat(t("ack_title"))):]
+    assert flat(t("ack_signed")) in ack and flat(t("ack_text")) not in ack
+    assert flat(f"{t('signed_by')}{t('store_manager')}王丽") in ack
+    assert flat(f"{t('signed_at')}{shanghai_minute(when)}") in ack  # the store's time
+    assert flat(COMMENT) in ack and flat(t("date")) not in ack  # no blank date line
+    images = printed_images(data, tmp_path)
+    assert [(i["width"], i["height"]) for i in images if i["type"] == "image"] == [(600, 200)]
+
+    plan = text[text.index(t("plan")):text.index(t("earlier_actions"))]
+    rows = every[every.index(flat(t("plan"))):every.index(flat(t("earlier_actions")))]
+    assert flat(f"王丽{t('badge_no', badge='0201')}·厅主任") in rows  # the owner from the roster
+    assert flat(f"{t('question')}哪些海报和台卡有有效期？谁在什么时候核对？") in rows
+    reopened = plan[plan.index("流动岗 10 秒问候演练"):]
+    assert t("status_reopened") in reopened.splitlines()[0]
+    assert flat(f"{t('reject_reason')}{REJECTED}") in rows
+    assert flat(f"{t('fix_note')}{FIX_NOTE}") in rows and flat(t("fix_photos", n=2)) in rows
+    dismissed = plan[plan.index("高峰时段增设一台自助取号机"):]
+    assert t("status_dismissed") in dismissed.splitlines()[0]
+    assert flat(f"{t('dismiss_reason')}{DISMISSED}") in rows
+    assert rows.index("高峰时段增设一台自助取号机") > rows.index("大厅地面和台面")  # dismissed last
+    if database_url.startswith("sqlite"):
+        assert save_pages(data, f"visit-signed-{lang}")
+
+    preview = client.get(f"/api/v1/visits/{world['audit']}/report.html?lang={lang}",
+                         headers={"Authorization": f"Bearer {world['tokens']['manager']}"})
+    source = f"/api/v1/visits/{world['audit']}/signoff/signature"
+    assert f'src="{source}"' in preview.get_data(as_text=True)
+    with client.get(source, headers={"Authorization": f"Bearer {world['tokens']['manager']}"}) \
+            as png:
+        assert png.status_code == 200 and png.mimetype == "image/png"
+
+
+def test_an_acknowledgement_in_the_app_and_an_unsigned_visit(app, client, world, tmp_path):
+    """A mystery visit the store manager acknowledged in their app says so, with no signature;
+    a visit nobody signed keeps the two blank signature lines."""
+    store = SimpleNamespace(id=world["store_ids"][0])
+    manager = create_user(app, "store_manager", stores=[store], name="王丽")
+    when = signed_at(app, world["mystery"], 26 * 60)
+    sign_off(client, bearer(app, manager), world["mystery"],
+             {"name": "王丽", "signed_at": when, "comment": None})
+    t = translator("en")
+    text = "".join(pages(report(client, world, world["mystery"], "en"), tmp_path))
+    ack = text[text.index(flat(t("ack_title"))):]
+    assert flat(t("ack_in_app")) in ack and flat(t("acknowledged_in_app")) in ack
+    assert flat(f"{t('acknowledged_by')}{t('store_manager')}王丽") in ack
+    assert flat(f"{t('acknowledged_at')}{shanghai_minute(when)}") in ack
+    assert SHOPPER_NAME not in text
+    unsigned = layout(report(client, world, world["audit"], "zh"), tmp_path)
+    ack = unsigned[unsigned.index("确认签字"):]
+    assert flat(translator("zh")("ack_text")) in flat(ack)
+    assert ack.count("签名") == 2 and ack.count("日期") == 2  # two blank lines for each person
+
+
+def printed_images(data: bytes, tmp_path: Path) -> list[dict]:
+    path = tmp_path / "signed.pdf"
+    path.write_bytes(data)
+    rows = subprocess.run(["pdfimages", "-list", str(path)], capture_output=True, text=True,
+                          check=True).stdout.splitlines()[2:]
+    return [{"type": r.split()[2], "width": int(r.split()[3]), "height": int(r.split()[4])}
+            for r in rows]

@@ -1,4 +1,5 @@
-"""Bulk import of stores and users: check every row, report each problem, upsert all or none."""
+"""Bulk import of stores, users (store managers naming their stores) and store staff: check every
+row, report each problem, upsert all or none."""
 
 import re
 import secrets
@@ -9,6 +10,7 @@ from marshmallow import validate
 from sqlalchemy import select
 
 from supervision.accounts.models import User
+from supervision.accounts.services import link_problems
 from supervision.admin.schemas import CODE, StoreFieldsSchema, UserFieldsSchema
 from supervision.admin.services import apply_changes
 from supervision.admin.tables import HEADER_SEARCH_ROWS, Table, normalise_header, read_table
@@ -16,13 +18,15 @@ from supervision.audit.services import record
 from supervision.db import db
 from supervision.errors import NotFound
 from supervision.localtime import local_zone
-from supervision.schemas import not_printable, text_problems
-from supervision.stores.models import Region, Store
+from supervision.schemas import Name, not_printable, text_problems
+from supervision.stores.models import Region, Staff, Store
 
 TRUE = {"是", "启用", "有效", "在用", "正常", "y"}
 FALSE = {"否", "停用", "无效", "禁用", "n"}
 ROLE_NAMES = {"管理员": "admin", "区域经理": "manager", "经理": "manager", "督导": "supervisor",
-              "现场督导": "supervisor", "神秘顾客": "shopper", "暗访员": "shopper"}
+              "现场督导": "supervisor", "神秘顾客": "shopper", "暗访员": "shopper",
+              "厅主任": "store_manager", "店长": "store_manager", "营业厅主任": "store_manager",
+              "store manager": "store_manager"}
 # Column → the header spellings accepted (compared without spaces, dashes or case).
 STORE_COLUMNS = {
     "code": ("code", "storecode", "编码", "门店编码", "营业厅编码", "厅编码", "代码", "编号"),
@@ -42,14 +46,26 @@ USER_COLUMNS = {
     "name": ("name", "姓名", "名字"),
     "role": ("role", "角色"),
     "regions": ("regions", "region", "区域", "片区"),
+    "stores": ("stores", "store", "storecodes", "门店", "门店编码", "营业厅", "营业厅编码",
+               "所属门店"),
     "phone": ("phone", "mobile", "手机", "电话", "手机号"),
     "locale": ("locale", "language", "lang", "语言"),
     "active": ("active", "启用", "状态"),
     "password": ("password", "密码", "初始密码"),
 }
+# A store's roster: the store by code; a person by badge number (工号), or by name without one.
+STAFF_COLUMNS = {
+    "store": ("store", "storecode", "门店编码", "门店", "营业厅编码", "营业厅", "厅编码"),
+    "name": ("name", "staffname", "姓名", "员工姓名", "名字"),
+    "badge": ("badge", "badgeno", "badgenumber", "工号", "员工工号", "胸牌号"),
+    "position": ("position", "title", "岗位", "职位", "职务"),
+    "active": ("active", "在岗", "启用", "状态"),
+}
 # With the TIMEZONE setting as the time zone: store_defaults().
 STORE_DEFAULTS = {"geofence_m": 300, "active": True}
 USER_DEFAULTS = {"active": True}
+STAFF_DEFAULTS = {"active": True}
+CODES = r"[;,，；、\s]+"  # how people separate the codes of several regions or stores
 
 
 def _boolean() -> ma.fields.Boolean:
@@ -79,6 +95,7 @@ class StoreRowSchema(_RowSchema, StoreFieldsSchema):
 class UserRowSchema(_RowSchema, UserFieldsSchema):
     email = ma.fields.Email(required=True, validate=validate.Length(max=254))
     regions = ma.fields.String()
+    stores = ma.fields.String()
     password = ma.fields.String(validate=validate.Length(min=8, max=200))
     active = _boolean()
 
@@ -86,10 +103,17 @@ class UserRowSchema(_RowSchema, UserFieldsSchema):
     def role_names(self, data: dict, **kwargs) -> dict:
         role, locale = data.get("role", "").strip(), data.get("locale", "").strip().lower()
         if role:
-            data["role"] = ROLE_NAMES.get(role, role.lower())
+            data["role"] = ROLE_NAMES.get(role) or ROLE_NAMES.get(role.lower(), role.lower())
         if locale:
             data["locale"] = "zh" if locale.startswith(("zh", "中")) else locale
         return data
+
+
+class StaffRowSchema(_RowSchema):
+    store = ma.fields.String(required=True)
+    name = Name(120, required=True)
+    badge = Name(32)
+    position = Name(64)
 
 
 @dataclass
@@ -121,7 +145,7 @@ class Row:
 def import_file(kind: str, data: bytes, filename: str, dry_run: bool, actor) -> Report:
     """Check every row; unless `dry_run` or a problem was found, create or update every row."""
     if kind not in IMPORTERS:
-        raise NotFound(f"Nothing to import as {kind!r}: use stores or users.")
+        raise NotFound(f"Nothing to import as {kind!r}: use stores, users or staff.")
     columns, required, schema, plan, apply = IMPORTERS[kind]
     table = read_table(data, filename)
     report = Report(kind, table.format, table.encoding, dry_run)
@@ -244,7 +268,7 @@ def store_defaults() -> dict:
 def _plan(row: Row, values: dict, defaults: dict, current) -> dict:
     """Columns in the file are the truth, blank cells included; columns not in it are kept."""
     for column in row.headers:
-        if column in values or column in ("region", "regions", "password"):
+        if column in values or column in ("region", "regions", "stores", "store", "password"):
             continue
         values[column] = defaults.get(column)
     if current is None:
@@ -270,23 +294,51 @@ def _plan_users(rows: list[Row], report: Report) -> list[dict]:
     rows, regions = _duplicates(rows, "email", report), _Regions()
     emails = [row.values["email"].lower() for row in rows]
     existing = {u.email: u for u in db.session.scalars(select(User).where(User.email.in_(emails)))}
+    stores = {s.code: s for s in db.session.scalars(select(Store))} if any(
+        "stores" in row.headers for row in rows) else {}
     plans = []
     for row in rows:
         values = dict(row.values)
         values["email"] = values["email"].lower()
         password = values.pop("password", None)
-        if "regions" in row.headers:
-            codes = [c for c in re.split(r"[;,，；、\s]+", values.pop("regions", "")) if c]
-            found = [regions.find(code) for code in codes]
-            unknown = [code for code, region in zip(codes, found, strict=True) if region is None]
-            if unknown:
-                report.problem(row.line, row.headers["regions"],
-                               f"Unknown region {', '.join(unknown)}: create it first.")
-                continue
-            values["regions"] = sorted(set(found), key=lambda region: region.id)
-        plan = _plan(row, values, USER_DEFAULTS, existing.get(values["email"]))
+        linked = [_linked(row, values, "regions", regions.find, "region", "create it first"),
+                  _linked(row, values, "stores", lambda code: stores.get(code.upper()), "store",
+                          "import the stores first")]
+        if any(problem for problem in linked if problem):
+            for problem in filter(None, linked):
+                report.problem(row.line, *problem)
+            continue
+        current = existing.get(values["email"])
+        if _link_problems(row, values, current, report):
+            continue
+        plan = _plan(row, values, USER_DEFAULTS, current)
         plans.append({**plan, "password": password})
     return plans
+
+
+def _linked(row: Row, values: dict, column: str, find, what: str, advice: str):
+    """Replace the cell of codes by what they name (sorted by id); a problem for unknown ones."""
+    if column not in row.headers:
+        return None
+    codes = [c for c in re.split(CODES, values.pop(column, "")) if c]
+    found = [find(code) for code in codes]
+    unknown = [code for code, item in zip(codes, found, strict=True) if item is None]
+    if unknown:
+        return row.headers[column], f"Unknown {what} {', '.join(unknown)}: {advice}."
+    values[column] = sorted(set(found), key=lambda item: item.id)
+    return None
+
+
+def _link_problems(row: Row, values: dict, current, report: Report) -> bool:
+    """A store manager names one or more stores and no region; no other role has a store."""
+    role = values.get("role") or (current.role if current else None)
+    regions = values.get("regions", current.regions if current else [])
+    stores = values.get("stores", current.stores if current else [])
+    problems = link_problems(role, regions, stores, ("regions", "stores"))
+    for column, messages in problems.items():
+        for message in messages:
+            report.problem(row.line, row.headers.get(column, column), message)
+    return bool(problems)
 
 
 def _apply_user(plan: dict, actor) -> None:
@@ -298,7 +350,8 @@ def _apply_user(plan: dict, actor) -> None:
         db.session.add(user)
         db.session.flush()
         record(actor, "create", "user", user.id, source="import", email=user.email,
-               role=user.role, regions=[r.code for r in user.regions])
+               role=user.role, regions=[r.code for r in user.regions],
+               stores=[s.code for s in user.stores])
     elif plan["action"] == "updated":
         user = plan["current"]
         changes = apply_changes(user, values)
@@ -306,8 +359,61 @@ def _apply_user(plan: dict, actor) -> None:
                changes=changes)
 
 
+def _plan_staff(rows: list[Row], report: Report) -> list[dict]:
+    """Each row's store by code; the person found by badge number in that store (by name
+    when the row has no badge)."""
+    codes = {row.values["store"].strip().upper() for row in rows}
+    stores = {s.code: s for s in db.session.scalars(select(Store).where(Store.code.in_(codes)))}
+    roster = _rosters([s.id for s in stores.values()])
+    seen: dict[tuple, int] = {}
+    plans = []
+    for row in rows:
+        values = dict(row.values)
+        code = values.pop("store").strip().upper()
+        store = stores.get(code)
+        if store is None:
+            report.problem(row.line, row.headers["store"],
+                           f"Unknown store {code}: import the stores first.")
+            continue
+        key = (store.id, "badge", values["badge"]) if values.get("badge") else (
+            store.id, "name", values["name"])
+        if key in seen:
+            report.problem(row.line, row.headers[key[1]],
+                           f"Duplicate {key[1]} {key[2]} at {code} (also on line {seen[key]}).")
+            continue
+        seen[key] = row.line
+        values["store_id"] = store.id
+        plans.append(_plan(row, values, STAFF_DEFAULTS, roster.get(key)))
+    return plans
+
+
+def _rosters(store_ids: list[int]) -> dict[tuple, Staff]:
+    """Each person under (store id, "badge", badge) and (store id, "name", name)."""
+    found = {}
+    for person in db.session.scalars(select(Staff).where(Staff.store_id.in_(store_ids))
+                                      .order_by(Staff.id)):
+        if person.badge:
+            found.setdefault((person.store_id, "badge", person.badge), person)
+        found.setdefault((person.store_id, "name", person.name), person)
+    return found
+
+
+def _apply_staff(plan: dict, actor) -> None:
+    if plan["action"] == "created":
+        person = Staff(**{**STAFF_DEFAULTS, **plan["values"]})
+        db.session.add(person)
+        db.session.flush()
+        record(actor, "create", "staff", person.id, source="import", store_id=person.store_id,
+               name=person.name, badge=person.badge)
+    elif plan["action"] == "updated":
+        person = plan["current"]
+        changes = apply_changes(person, plan["values"])
+        record(actor, "update", "staff", person.id, source="import", changes=changes)
+
+
 IMPORTERS = {
     "stores": (STORE_COLUMNS, ("code", "name", "region"), StoreRowSchema(), _plan_stores,
                _apply_store),
     "users": (USER_COLUMNS, ("email", "name", "role"), UserRowSchema(), _plan_users, _apply_user),
+    "staff": (STAFF_COLUMNS, ("store", "name"), StaffRowSchema(), _plan_staff, _apply_staff),
 }

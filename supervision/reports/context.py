@@ -30,6 +30,8 @@ UNREVIEWED = ("draft", "submitted")
 # Items of a peak or end moment listed on page one (problems first).
 MOMENT_ITEMS = 5
 MOMENT_ORDER = {"red_line": 0, "met": 2, "no_bonus": 3}  # other gaps 1, neutral ones last
+# How the report names the signature PNG to its fetcher (photo:signature/signature).
+SIGNATURE_ID = "signature"
 
 
 def visit_context(visit: Visit, lang: str, audience: str) -> dict:
@@ -58,6 +60,7 @@ def visit_context(visit: Visit, lang: str, audience: str) -> dict:
         "red_lines_kept": _red_lines_kept(items),
         "gaps": [items[row["item"]] for row in coached_gaps(score) if row["item"] in items],
         "actions": visit_actions(visit, definition, lang),
+        "signoff": signoff_block(visit.signoff, tz),
         "earlier_actions": earlier_actions(visit, definition, lang),
         "comparison": comparison(visit, score, lang),
         "grid": _grid(score, lang),
@@ -77,6 +80,21 @@ def store_dict(store, lang: str) -> dict:
         "name_zh": store.name,
         "region": region.name if labels.is_zh(lang) else (region.name_en or region.name),
         "address": store.address, "manager": store.manager_name,
+    }
+
+
+def signoff_block(signoff, tz: ZoneInfo) -> dict | None:
+    """Who signed the visit off and when (in the store's time), their comment, and the
+    signature PNG by content hash (fetched for the PDF through the report's own fetcher); no
+    signature when the store manager acknowledged in their app."""
+    if signoff is None:
+        return None
+    return {
+        "name": signoff.name,
+        "time": labels.minute(signoff.signed_at.astimezone(tz)),
+        "comment": signoff.comment,
+        "signature": {"id": SIGNATURE_ID, "hash": signoff.signature_hash}
+        if signoff.signature_hash else None,
     }
 
 

@@ -5,6 +5,7 @@ from datetime import timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import or_, select
+from sqlalchemy.orm import selectinload
 
 from supervision.checklists.definition import FUNCTION_LABELS, FUNCTIONS
 from supervision.checklists.models import ChecklistVersion
@@ -17,16 +18,20 @@ from supervision.visits.models import Visit
 
 # The region average covers the published visits of this many days before the visit.
 REGION_DAYS = 90
+# With the owner and the photos of the fix each action shows.
+LOADED = (selectinload(Action.owner_staff), selectinload(Action.evidence))
 # Agreed actions: a proposal nobody confirmed, or a dismissed one, is not followed up.
 AGREED = ("agreed", "reopened", "done", "verified")
 EARLIER_SHOWN = 8
 
 
 def visit_actions(visit, definition, lang: str) -> list[dict]:
-    """The actions raised at this visit, proposals included (shown as 'to confirm')."""
+    """The action plan of this visit: proposals still to confirm first, then the agreed actions
+    as they stand, and last the proposals dismissed (with their reason)."""
     actions = db.session.scalars(
-        select(Action).where(Action.visit_id == visit.id, Action.status != "dismissed")
-        .order_by(Action.status != "proposed", Action.due_date, Action.id)).all()
+        select(Action).where(Action.visit_id == visit.id).options(*LOADED)
+        .order_by(Action.status == "dismissed", Action.status != "proposed", Action.due_date,
+                  Action.id)).all()
     return [_action(a, definition, lang) for a in actions]
 
 
@@ -35,7 +40,7 @@ def earlier_actions(visit, definition, lang: str) -> list[dict]:
     open (overdue first), and those done or verified since the store's previous visit."""
     since = _previous_start(visit)
     actions = db.session.scalars(
-        select(Action).outerjoin(Visit, Action.visit_id == Visit.id).where(
+        select(Action).outerjoin(Visit, Action.visit_id == Visit.id).options(*LOADED).where(
             Action.store_id == visit.store_id, Action.status.in_(AGREED),
             Action.created_at < visit.started_at,
             or_(Action.visit_id.is_(None), Visit.status == "published"),
@@ -49,15 +54,46 @@ def earlier_actions(visit, definition, lang: str) -> list[dict]:
 
 
 def _action(action: Action, definition, lang: str) -> dict:
+    """An action as the store reads it: the owner from the roster (a proposal has none until it
+    is agreed), what was said when it was dismissed, done or sent back."""
+    title, item = action.title_in(lang), _item_text(definition, action.item_id, lang)
     return {
-        "title": action.title_in(lang),
-        "item": _item_text(definition, action.item_id, lang),
+        "title": title,
+        "item": None if _repeats(title, item) else item,
         "question": action.question_in(lang),
-        "owner": action.owner,
+        **_owner(action, lang),
         "due": labels.day(action.due_date),
         "done": labels.day(action.verified_at or action.done_at),
-        "status": "overdue" if action.overdue else action.status,
+        "status": action.status, "overdue": action.overdue,
+        "said": _said(action),
+        "photos": sum(e.status != "corrupt" for e in action.evidence),
     }
+
+
+def _repeats(title: str, item: str | None) -> bool:
+    """Whether a title made from the item ("确保…", "Make sure …") already says it."""
+    return bool(item) and item.rstrip("。.").lower() in title.lower()
+
+
+def _owner(action: Action, lang: str) -> dict:
+    if action.status in ("proposed", "dismissed"):
+        return {"owner": None, "owner_detail": []}
+    staff = action.owner_staff
+    if staff is None:
+        return {"owner": action.owner, "owner_detail": []}
+    badge = labels.translator(lang)("badge_no", badge=staff.badge) if staff.badge else None
+    return {"owner": staff.name, "owner_detail": [part for part in (badge, staff.position) if part]}
+
+
+def _said(action: Action) -> dict | None:
+    """(label key, text) of the words that explain the action's state, if any."""
+    key, text = {
+        "dismissed": ("dismiss_reason", action.dismiss_reason),
+        "reopened": ("reject_reason", action.decision_comment),
+        "done": ("fix_note", action.done_note),
+        "verified": ("fix_note", action.done_note),
+    }.get(action.status, (None, None))
+    return {"key": key, "text": text} if text else None
 
 
 def _item_text(definition, item_id: str | None, lang: str) -> str | None:

@@ -75,7 +75,24 @@ LABELS: dict[str, tuple[str, str]] = {
         "the previous visit.",
     ),
     "no_earlier": ("没有以往到访商定的行动。", "No action agreed at an earlier visit."),
-    "closed_on": ("完成日期", "Closed"),
+    "closed_on": ("完成日期", "Done on"),
+    "badge_no": ("工号 {badge}", "badge {badge}"),
+    "dismiss_reason": ("未采纳原因", "Dismissed because"),
+    "reject_reason": ("退回原因", "Sent back because"),
+    "fix_note": ("整改说明", "The store's note"),
+    "fix_photos": ("整改照片 {n} 张", "Photos of the fix: {n}"),
+    "signed_line": ("厅主任{name}已于 {time} 签名确认",
+                    "Signed off by the store manager {name}, {time}"),
+    "acknowledged_line": ("厅主任{name}已于 {time} 在应用中确认",
+                          "Acknowledged in the app by the store manager {name}, {time}"),
+    "plan": ("行动计划", "Action plan"),
+    "plan_hint": (
+        "与厅主任商定：每项行动有负责人（门店员工名单）、完成期限和辅导提问；整改后拍照上传，"
+        "督导或区域经理验收。",
+        "Agreed with the store manager: each action has an owner from the store's staff list, a "
+        "due date and its coaching question; the fix is shown with photos and approved by the "
+        "supervisor or the regional manager.",
+    ),
     "action": ("行动", "Action"),
     "owner": ("负责人", "Owner"),
     "due": ("完成期限", "Due"),
@@ -167,6 +184,26 @@ LABELS: dict[str, tuple[str, str]] = {
         "they will be checked at the next visit.",
     ),
     "signature": ("签名", "Signature"),
+    "ack_signed": (
+        "厅主任已在督导的平板上看过本次摘要（得分、做得好的地方、辅导提问和行动），签名确认本报告"
+        "中的行动计划；下次到访时逐项复查。",
+        "The store manager went through the summary (score, strengths, coaching questions and "
+        "actions) on the supervisor's tablet and signed to confirm this report's action plan; it "
+        "will be checked item by item at the next visit.",
+    ),
+    "ack_in_app": (
+        "厅主任已在自己的应用中阅读并确认本报告。",
+        "The store manager read and acknowledged this report in their own app.",
+    ),
+    "signed_by": ("签名人", "Signed by"),
+    "acknowledged_by": ("确认人", "Acknowledged by"),
+    "signed_at": ("签名时间", "Signed"),
+    "acknowledged_at": ("确认时间", "Acknowledged"),
+    "acknowledged_in_app": (
+        "已在应用中确认（无手写签名）", "Acknowledged in the app (no handwritten signature)",
+    ),
+    "signoff_comment": ("厅主任意见", "The store manager's comment"),
+    "recorded_by": ("记录人", "Recorded by"),
     "date": ("日期", "Date"),
     "yes": ("是", "Yes"),
     "no": ("否", "No"),
@@ -185,8 +222,11 @@ LABELS: dict[str, tuple[str, str]] = {
     "status_proposed": ("待确认", "To confirm"),
     "status_no_bonus": ("未加分", "No bonus"),
     "status_open": ("进行中", "Open"),
-    "status_done": ("已完成", "Done"),
-    "status_verified": ("已复查", "Verified"),
+    "status_agreed": ("已商定", "Agreed"),
+    "status_done": ("已整改，待验收", "Done, to approve"),
+    "status_verified": ("已验收", "Verified"),
+    "status_reopened": ("退回重改", "Reopened"),
+    "status_dismissed": ("未采纳", "Dismissed"),
     "status_overdue": ("已逾期", "Overdue"),
     "status_closed": ("已办结", "Closed"),
     # kano
@@ -314,6 +354,25 @@ LABELS: dict[str, tuple[str, str]] = {
     ),
     "proposed_due": ("建议期限", "Suggested due"),
     "no_open_actions": ("没有进行中的行动。", "No action open."),
+    # closing the actions
+    "to_approve": ("待验收", "To approve"),
+    "closure_rate": ("闭环率", "Closure rate"),
+    "median_days": ("闭环天数中位数", "Median days to close"),
+    "median_days_kpi": ("闭环天数中位数（天）", "Median days to close"),
+    "agreed_n": ("本期商定", "Agreed"),
+    "verified_n": ("已验收", "Verified"),
+    "overdue_now": ("当前逾期", "Overdue now"),
+    "days_unit": ("天", "days"),
+    "closure_by_store": ("各门店改进行动闭环", "Closing the actions, store by store"),
+    "region_total": ("全区", "Whole region"),
+    "closure_footnote": (
+        "闭环率 = 本期商定的行动（按商定日期计，未采纳的建议不计）中截至数据日已验收的比例；"
+        "闭环天数中位数 = 其中已验收的行动从商定到验收所用天数的中位数；n 为本期商定的行动数。",
+        "Closure rate = of the actions agreed in the period (by the day they were agreed; "
+        "dismissed proposals left out), the share verified by the data date. Median days to "
+        "close = the median of the days from agreement to verification of those verified. "
+        "n = actions agreed in the period.",
+    ),
 }
 
 FREQUENCY = {

@@ -4,9 +4,11 @@ actions and disputes, reduced to plain rows."""
 from collections import Counter, defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from statistics import median
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 
 from supervision.checklists.definition import FUNCTIONS
 from supervision.checklists.models import ChecklistVersion
@@ -16,12 +18,15 @@ from supervision.followup.duedates import is_overdue_date
 from supervision.followup.models import ACTION_PENDING, Action, Dispute
 from supervision.localtime import day_begins, day_ends
 from supervision.reports import labels
+from supervision.scoring.rules import FULL_MARKS, LOST_CEILING
 from supervision.visits.models import Visit
 
 NOT_MET = ("partial", "failed", "red_line", "unanswered")
-# A proposal is not an agreement: it is counted apart, never as open and never overdue.
+# A proposal is not an agreement: it is listed apart, never open and never overdue.
 OPEN_ACTIONS = ACTION_PENDING
-CLOSED_ACTIONS = ("done", "verified")
+# Done by the store, waiting for the supervisor's or the manager's approval.
+TO_APPROVE = ("done",)
+DAY_SECONDS = 86400
 DEFAULT_DAYS = 90
 LIST_LIMIT = 12
 # An average of fewer visits than this is shown with its n, and its store is not ranked.
@@ -99,7 +104,7 @@ def average(values) -> float | None:
     if not values:
         return None
     mean = round(sum(values) / len(values), 1)
-    return min(mean, 99.9) if min(values) < 100 else mean
+    return min(mean, LOST_CEILING) if min(values) < FULL_MARKS else mean
 
 
 def function_averages(visits: list[dict]) -> dict[str, float | None]:
@@ -159,11 +164,12 @@ def action_rows(store_ids: list[int], period: Period, now: datetime, lang: str) 
             Action.visit_id.is_(None) | Action.visit_id.in_(
                 select(Visit.id).where(Visit.status == "published")),
             (Action.created_at >= period.begins)
-            | Action.status.in_((*OPEN_ACTIONS, "proposed")),
-        ).order_by(Action.due_date, Action.id)
+            | Action.status.in_((*OPEN_ACTIONS, *TO_APPROVE, "proposed")),
+        ).options(selectinload(Action.owner_staff)).order_by(Action.due_date, Action.id)
     ).all()
     return [{
-        "store_id": a.store_id, "title": a.title_in(lang), "owner": a.owner,
+        "store_id": a.store_id, "title": a.title_in(lang),
+        "owner": a.owner_staff.name if a.owner_staff else a.owner,
         "due": labels.day(a.due_date),
         "status": a.status,
         "overdue": a.status in OPEN_ACTIONS and is_overdue_date(a.due_date, now, period.tz),
@@ -171,11 +177,42 @@ def action_rows(store_ids: list[int], period: Period, now: datetime, lang: str) 
 
 
 def action_counts(actions: list[dict]) -> dict:
+    """Where the store's agreed actions stand now (proposals are not counted: see closure)."""
     return {
-        "to_confirm": sum(a["status"] == "proposed" for a in actions),
         "open": sum(a["status"] in OPEN_ACTIONS and not a["overdue"] for a in actions),
         "overdue": sum(a["overdue"] for a in actions),
-        "closed": sum(a["status"] in CLOSED_ACTIONS for a in actions),
+        "to_approve": sum(a["status"] in TO_APPROVE for a in actions),
+    }
+
+
+def agreed_rows(store_ids: list[int], period: Period) -> list[dict]:
+    """The actions agreed in the period (by when they were agreed), dismissed ones left out, as
+    (store, verified, days from agreement to verification) — the closure figures' rows."""
+    if not store_ids:
+        return []
+    found = db.session.execute(
+        select(Action.store_id, Action.status, Action.agreed_at, Action.verified_at).where(
+            Action.store_id.in_(store_ids), Action.status != "dismissed",
+            Action.agreed_at >= period.begins, Action.agreed_at < period.ends,
+            Action.visit_id.is_(None) | Action.visit_id.in_(
+                select(Visit.id).where(Visit.status == "published")))
+    ).all()
+    return [{
+        "store_id": row.store_id, "verified": row.status == "verified",
+        "days": max(0.0, (row.verified_at - row.agreed_at).total_seconds() / DAY_SECONDS)
+        if row.status == "verified" and row.verified_at else None,
+    } for row in found]
+
+
+def closure(rows: list[dict]) -> dict:
+    """Closure rate = verified ÷ agreed; median days to close over the verified ones."""
+    agreed = len(rows)
+    verified = sum(r["verified"] for r in rows)
+    days = [r["days"] for r in rows if r["days"] is not None]
+    return {
+        "agreed": agreed, "verified": verified,
+        "rate": f"{round(100 * verified / agreed)}%" if agreed else "–",
+        "median_days": labels.number(median(days)) if days else "–", "timed": len(days),
     }
 
 

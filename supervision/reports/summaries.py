@@ -1,5 +1,6 @@
 """A store or a region over a period → the plain dict its report is rendered from."""
 
+from collections import Counter
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -25,6 +26,7 @@ def store_context(store, start, end, lang: str, now: datetime) -> dict:
     visits = [v for v in region_visits if v["store_id"] == store.id]
     texts = p.item_texts(visits, lang)
     actions = p.action_rows([store.id], period, now, lang)
+    closure = p.closure(p.agreed_rows([store.id], period))
     disputes = p.dispute_rows([store.id], period, now)
     region_of = {c["id"]: c["visits"] for c in p.by_checklist(region_visits, lang)}
     titles = {c["id"]: c["title"] for c in p.by_checklist(visits, lang)}
@@ -37,8 +39,9 @@ def store_context(store, start, end, lang: str, now: datetime) -> dict:
         "checklists": [_store_checklist(c, region_of[c["id"]], texts, lang)
                        for c in p.by_checklist(visits, lang)],
         "visits": [_visit_line(v, texts, titles, lang) for v in reversed(visits)],
-        "actions": {"counts": p.action_counts(actions),
-                    "agreed": [a for a in actions if a["status"] in p.OPEN_ACTIONS][:p.LIST_LIMIT],
+        "actions": {"counts": p.action_counts(actions), "closure": closure,
+                    "agreed": [a for a in actions
+                               if a["status"] in (*p.OPEN_ACTIONS, *p.TO_APPROVE)][:p.LIST_LIMIT],
                     "proposals": [a for a in actions
                                   if a["status"] == "proposed"][:p.LIST_LIMIT]},
         "disputes": {"counts": p.dispute_counts(disputes), "list": disputes[-p.LIST_LIMIT:]},
@@ -128,6 +131,7 @@ def region_context(region, start, end, lang: str, now: datetime) -> dict:
     visits = p.visit_rows(ids, period)
     texts = p.item_texts(visits, lang)
     actions = p.action_rows(ids, period, now, lang)
+    agreed = p.agreed_rows(ids, period)
     disputes = p.dispute_rows(ids, period, now)
     names = {s.id: store_dict(s, lang)["name"] for s in stores}
     overdue = [{**a, "store": names[a["store_id"]]} for a in actions if a["overdue"]]
@@ -140,6 +144,7 @@ def region_context(region, start, end, lang: str, now: datetime) -> dict:
             "visited": len({v["store_id"] for v in visits}),
             "red_line_visits": sum(bool(v["red_lines"]) for v in visits),
             "overdue_actions": len(overdue),
+            "closure": p.closure(agreed),
             "overdue_disputes": p.dispute_counts(disputes)["open_overdue"],
         },
         "checklists": [_region_checklist(c, stores, names, texts)
@@ -148,6 +153,8 @@ def region_context(region, start, end, lang: str, now: datetime) -> dict:
         "small_n": p.SMALL_N,
         "red_lines": _red_lines(visits, texts, names),
         "overdue_actions": {"count": len(overdue), "list": overdue[:15]},
+        "closure": {"region": p.closure(agreed),
+                    "stores": _closure_by_store(stores, names, agreed, overdue)},
         "disputes": {"counts": p.dispute_counts(disputes),
                      "list": [{**d, "store": names[d["store_id"]]} for d in disputes
                               if d["timeliness"] in ("open_overdue", "late")][:15]},
@@ -205,6 +212,16 @@ def _attention(ranking: list[dict]) -> list[dict]:
     visited = [r for r in ranking if r["visits"]]
     visited.sort(key=lambda r: (-r["red_lines"], r["average_value"]))
     return visited[:3]
+
+
+def _closure_by_store(stores, names: dict, agreed: list[dict], overdue: list[dict]) -> list:
+    """Each store's closure figures and its actions overdue now, stores with agreed actions
+    first (lowest closure rate first), then those with none."""
+    late = Counter(a["store_id"] for a in overdue)
+    rows = [{"name": names[s.id], "code": s.code, "overdue": late[s.id],
+             **p.closure([r for r in agreed if r["store_id"] == s.id])} for s in stores]
+    return sorted(rows, key=lambda r: (not r["agreed"], r["verified"] / (r["agreed"] or 1),
+                                       r["code"]))
 
 
 def _red_lines(visits: list[dict], texts: dict, names: dict) -> list[dict]:

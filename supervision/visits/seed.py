@@ -1,6 +1,7 @@
 """Demo visits made through the same services as the API: scored, with photos, over 8 weeks."""
 
 import io
+import math
 import random
 import uuid
 from datetime import datetime, timedelta
@@ -26,6 +27,9 @@ PLAN = [
     ("audit", "HZ002", 12, "good"), ("audit", "SZ001", 5, "mixed"),
     ("mystery", "SH001", 44, "good"), ("mystery", "SH002", 30, "mixed"),
     ("mystery", "HZ001", 16, "poor"), ("mystery", "SH003", 3, "good"),
+    # The demo store manager's store: a recent mystery visit and audit with actions to follow
+    # (supervision/demo.py agrees them, signs the audit off, shows and approves fixes).
+    ("mystery", "SH001", 10, "mixed"), ("audit", "SH001", 6, "mixed"),
 ]
 DEGRADE = {"good": 0.0, "mixed": 0.3, "poor": 0.8, "red_line": 0.3}
 # Minutes from the previous timed moment to one of each key moment; the queue wait is drawn.
@@ -65,7 +69,7 @@ def seed_visits(stores: dict, users: dict) -> int:
     except NotFound:  # `flask checklists load` first
         return 0
     for number, (kind, store, days_ago, profile) in enumerate(PLAN):
-        visit_id = uuid.uuid5(NAMESPACE, f"visit-{number}")
+        visit_id = plan_visit_id(number)
         if db.session.get(Visit, visit_id) is None:
             author = users["supervisor" if kind == "audit" else "shopper"]
             misremembered = MISREMEMBERED_BY if number == MISREMEMBERED else 0
@@ -79,6 +83,11 @@ def seed_visits(stores: dict, users: dict) -> int:
         pipeline.process(photo)
     db.session.commit()
     return len(PLAN)
+
+
+def plan_visit_id(number: int) -> uuid.UUID:
+    """The id of the visit of PLAN entry `number` (the same on every seed)."""
+    return uuid.uuid5(NAMESPACE, f"visit-{number}")
 
 
 def _make_visit(visit_id, author, store, version, days_ago, profile, rng,
@@ -114,7 +123,7 @@ def _make_visit(visit_id, author, store, version, days_ago, profile, rng,
     services.save_draft(author, visit_id, body)
     limits = (current_app.config["PHOTO_MAX_BYTES"], current_app.config["PHOTO_MAX_PIXELS"])
     for photo_id, item, _taken in photos:
-        data = io.BytesIO(_photo(photo_id))
+        data = io.BytesIO(demo_photo(photo_id))
         services.receive_photo(author, visit_id, photo_id, item, data, "image/jpeg", limits)
     services.submit(author, visit_id)
 
@@ -278,7 +287,7 @@ def _answer_times(definition: ChecklistDefinition, answered: list[str], started:
     return times
 
 
-def _photo(photo_id: uuid.UUID) -> bytes:
+def demo_photo(photo_id: uuid.UUID) -> bytes:
     """A plain picture, the same bytes for the same id (so a second seed changes nothing)."""
     rng = random.Random(photo_id.int)
     image = Image.new("RGB", (800, 600), tuple(rng.randrange(60, 200) for _ in range(3)))
@@ -288,4 +297,23 @@ def _photo(photo_id: uuid.UUID) -> bytes:
         draw.rectangle((x, y, x + 200, y + 200), fill=tuple(rng.randrange(256) for _ in range(3)))
     buffer = io.BytesIO()
     image.save(buffer, "JPEG", quality=80)
+    return buffer.getvalue()
+
+
+def signature_png(seed: int = 0) -> bytes:
+    """A signature as a finger draws it on the tablet: dark strokes on a transparent PNG, the
+    same bytes for the same seed."""
+    rng = random.Random(seed)
+    image = Image.new("RGBA", (600, 200), (0, 0, 0, 0))
+    draw = ImageDraw.Draw(image)
+    x = 40.0
+    for _ in range(3):  # a stroke per character of a three-character name
+        points = []
+        for step in range(18):
+            x += rng.uniform(4, 7)
+            points.append((x, 100 + 45 * math.sin(step / 2.3 + rng.random()) + rng.uniform(-8, 8)))
+        draw.line(points, fill=(20, 30, 80, 255), width=5, joint="curve")
+        x += 30
+    buffer = io.BytesIO()
+    image.save(buffer, "PNG")
     return buffer.getvalue()
