@@ -16,6 +16,7 @@ users_cli = AppGroup("users", help="Manage user accounts.")
 demo_cli = AppGroup("demo", help="Demo data for a first look.")
 photos_cli = AppGroup("photos", help="Photo storage upkeep: derivatives and leftovers.")
 notifications_cli = AppGroup("notifications", help="Notification emails.")
+actions_cli = AppGroup("actions", help="Corrective actions: reminders and escalation.")
 
 
 def _checklist_files(paths) -> list[Path]:
@@ -132,6 +133,18 @@ def resend_emails(minutes):
     click.echo(f"resent {count}")
 
 
+@actions_cli.command("sweep")
+def sweep_actions():
+    """Remind the stores of actions due today and escalate those 3 days overdue (each once)."""
+    from supervision import tasks
+    from supervision.followup.escalation import sweep_task
+
+    sent = sweep_task()
+    tasks.drain()  # without a queue this process emails them itself: not before it exits
+    click.echo(f"reminded {sent['reminded']}, escalated {sent['escalated']}")
+
+
 def init_app(app: Flask) -> None:
-    for group in (checklists_cli, users_cli, demo_cli, photos_cli, notifications_cli):
+    for group in (checklists_cli, users_cli, demo_cli, photos_cli, notifications_cli,
+                  actions_cli):
         app.cli.add_command(group)

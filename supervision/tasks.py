@@ -36,6 +36,9 @@ from sqlalchemy import event
 from supervision.db import db
 
 QUEUES = ("reports", "photos", "notifications")
+# What a `flask jobs worker` also runs on a timer: the setting of its period in seconds (0: never)
+# → the task. A task that commits, and that any number of workers may run at once.
+PERIODIC = {"ACTION_SWEEP_SECONDS": "supervision.followup.escalation:sweep_task"}
 MODES = ("thread", "queue", "inline")
 RETRIES = 1  # a task whose work horse died, or that raised, runs once more on the Redis queue
 PENDING = "tasks_after_commit"  # the key in session.info
@@ -237,5 +240,27 @@ def worker_command(names, max_jobs, burst):
     _worker_app.config["TASK_MODE"] = "queue"  # a horse ends with its task: no thread of its own
     worker = Worker([redis_queue(name) for name in names or QUEUES], connection=connection(),
                     work_horse_killed_handler=_horse_killed)
-    worker.work(max_jobs=max_jobs, burst=burst, with_scheduler=False,
-                logging_level=current_app.config.get("JOB_LOG_LEVEL", "INFO"))
+    stop = threading.Event()
+    if not burst:
+        _start_periodic(_worker_app, stop)
+    try:
+        worker.work(max_jobs=max_jobs, burst=burst, with_scheduler=False,
+                    logging_level=current_app.config.get("JOB_LOG_LEVEL", "INFO"))
+    finally:
+        stop.set()
+
+
+def _start_periodic(app: Flask, stop: threading.Event) -> None:
+    """A thread for each periodic task whose period is set: it runs at once, then every period,
+    until `stop` is set (daemon threads: a killed worker takes them along)."""
+    for key, path in PERIODIC.items():
+        seconds = float(app.config.get(key) or 0)
+        if seconds > 0:
+            threading.Thread(target=_every, args=(app, stop, seconds, path), daemon=True,
+                             name=f"periodic-{key.lower()}").start()
+
+
+def _every(app: Flask, stop: threading.Event, seconds: float, path: str) -> None:
+    while not stop.is_set():
+        _run_in_app(app, path, ())  # a failure is logged; the next period tries again
+        stop.wait(seconds)

@@ -1,4 +1,6 @@
-"""Corrective actions: proposed from failed items, confirmed, done with a photo, verified."""
+"""Corrective actions: proposed from failed items, agreed with an owner from the roster, done
+with a photo, verified (the store's own loop, with its evidence and decisions, is in
+tests/test_store_loop.py)."""
 
 import re
 from datetime import date, datetime, timedelta
@@ -17,16 +19,27 @@ VISIT_AT = datetime.combine(date.today() - timedelta(days=2), datetime.min.time(
 RED_LINE, MUST_BE, PERFORMANCE = "svc_red_argue_mock", "img_uniform_badge", "img_hall_clean"
 
 
-
-
-
 @pytest.fixture
-def world(make_world):
-    return make_world(
+def world(client, make_world):
+    world = make_world(
         stores={"store": {"region": "east", "manager_name": "王主任"}, "other_store": "east",
                 "west_store": "west"},
         people={"manager": ("manager", "east"), "supervisor": ("supervisor", "east"),
                 "west_supervisor": ("supervisor", "west"), "shopper": ("shopper", "east")})
+    world["staff"] = {name: _roster(client, world, name) for name in ("王主任", "李娜（值班经理）")}
+    return world
+
+
+def _roster(client, world, name, store="store") -> int:
+    response = client.post(f"/api/v1/stores/{world[store].id}/staff", json={"name": name},
+                           headers=world["headers"]["manager"])
+    assert response.status_code == 201, response.json
+    return response.json["id"]
+
+
+def _agree(client, auth_headers, world, action_id, **body):
+    body = {"status": "agreed", "owner_staff_id": world["staff"]["王主任"], **body}
+    return _patch(client, auth_headers, world["supervisor"], action_id, **body)
 
 
 def _audit(app, make_visit, world, answers=None, started_at=VISIT_AT, store="store"):
@@ -119,11 +132,14 @@ def _one_proposal(app, client, world, auth_headers, make_visit, item=MUST_BE) ->
 def test_confirm_with_edits_then_the_log(app, client, world, auth_headers, make_visit):
     action = _one_proposal(app, client, world, auth_headers, make_visit)
     due = (date.today() + timedelta(days=9)).isoformat()
-    confirmed = _patch(client, auth_headers, world["supervisor"], action["id"], status="agreed",
-                       owner="李娜（值班经理）", due_date=due, title="全员佩戴工牌 / badges on")
+    confirmed = _agree(client, auth_headers, world, action["id"], due_date=due,
+                       owner_staff_id=world["staff"]["李娜（值班经理）"],
+                       title="全员佩戴工牌 / badges on")
     assert confirmed.status_code == 200
     assert (confirmed.json["status"], confirmed.json["owner"], confirmed.json["due_date"]) == (
         "agreed", "李娜（值班经理）", due)
+    assert confirmed.json["owner_staff"]["name"] == "李娜（值班经理）"
+    assert confirmed.json["agreed_at"]
     # the person's title wins in every language; the generated question stays
     assert confirmed.json["title"] == "全员佩戴工牌 / badges on"
     assert set(confirmed.json["texts"]) == {"question"}
@@ -157,9 +173,13 @@ def test_editing_the_question_drops_its_translations(
 
 def test_a_proposal_can_be_dismissed_and_stays_so(app, client, world, auth_headers, make_visit):
     action = _one_proposal(app, client, world, auth_headers, make_visit)
-    assert _patch(client, auth_headers, world["supervisor"], action["id"],
-                  status="dismissed").json["status"] == "dismissed"
-    again = _patch(client, auth_headers, world["supervisor"], action["id"], status="agreed")
+    bare = _patch(client, auth_headers, world["supervisor"], action["id"], status="dismissed")
+    assert bare.status_code == 422 and "reason" in bare.json["errors"]["json"]
+    dismissed = _patch(client, auth_headers, world["supervisor"], action["id"],
+                       status="dismissed", reason="工牌已在补办 / badges already ordered").json
+    assert (dismissed["status"], dismissed["dismiss_reason"]) == (
+        "dismissed", "工牌已在补办 / badges already ordered")
+    again = _agree(client, auth_headers, world, action["id"])
     assert again.status_code == 409
     assert "it can become: nothing" in again.json["message"]
 
@@ -173,7 +193,7 @@ def test_a_proposal_can_be_dismissed_and_stays_so(app, client, world, auth_heade
 def test_steps_cannot_be_skipped(app, client, world, auth_headers, make_visit, start, body):
     action = _one_proposal(app, client, world, auth_headers, make_visit)
     if start == "agreed":
-        _patch(client, auth_headers, world["supervisor"], action["id"], status="agreed")
+        _agree(client, auth_headers, world, action["id"])
     response = _patch(client, auth_headers, world["supervisor"], action["id"], **body)
     assert response.status_code in (409, 422)
     assert response.json["errors"]["json"]["status"]
@@ -187,11 +207,11 @@ def test_done_needs_a_note_and_a_photo_of_the_store(
     version = load_checklists()["storefront-audit"]
     action = _one_proposal(app, client, world, auth_headers, make_visit)
     supervisor = auth_headers(world["supervisor"])
-    _patch(client, auth_headers, world["supervisor"], action["id"], status="agreed")
+    _agree(client, auth_headers, world, action["id"])
 
     bare = _patch(client, auth_headers, world["supervisor"], action["id"], status="done")
     assert bare.status_code == 422
-    assert set(bare.json["errors"]["json"]) == {"note", "evidence_photo_id"}
+    assert set(bare.json["errors"]["json"]) == {"note", "evidence"}
 
     elsewhere = audit_draft(client, supervisor, world["other_store"].id, version)
     foreign = upload_photo(client, supervisor, elsewhere, PERFORMANCE, "red")
@@ -206,7 +226,8 @@ def test_done_needs_a_note_and_a_photo_of_the_store(
     assert done.status_code == 200
     assert (done.json["status"], done.json["evidence_photo_id"]) == ("done", photo)
     assert done.json["done_note"].startswith("已为全员补发工牌") and done.json["done_at"]
-    frozen = _patch(client, auth_headers, world["supervisor"], action["id"], owner="别人")
+    frozen = _patch(client, auth_headers, world["supervisor"], action["id"],
+                    owner_staff_id=world["staff"]["李娜（值班经理）"])
     assert frozen.status_code == 409
 
 
@@ -222,7 +243,7 @@ def _open_action(client, auth_headers, world, due_date=None, store="store"):
 def test_the_next_visit_that_meets_the_item_verifies_the_action(
         app, client, world, auth_headers, make_visit):
     action = _one_proposal(app, client, world, auth_headers, make_visit)
-    _patch(client, auth_headers, world["supervisor"], action["id"], status="agreed")
+    _agree(client, auth_headers, world, action["id"])
     earlier = _audit(app, make_visit, world, started_at=VISIT_AT - timedelta(days=1))
     other_store = _audit(app, make_visit, world, store="other_store",
                          started_at=VISIT_AT + timedelta(days=1))
@@ -244,24 +265,10 @@ def test_a_proposal_is_not_verified_before_it_is_confirmed(
     assert shown.json["status"] == "proposed"
 
 
-def test_manual_verification_names_a_published_visit_of_the_store(
-        app, client, world, auth_headers, make_visit, load_checklists):
-    version = load_checklists()["storefront-audit"]
-    supervisor = auth_headers(world["supervisor"])
+def test_verification_is_not_a_patch(client, world, auth_headers):
     action = _open_action(client, auth_headers, world)
-    draft = audit_draft(client, supervisor, world["store"].id, version)
-    photo = upload_photo(client, supervisor, draft, MUST_BE)
-    _patch(client, auth_headers, world["supervisor"], action["id"], status="done", note="ok",
-           evidence_photo_id=photo)
-    elsewhere = _audit(app, make_visit, world, store="other_store")
-    wrong = _patch(client, auth_headers, world["manager"], action["id"], status="verified",
-                   visit_id=str(elsewhere))
-    assert wrong.status_code == 422 and "visit_id" in wrong.json["errors"]["json"]
-    visit = _audit(app, make_visit, world, answers=_failing(PERFORMANCE))
-    verified = _patch(client, auth_headers, world["manager"], action["id"], status="verified",
-                      visit_id=str(visit))
-    assert verified.status_code == 200
-    assert verified.json["verified_visit_id"] == str(visit)
+    response = _patch(client, auth_headers, world["manager"], action["id"], status="verified")
+    assert response.status_code == 422 and "status" in response.json["errors"]["json"]
 
 
 def test_overdue_actions_are_listed_for_the_manager(client, world, auth_headers):
@@ -270,7 +277,7 @@ def test_overdue_actions_are_listed_for_the_manager(client, world, auth_headers)
     overdue = _actions(client, auth_headers, world["manager"], "?overdue=true")
     assert [a["id"] for a in overdue] == [late["id"]] and overdue[0]["overdue"] is True
     assert len(_actions(client, auth_headers, world["manager"], "?overdue=false")) == 1
-    assert len(_actions(client, auth_headers, world["manager"], "?status=open")) == 2
+    assert len(_actions(client, auth_headers, world["manager"], "?status=agreed")) == 2
 
 
 def test_a_proposal_past_its_due_date_is_not_overdue_until_agreed(
@@ -288,7 +295,7 @@ def test_a_proposal_past_its_due_date_is_not_overdue_until_agreed(
     with app.app_context():
         assert db.session.get(Action, proposal["id"]).overdue is False
 
-    confirmed = _patch(client, auth_headers, world["supervisor"], proposal["id"], status="agreed")
+    confirmed = _agree(client, auth_headers, world, proposal["id"])
     assert confirmed.json["overdue"] is True  # agreed with that date: now it is late
     overdue = _actions(client, auth_headers, world["manager"], "?overdue=true")
     assert [a["id"] for a in overdue] == [proposal["id"]]
@@ -324,7 +331,7 @@ def test_shoppers_see_no_actions_at_all(client, world, auth_headers):
     shopper = auth_headers(world["shopper"])
     assert client.get("/api/v1/actions", headers=shopper).status_code == 403
     assert client.get(f"/api/v1/actions/{action['id']}", headers=shopper).status_code == 403
-    assert client.patch(f"/api/v1/actions/{action['id']}", json={"owner": "x"},
+    assert client.patch(f"/api/v1/actions/{action['id']}", json={"title": "x"},
                         headers=shopper).status_code == 403
     assert client.post("/api/v1/actions", json={}, headers=shopper).status_code == 403
 
@@ -334,7 +341,7 @@ def test_actions_are_scoped_to_regions(client, world, auth_headers):
     west = auth_headers(world["west_supervisor"])
     assert client.get("/api/v1/actions", headers=west).json == []
     assert client.get(f"/api/v1/actions/{action['id']}", headers=west).status_code == 404
-    assert client.patch(f"/api/v1/actions/{action['id']}", json={"owner": "x"},
+    assert client.patch(f"/api/v1/actions/{action['id']}", json={"title": "x"},
                         headers=west).status_code == 404
     body = {"store_id": world["store"].id, "title": "t", "owner": "o",
             "due_date": date.today().isoformat()}

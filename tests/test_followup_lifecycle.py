@@ -180,11 +180,15 @@ def test_the_whole_life_of_a_mystery_visit(app, client, world):
     assert proposal["due_date"] == (now.astimezone(SH).date() + timedelta(days=1)).isoformat()
     assert proposal["coaching_question"] == proposal["texts"]["question"]["zh"]
     url = f"/api/v1/actions/{proposal['id']}"
+    owner = client.post(f"/api/v1/stores/{world['store'].id}/staff",
+                        headers=world["headers"]["manager"], json={"name": "王主任"}).json
     confirmed = client.patch(url, headers=world["headers"]["supervisor"], json={
-        "status": "agreed", "due_date": (date.today() + timedelta(days=5)).isoformat()})
+        "status": "agreed", "owner_staff_id": owner["id"],
+        "due_date": (date.today() + timedelta(days=5)).isoformat()})
     assert confirmed.json["status"] == "agreed"
 
-    # 6. Done, with a note and a photo taken at the store.
+    # 6. Done, with a note and a photo taken at the store (at a visit: the store's own photos of
+    # the fix are in tests/test_store_loop.py).
     draft = audit_draft(client, world["headers"]["supervisor"], world["store"].id,
                         world["versions"]["storefront-audit"])
     evidence = upload_photo(client, world["headers"]["supervisor"], draft, "img_hall_clean",

@@ -128,16 +128,19 @@ def test_the_same_decision_crossing_itself_is_taken_once(app, world, make_visit,
 
 # Corrective actions --------------------------------------------------------------------------
 
-def _proposed_action(app, world) -> int:
+def _proposed_action(app, world) -> tuple[int, int]:
+    """A proposal and the person of the store's roster to agree it with: (action, staff)."""
     from supervision.followup.models import Action
+    from supervision.stores.models import Staff
 
     with app.app_context():
+        staff = Staff(store_id=world["store"].id, name="王主任")
         action = Action(store_id=world["store"].id, title="整改：工牌 / Fix: badges",
                         owner="王主任", due_date=date.today() + timedelta(days=7),
                         status="proposed")
-        db.session.add(action)
+        db.session.add_all([staff, action])
         db.session.commit()
-        return action.id
+        return action.id, staff.id
 
 
 def test_crossing_confirm_and_dismiss_of_an_action_have_one_winner(app, world, server):
@@ -145,10 +148,12 @@ def test_crossing_confirm_and_dismiss_of_an_action_have_one_winner(app, world, s
 
     headers = world["headers"]
     for _ in range(PAIRS // 2):
-        action_id = _proposed_action(app, world)
+        action_id, staff_id = _proposed_action(app, world)
         path = f"/api/v1/actions/{action_id}"
-        answers = crossing(server, ("PATCH", path, headers["supervisor"], {"status": "agreed"}),
-                           ("PATCH", path, headers["manager"], {"status": "dismissed"}))
+        agree = {"status": "agreed", "owner_staff_id": staff_id}
+        dismiss = {"status": "dismissed", "reason": "已整改 / already fixed"}
+        answers = crossing(server, ("PATCH", path, headers["supervisor"], agree),
+                           ("PATCH", path, headers["manager"], dismiss))
         assert sorted(status for status, _ in answers) == [200, 409], answers
         won = next(body["status"] for status, body in answers if status == 200)
         lost = next(body for status, body in answers if status == 409)

@@ -1,13 +1,16 @@
 """Follow-up over HTTP: assignments, review of mystery visits, corrective actions, disputes."""
 
+from flask import current_app, request
 from flask.views import MethodView
 from flask_login import current_user
 from flask_smorest import Blueprint
 
 from supervision.db import db
-from supervision.followup import actions, assignments, disputes, review
+from supervision.errors import NotFound
+from supervision.followup import actions, assignments, disputes, evidence, review
 from supervision.followup.schemas import (
     ActionCreateSchema,
+    ActionDecisionSchema,
     ActionQueryArgsSchema,
     ActionSchema,
     ActionUpdateSchema,
@@ -19,16 +22,26 @@ from supervision.followup.schemas import (
     DisputeQueryArgsSchema,
     DisputeSchema,
     DisputeUpdateSchema,
+    EvidenceQueryArgsSchema,
+    EvidenceSizeQueryArgsSchema,
+    EvidenceUploadSchema,
     ReviewResultSchema,
     ReviewSchema,
 )
 from supervision.scoping import get_action, get_assignment, get_dispute, roles_required
+from supervision.storage import get_storage
+from supervision.visits import signoff
+from supervision.visits.api import IMAGE_BODY, committed
+from supervision.visits.schemas import SignoffBodySchema, SignoffSchema
 
 blp = Blueprint("followup", __name__, url_prefix="/api/v1",
                 description="Mystery-shop assignments, review, corrective actions, disputes")
 
 PLANNERS = ("admin", "manager")
 STORE_SIDE = ("admin", "manager", "supervisor")
+# The store's own side too: its store manager agrees, dismisses, shows the fix (never approves).
+WITH_STORE = (*STORE_SIDE, "store_manager")
+SIGNERS = ("admin", "supervisor", "store_manager")
 
 
 @blp.route("/assignments")
@@ -82,9 +95,30 @@ class ReviewView(MethodView):
         return visit
 
 
+@blp.route("/visits/<uuid:visit_id>/signoff")
+class SignoffView(MethodView):
+    @roles_required(*SIGNERS)
+    @blp.arguments(SignoffBodySchema)
+    @blp.response(200, SignoffSchema)
+    @blp.alt_response(409, response="CONFLICT")
+    def post(self, body, visit_id):
+        """The store's sign-off: signed on the author's tablet, or acknowledged by the store
+        manager in their app. The same body again → 200; a different one once signed → 409."""
+        found, _ = committed(signoff.sign, current_user, visit_id, body)
+        return signoff.signoff_document(found)
+
+
+@blp.route("/visits/<uuid:visit_id>/signoff/signature")
+class SignatureView(MethodView):
+    @blp.response(200, description="The signature PNG", content_type="image/png")
+    def get(self, visit_id):
+        """The signature drawn at the sign-off, as a PNG."""
+        return get_storage().send(*signoff.signature_file(current_user, visit_id))
+
+
 @blp.route("/actions")
 class ActionsView(MethodView):
-    @roles_required(*STORE_SIDE)
+    @roles_required(*WITH_STORE)
     @blp.arguments(ActionQueryArgsSchema, location="query")
     @blp.response(200, ActionSchema(many=True))
     def get(self, filters):
@@ -103,26 +137,73 @@ class ActionsView(MethodView):
 
 @blp.route("/actions/<int:action_id>")
 class ActionView(MethodView):
-    @roles_required(*STORE_SIDE)
+    @roles_required(*WITH_STORE)
     @blp.response(200, ActionSchema)
     def get(self, action_id):
         """One corrective action."""
         return get_action(current_user, action_id)
 
-    @roles_required(*STORE_SIDE)
+    @roles_required(*WITH_STORE)
     @blp.arguments(ActionUpdateSchema)
     @blp.response(200, ActionSchema)
     @blp.alt_response(409, response="CONFLICT")
     def patch(self, data, action_id):
-        """Edit, confirm, dismiss, mark done (note + evidence photo) or verify an action."""
+        """Edit; agree (owner from the roster, due date), dismiss (reason) or mark done (note
+        and photos of the fix)."""
         action = actions.update_action(current_user, action_id, data)
         db.session.commit()
         return action
 
 
+@blp.route("/actions/<int:action_id>/decision")
+class DecisionView(MethodView):
+    @roles_required(*STORE_SIDE)
+    @blp.arguments(ActionDecisionSchema)
+    @blp.response(200, ActionSchema)
+    @blp.alt_response(409, response="CONFLICT")
+    def post(self, data, action_id):
+        """Approve a done action (verified) or reject it with the reason (reopened)."""
+        action = actions.decide(current_user, action_id, data)
+        db.session.commit()
+        return action
+
+
+@blp.route("/actions/<int:action_id>/evidence/<uuid:photo_id>")
+class EvidenceView(MethodView):
+    @roles_required(*WITH_STORE)
+    @blp.arguments(EvidenceSizeQueryArgsSchema, location="query")
+    @blp.response(200, description="The image, without EXIF or location data",
+                  content_type="image/jpeg")
+    def get(self, args, action_id, photo_id):
+        """A photo of the fix: size thumb (≈320 px), display (≈1600 px) or original."""
+        found = evidence.evidence_file(current_user, action_id, photo_id, args["size"])
+        db.session.commit()  # processed on the way, or found corrupt
+        if found is None:
+            raise NotFound(f"Photo {photo_id} could not be decoded; it has to be sent again.")
+        return get_storage().send(*found)
+
+    @roles_required(*WITH_STORE)
+    @blp.arguments(EvidenceQueryArgsSchema, location="query")
+    @blp.doc(requestBody=IMAGE_BODY)
+    @blp.response(200, EvidenceUploadSchema)
+    @blp.alt_response(201, schema=EvidenceUploadSchema, description="Stored")
+    @blp.alt_response(409, response="CONFLICT")
+    def put(self, args, action_id, photo_id):
+        """Upload a photo of the fix as the raw body (201 stored, 200 the same bytes again)."""
+        config = current_app.config
+        limits = (config["PHOTO_MAX_BYTES"], config["PHOTO_MAX_PIXELS"])
+        found, stored = evidence.receive_evidence(
+            current_user, action_id, photo_id, args["taken_at"], request.stream,
+            request.content_type or "", limits)
+        if stored:
+            evidence.process_after_commit(found)
+        db.session.commit()
+        return found, 201 if stored else 200
+
+
 @blp.route("/disputes")
 class DisputesView(MethodView):
-    @roles_required(*STORE_SIDE)
+    @roles_required(*WITH_STORE)
     @blp.arguments(DisputeQueryArgsSchema, location="query")
     @blp.response(200, DisputeSchema(many=True))
     def get(self, filters):
@@ -141,7 +222,7 @@ class DisputesView(MethodView):
 
 @blp.route("/disputes/<int:dispute_id>")
 class DisputeView(MethodView):
-    @roles_required(*STORE_SIDE)
+    @roles_required(*WITH_STORE)
     @blp.response(200, DisputeSchema)
     def get(self, dispute_id):
         """One dispute record."""

@@ -4,6 +4,7 @@
 import marshmallow as ma
 from marshmallow import validate
 
+from supervision.followup.actions import OUTCOMES
 from supervision.followup.models import (
     ACTION_STATUSES,
     ASSIGNMENT_STATUSES,
@@ -23,6 +24,7 @@ def _text(max_length: int, **kwargs) -> ma.fields.String:
 
 
 _NOTE = 4000
+PHOTO_SIZES = ("thumb", "display", "original")
 
 
 def _id(**kwargs) -> ma.fields.Integer:
@@ -119,20 +121,63 @@ class ActionCreateSchema(ma.Schema):
                                validate=validate.Length(max=64))
     title = _text(_NOTE, required=True)
     coaching_question = _text(_NOTE, load_default=None, allow_none=True)
-    owner = _text(120, required=True)
+    owner_staff_id = _id(metadata={"description": "The owner: an active person of the store's "
+                                                  "roster (GET /api/v1/stores/{id}/staff)."})
+    owner = _text(120, metadata={
+        "description": "The owner's name, for a store whose roster is not kept yet "
+                       "(owner_staff_id wins when both are given)."})
     due_date = day(required=True)
 
 
 class ActionUpdateSchema(ma.Schema):
-    status = ma.fields.String(validate=_one_of(("agreed", "done", "verified", "dismissed")))
+    status = ma.fields.String(validate=_one_of(("agreed", "done", "dismissed")), metadata={
+        "description": "agreed (needs owner_staff_id; due_date stays the proposal's unless "
+                       "given), dismissed (needs reason) or done (needs note and a photo of the "
+                       "fix). Approval and rejection: POST /api/v1/actions/{id}/decision."})
     title = _text(_NOTE)
     coaching_question = _text(_NOTE, allow_none=True)
-    owner = _text(120)
+    owner_staff_id = _id(metadata={"description": "An active person of the store's roster."})
     due_date = day()
+    reason = _text(_NOTE, metadata={"description": "Why a proposal is dismissed."})
     note = _text(_NOTE, metadata={"description": "What was done (needed for status done)."})
     evidence_photo_id = ma.fields.UUID(metadata={
-        "description": "A photo uploaded to a visit of the same store (needed for status done)."})
-    visit_id = ma.fields.UUID(metadata={"description": "The later visit that verified it."})
+        "description": "Instead of a photo of the fix: a photo uploaded to a visit of the same "
+                       "store."})
+
+
+class ActionDecisionSchema(ma.Schema):
+    decision = ma.fields.String(required=True, validate=_one_of(tuple(OUTCOMES)), metadata={
+        "description": "approve: the fix is verified; reject: the action is reopened."})
+    comment = ma.fields.String(load_default=None, allow_none=True,
+                               validate=validate.Length(max=_NOTE),
+                               metadata={"description": "Required to reject: what is wrong."})
+    due_date = day(load_default=None, allow_none=True, metadata={
+        "description": "On rejection, a new due date (else it stays as it was)."})
+
+
+class EvidenceQueryArgsSchema(ma.Schema):
+    taken_at = instant(load_default=None, metadata={
+        "description": "When the photo was taken, by the device's clock."})
+
+
+class EvidenceSizeQueryArgsSchema(ma.Schema):
+    size = ma.fields.String(load_default="display", validate=_one_of(PHOTO_SIZES))
+
+
+class EvidenceSchema(ma.Schema):
+    id = ma.fields.UUID()
+    status = ma.fields.String(metadata={
+        "description": "received → processed, or corrupt: send the photo again."})
+    taken_at = ma.fields.AwareDateTime(allow_none=True)
+    received_at = ma.fields.AwareDateTime()
+
+
+class EvidenceUploadSchema(EvidenceSchema):
+    action_id = ma.fields.Integer()
+    content_type = ma.fields.String()
+    width = ma.fields.Integer(allow_none=True)
+    height = ma.fields.Integer(allow_none=True)
+    size_bytes = ma.fields.Integer(allow_none=True)
 
 
 class ActionQueryArgsSchema(ma.Schema):
@@ -141,6 +186,13 @@ class ActionQueryArgsSchema(ma.Schema):
     status = ma.fields.String(validate=_one_of(ACTION_STATUSES))
     overdue = ma.fields.Boolean(metadata={
         "description": "Only agreed (open) actions past their due date (a proposal never is)."})
+
+
+class StaffRefSchema(ma.Schema):
+    id = ma.fields.Integer()
+    name = ma.fields.String()
+    badge = ma.fields.String(allow_none=True)
+    position = ma.fields.String(allow_none=True)
 
 
 class BilingualSchema(ma.Schema):
@@ -167,16 +219,26 @@ class ActionSchema(ma.Schema):
         "description": "Both languages of a proposal's generated title and coaching question, "
                        "for a client to show its own language. An entry is gone once a person "
                        "edits that field (then `title` / `coaching_question` speak)."})
-    owner = ma.fields.String(allow_none=True)
+    owner = ma.fields.String(allow_none=True, metadata={"description": "The owner's name."})
+    owner_staff_id = ma.fields.Integer(allow_none=True)
+    owner_staff = ma.fields.Nested(StaffRefSchema, allow_none=True)
     due_date = ma.fields.Date(allow_none=True)
     status = ma.fields.String(metadata={
-        "description": "proposed (to confirm with the store, never overdue), open (agreed), "
-                       "done, verified or dismissed."})
+        "description": "proposed (to agree with the store, never overdue), agreed, done (the "
+                       "store's fix, to approve), verified, reopened (the fix was rejected) or "
+                       "dismissed."})
     overdue = ma.fields.Boolean(metadata={
-        "description": "Agreed (open) and past its due date in the store's time zone."})
+        "description": "Agreed or reopened, and past its due date in the store's time zone."})
+    agreed_at = ma.fields.AwareDateTime(allow_none=True)
+    dismiss_reason = ma.fields.String(allow_none=True)
     done_note = ma.fields.String(allow_none=True)
     done_at = ma.fields.AwareDateTime(allow_none=True)
+    evidence = ma.fields.List(ma.fields.Nested(EvidenceSchema), metadata={
+        "description": "The photos of the fix: GET /api/v1/actions/{id}/evidence/{photo_id}."})
     evidence_photo_id = ma.fields.UUID(allow_none=True)
+    decided_at = ma.fields.AwareDateTime(allow_none=True)
+    decision_comment = ma.fields.String(allow_none=True, metadata={
+        "description": "The last approval's or rejection's comment."})
     verified_at = ma.fields.AwareDateTime(allow_none=True)
     verified_visit_id = ma.fields.UUID(allow_none=True)
     created_by_id = ma.fields.Integer(allow_none=True)

@@ -17,14 +17,14 @@ from supervision.errors import Conflict, Invalid
 from supervision.followup.models import Action, Assignment
 from supervision.followup.proposals import propose_actions
 from supervision.notifications import triggers as notifications
-from supervision.reports.moments import (
+from supervision.transitions import locked
+from supervision.visits.models import Visit
+from supervision.visits.timers import (
     interval_seconds,
     moment_times,
     timer_mismatch,
     whole_minutes,
 )
-from supervision.transitions import locked
-from supervision.visits.models import Visit
 
 # Mean Earth radius (IUGG), for the haversine distance.
 EARTH_RADIUS_M = 6_371_008.8

@@ -10,7 +10,9 @@ from supervision.pagination import PageQueryArgsSchema
 class NotificationSchema(ma.Schema):
     id = ma.fields.Integer()
     kind = ma.fields.String(metadata={"description": (
-        "visit_published, visit_rejected, assignment_created, report_ready or report_failed")})
+        "visit_published, visit_rejected, assignment_created, report_ready, report_failed, "
+        "action_due (a store's action on its due day), action_escalated (3 days overdue, to the "
+        "region's managers) or action_rejected (a fix sent back to the store)")})
     subject = ma.fields.String()
     body = ma.fields.String()
     link = ma.fields.String(allow_none=True, metadata={

@@ -9,7 +9,7 @@ from flask_babel import gettext as _
 from supervision.accounts.models import User
 from supervision.db import db
 from supervision.i18n import current_language
-from supervision.notifications.services import notify, region_managers
+from supervision.notifications.services import notify, region_managers, store_managers
 from supervision.reports.labels import is_zh, minute, number, pick
 from supervision.stores.models import Region, Store
 
@@ -41,6 +41,60 @@ def job_finished(job) -> None:
     kind = "report_ready" if job.status == "done" else "report_failed"
     notify([db.session.get(User, job.created_by_id)], kind, lambda: _report(job, region),
            f"/api/v1/jobs/{job.id}")
+
+
+def fix_rejected(action) -> None:
+    """The store's managers learn why the fix of an action was rejected, and when it is due."""
+    notify(store_managers(action.store_id), "action_rejected", lambda: _fix_rejected(action),
+           f"/api/v1/actions/{action.id}")
+
+
+def action_due(action) -> list:
+    """The store's managers are reminded of an action on its due day, once for each due date
+    (a new one after a rejection is reminded again)."""
+    return notify(store_managers(action.store_id), "action_due", lambda: _due(action),
+                  f"/api/v1/actions/{action.id}",
+                  once_key=f"action:{action.id}:due-{action.due_date.isoformat()}")
+
+
+def action_escalated(action, days_late: int) -> list:
+    """The region's managers learn of an action still not done days after its due date, once
+    for each due date."""
+    return notify(region_managers(action.store.region_id), "action_escalated",
+                  lambda: _escalated(action, days_late), f"/api/v1/actions/{action.id}",
+                  once_key=f"action:{action.id}:escalated-{action.due_date.isoformat()}")
+
+
+def _fix_rejected(action) -> tuple[str, str]:
+    store = _store_name(action.store)
+    subject = _("Fix rejected: %(store)s, %(title)s", store=store, title=_title(action))
+    lines = [_("Reason: %(comment)s", comment=action.decision_comment),
+             _("Due: %(date)s", date=action.due_date.isoformat()),
+             _("Put it right, then mark the action done again with new photos.")]
+    return subject, "\n".join(lines)
+
+
+def _due(action) -> tuple[str, str]:
+    store = _store_name(action.store)
+    subject = _("Action due: %(store)s, %(title)s", store=store, title=_title(action))
+    lines = [_("Owner: %(owner)s", owner=action.owner or "–"),
+             _("Due: %(date)s", date=action.due_date.isoformat()),
+             _("Mark it done with a note and a photo of the fix.")]
+    return subject, "\n".join(lines)
+
+
+def _escalated(action, days_late: int) -> tuple[str, str]:
+    store = _store_name(action.store)
+    subject = _("Action overdue %(days)s days: %(store)s, %(title)s", days=days_late,
+                store=store, title=_title(action))
+    lines = [_("Store: %(store)s (%(code)s)", store=store, code=action.store.code),
+             _("Owner: %(owner)s", owner=action.owner or "–"),
+             _("Due: %(date)s", date=action.due_date.isoformat())]
+    return subject, "\n".join(lines)
+
+
+def _title(action) -> str:
+    return action.title_in(current_language())
 
 
 def _published(visit) -> tuple[str, str]:

@@ -22,6 +22,7 @@ from supervision.reports.items import item_rows, photo_refs
 from supervision.scoring import score_visit
 from supervision.visits.models import Visit
 from supervision.visits.snapshot import answers_of
+from supervision.visits.timers import interval_seconds, moment_times
 
 # Praise for at most this many items (the best moment and the visit notes come before them).
 TOP = 3
@@ -40,11 +41,11 @@ def visit_context(visit: Visit, lang: str, audience: str) -> dict:
     definition = definition_of(visit.checklist_version)
     score = visit.score or score_visit(definition, answers_of(visit)).to_dict()  # a draft
     tz = ZoneInfo(visit.store.timezone)
-    times = timers.moment_times(visit, tz)
+    times = moment_times(visit, tz)
     order = {item.id: n for n, (_, item) in enumerate(definition.items())}
     photos = photo_refs(visit, tz, order)
     facts = {"tz": tz, "phase_times": timers.phase_times(times, definition),
-             "intervals": timers.interval_seconds(times, definition), "photos": photos}
+             "intervals": interval_seconds(times, definition), "photos": photos}
     items = item_rows(definition, score, visit, lang, facts)
     timeline = timers.timeline(times, definition, lang)
     return {

@@ -3,7 +3,7 @@ facts (time, staff, note), photos. Collector guidance never enters a row."""
 
 from supervision.checklists.definition import FUNCTION_LABELS, MOMENT_LABELS, PEAK_END_MOMENTS
 from supervision.reports import labels
-from supervision.reports.moments import timer_mismatch, whole_minutes
+from supervision.visits.timers import timer_mismatch, whole_minutes
 
 # Photos whose display derivative exists (the report service processes received ones first).
 SHOWN_PHOTO_STATUSES = ("processed",)

@@ -405,16 +405,19 @@ def pending_photos() -> list:
 
 
 def clean_storage(older_than_s: float) -> dict[str, int]:
-    """Remove abandoned uploads and content no photo refers to, both older than the limit.
+    """Remove abandoned uploads and content no photo (of a visit, of a fix, or a signature)
+    refers to, both older than the limit.
 
     Content is written before its row is committed, so a crash in between leaves a file no row
     names; the age limit spares what a request still in flight is about to commit."""
-    from supervision.visits.models import Photo
+    from supervision.followup.models import ActionEvidence
+    from supervision.visits.models import Photo, Signoff
 
     storage = get_storage()
     spool = storage.remove_stale_spool(older_than_s)
-    hashes = select(Photo.content_hash).where(Photo.content_hash.is_not(None))
-    used = set(db.session.scalars(hashes))
+    used = set()
+    for column in (Photo.content_hash, ActionEvidence.content_hash, Signoff.signature_hash):
+        used.update(db.session.scalars(select(column).where(column.is_not(None))))
     limit, orphans = time.time() - older_than_s, 0
     for prefix in ("originals", "original", "display", "thumb"):
         for key, mtime in list(storage.keys(prefix)):

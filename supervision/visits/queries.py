@@ -10,10 +10,11 @@ from supervision.checklists.services import definition_of
 from supervision.db import db
 from supervision.localtime import day_begins, day_ends, local_zone
 from supervision.scoping import scoped_visits
-from supervision.visits.models import Photo, Visit
+from supervision.visits.models import Photo, Signoff, Visit
 
 # What visit_document reads, loaded for a whole page at once (no query per visit).
 DOCUMENT_LOADS = (selectinload(Visit.responses), selectinload(Visit.photos),
+                  selectinload(Visit.signoff),
                   joinedload(Visit.checklist_version).joinedload(ChecklistVersion.checklist))
 
 
@@ -66,4 +67,16 @@ def visit_document(visit: Visit) -> dict:
         "photos": [{**{c.key: getattr(p, c.key) for c in Photo.__table__.columns},
                     "item": p.item_id} for p in visit.photos],
         "missing_photos": [p.id for p in missing_photos(visit)],
+        "signoff": signoff_document(visit.signoff),
     }
+
+
+def signoff_document(signoff: Signoff | None) -> dict | None:
+    """The store's sign-off as the API shows it (SignoffSchema); who recorded it is not shown."""
+    if signoff is None:
+        return None
+    return {"visit_id": signoff.visit_id, "name": signoff.name, "comment": signoff.comment,
+            "signed_at": signoff.signed_at,
+            "method": "signature" if signoff.signature_hash else "acknowledgement",
+            "signer_id": signoff.signer_id, "has_signature": signoff.signature_hash is not None,
+            "received_at": signoff.received_at}

@@ -4,7 +4,7 @@ import marshmallow as ma
 from marshmallow import validate
 
 from supervision.pagination import PageQueryArgsSchema
-from supervision.schemas import LocalDay, identifier, instant, integer
+from supervision.schemas import LocalDay, Name, identifier, instant, integer
 from supervision.visits.models import PHOTO_STATUSES, VISIT_KINDS, VISIT_STATUSES
 
 ITEM_ID = validate.Length(min=1, max=64)
@@ -127,13 +127,46 @@ class PhotoSchema(ma.Schema):
     taken_at = ma.fields.AwareDateTime(allow_none=True)
 
 
+class SignoffSchema(ma.Schema):
+    visit_id = ma.fields.UUID()
+    name = ma.fields.String(metadata={"description": "Who signed, as they wrote it."})
+    comment = ma.fields.String(allow_none=True)
+    signed_at = ma.fields.AwareDateTime(metadata={"description": "By the device's clock."})
+    method = ma.fields.String(validate=validate.OneOf(("signature", "acknowledgement")), metadata={
+        "description": "signature: signed on the supervisor's tablet; acknowledgement: by the "
+                       "store manager in their own app."})
+    signer_id = ma.fields.Integer(allow_none=True, metadata={
+        "description": "The store manager's account, when they acknowledged in their app."})
+    has_signature = ma.fields.Boolean(metadata={
+        "description": "GET /api/v1/visits/{visit_id}/signoff/signature gives the PNG."})
+    received_at = ma.fields.AwareDateTime()
+
+
+class SignoffBodySchema(ma.Schema):
+    """The store's sign-off; the same body again is harmless, a different one is refused."""
+
+    name = Name(120, required=True)
+    signature = ma.fields.String(allow_none=True, load_default=None, validate=validate.Length(
+        max=1_500_000), metadata={
+        "description": "The signature drawn on the screen: data:image/png;base64,… (a PNG of at "
+                       "most 1 MB). Required on the supervisor's tablet; a store manager "
+                       "acknowledging in their own app may leave it out."})
+    comment = ma.fields.String(allow_none=True, load_default=None,
+                               validate=validate.Length(max=NOTE_MAX))
+    signed_at = instant(required=True, metadata={"description": "By the device's clock."})
+    location = ma.fields.Nested(LocationSchema, allow_none=True, load_default=None)
+
+
 class VisitSchema(ma.Schema):
     id = ma.fields.UUID()
     store_id = ma.fields.Integer()
     checklist = ma.fields.Nested(ChecklistRefSchema)
     kind = ma.fields.String()
     status = ma.fields.String()
-    author_id = ma.fields.Integer()
+    author_id = ma.fields.Integer(allow_none=True, metadata={
+        "description": "Null in the store version of a mystery visit (the shopper stays "
+                       "unknown to the store's side), as are its assignment, location, flags "
+                       "and review."})
     assignment_id = ma.fields.Integer(allow_none=True)
     started_at = ma.fields.AwareDateTime()
     ended_at = ma.fields.AwareDateTime(allow_none=True)
@@ -162,6 +195,8 @@ class VisitSchema(ma.Schema):
     reviewed_by_id = ma.fields.Integer(allow_none=True)
     review_comment = ma.fields.String(allow_none=True, metadata={
         "description": "The reviewer's comment, shown to the shopper when the visit is rejected."})
+    signoff = ma.fields.Nested(SignoffSchema, allow_none=True, metadata={
+        "description": "The store's sign-off; a signed visit is locked. null: not signed off."})
 
 
 class SubmitResultSchema(ma.Schema):

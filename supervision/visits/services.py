@@ -23,7 +23,7 @@ from supervision.storage import get_storage
 from supervision.stores.models import Store
 from supervision.transitions import lock
 from supervision.visits import photos as pipeline
-from supervision.visits.models import Photo, Response, Visit
+from supervision.visits.models import Photo, Response, Signoff, Visit
 from supervision.visits.queries import missing_photos
 from supervision.visits.snapshot import answers_of, freeze_score
 from supervision.visits.validation import body_errors
@@ -74,6 +74,7 @@ def save_draft(user, visit_id: uuid.UUID, body: dict) -> tuple[Visit, bool]:
     _check_same_target(visit, body)
     if visit.body_hash == digest or body["revision"] < visit.revision:
         return visit, False
+    check_unsigned(visit)
     if visit.status not in EDITABLE:
         raise Conflict(f"Visit {visit_id} is {visit.status}: it can no longer change.")
     _validate(user, definition_of(visit.checklist_version), body)
@@ -129,6 +130,14 @@ def _check_capture(user, body: dict, version: ChecklistVersion) -> None:
                       {"json": {"store_id": ["Unknown store."]}})
 
 
+def check_unsigned(visit: Visit) -> None:
+    """A visit the store signed off is locked: 409 naming the sign-off."""
+    if visit.signoff is not None:
+        raise Conflict(f"Visit {visit.id} was signed off by the store ({visit.signoff.name}): "
+                       "it can no longer change.",
+                       {"signoff": ["Signed off: the visit is locked."]})
+
+
 def _check_same_target(visit: Visit, body: dict) -> None:
     version = visit.checklist_version
     given = (body["store_id"], body["checklist"]["slug"], body["checklist"]["version"])
@@ -153,7 +162,7 @@ def _apply(visit: Visit, body: dict, digest: str) -> None:
     """The body's fields; its photos and answers are the caller's (a new visit's go in once
     it is inserted, a draft's change one by one)."""
     location = body["location"] or {}
-    visit.started_at, visit.ended_at = _utc(body["started_at"]), _utc(body["ended_at"])
+    visit.started_at, visit.ended_at = utc(body["started_at"]), utc(body["ended_at"])
     visit.lat, visit.lon = location.get("lat"), location.get("lon")
     visit.accuracy_m = location.get("accuracy_m")
     visit.moments = [{"moment": m["moment"], "at": m["at"].isoformat()} for m in body["moments"]]
@@ -166,7 +175,7 @@ def _announce(visit: Visit, announced: list[dict]) -> None:
         _apply_announcements(visit, announced)
 
 
-def _utc(moment: datetime | None) -> datetime | None:
+def utc(moment: datetime | None) -> datetime | None:
     """As the database gives it back, so that the answer built before the commit is the same."""
     return moment.astimezone(UTC) if moment is not None else None
 
@@ -206,14 +215,14 @@ def _apply_responses(visit: Visit, responses: list[dict]) -> None:
 
 
 def _answer_values(given: dict) -> dict:
-    return {**{key: given[key] for key in ANSWER_FIELDS}, "at": _utc(given["at"])}
+    return {**{key: given[key] for key in ANSWER_FIELDS}, "at": utc(given["at"])}
 
 
 def _apply_announcements(visit: Visit, announced: list[dict]) -> None:
     """Announced photos follow the body; received ones are data and stay whatever it says
     (but for the time it was taken, which only the device knows)."""
     wanted = {a["id"]: a["item"] for a in announced}
-    taken = {a["id"]: _utc(a["taken_at"]) for a in announced}
+    taken = {a["id"]: utc(a["taken_at"]) for a in announced}
     for row in [p for p in visit.photos if p.id not in wanted and p.status == "announced"]:
         visit.photos.remove(row)
     current = {p.id: p for p in visit.photos}
@@ -248,6 +257,7 @@ def _check_photo_ids_free(photo_ids: list) -> None:
 def submit(user, visit_id) -> Visit:
     """Check completeness, freeze the score and submit; a repeated submit answers the same."""
     visit = _own_visit(user, visit_id, lock=True)
+    check_unsigned(visit)
     if visit.status not in EDITABLE:
         return visit
     definition = definition_of(visit.checklist_version)
@@ -336,6 +346,7 @@ def receive_photo(user, visit_id, photo_id, item_id: str | None, stream, declare
             photo = db.session.get(Photo, photo_id, populate_existing=True)
             if _already_received(photo, photo_id, upload):
                 return photo, False
+            check_unsigned(visit)
             if visit.status not in EDITABLE:
                 raise Conflict(f"Visit {visit_id} is {visit.status}: no new photos.")
             photo = _received(visit, photo, photo_id, item_id, values)
@@ -351,7 +362,9 @@ def _marked_received(photo: Photo, values: dict) -> bool:
     becomes received. Its row lock settles a race with a twin request; a submit cannot slip in
     between, since a visit with a photo still to come is incomplete. False: nothing changed,
     and the caller decides under the visit's lock (a replay, other content, a closed visit)."""
-    editable = select(Visit.id).where(Visit.id == photo.visit_id, Visit.status.in_(EDITABLE))
+    signed = select(Signoff.visit_id).where(Signoff.visit_id == photo.visit_id)
+    editable = select(Visit.id).where(Visit.id == photo.visit_id, Visit.status.in_(EDITABLE),
+                                      ~signed.exists())
     changed = db.session.execute(
         update(Photo).where(Photo.id == photo.id, Photo.status.in_(("announced", "corrupt")),
                             editable.exists()).values(values)
@@ -372,6 +385,8 @@ def _photo_target(user, visit_id, photo_id, item_id) -> tuple[Visit, Photo | Non
     photo = db.session.get(Photo, photo_id)
     if photo is not None and photo.visit_id != visit.id:
         raise Conflict(f"Photo id {photo_id} belongs to another visit.")
+    if photo is None:
+        check_unsigned(visit)
     if photo is None and visit.status not in EDITABLE:
         raise Conflict(f"Visit {visit_id} is {visit.status}: no new photos.")
     expected = photo.item_id if photo is not None else None
