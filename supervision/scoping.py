@@ -98,6 +98,13 @@ def sees_store_version(user: User) -> bool:
     return user.role in ("supervisor", "store_manager")
 
 
+def reads_store_version(user: User, visit: Visit) -> bool:
+    """Whether `user` reads this visit without its author, location, flags and review: a mystery
+    visit someone else made, read from the store's side (the shopper stays unknown there)."""
+    return (sees_store_version(user) and visit.kind == "mystery"
+            and visit.author_id != user.id)
+
+
 def scoped_assignments(user: User) -> Select:
     """Managers plan mystery visits in their regions; a shopper sees only its own; supervisors
     are on the store's side of an undercover visit and see none."""

@@ -145,16 +145,17 @@ def make_store(app):
 
 
 def create_user(app, role="supervisor", regions=(), email=None, name=None,
-                password="secret-pw", locale=None):
-    """A saved user (detached); its password is hashed once per test session."""
+                password="secret-pw", locale=None, stores=()):
+    """A saved user (detached); its password is hashed once per test session. `stores`: a store
+    manager's stores."""
     from supervision.accounts.models import User
-    from supervision.stores.models import Region
+    from supervision.stores.models import Region, Store
 
     n = next(_counter)
     with app.app_context():
         user = User(email=email or f"{role}{n}@example.com", name=name or f"{role} {n}",
                     role=role, regions=[db.session.get(Region, r.id) for r in regions],
-                    locale=locale)
+                    stores=[db.session.get(Store, s.id) for s in stores], locale=locale)
         user.password_hash = password_hash(password)
         return saved(app, user)
 
@@ -205,7 +206,7 @@ def build_world(app, regions=REGIONS, stores=STORES, people=PEOPLE, checklists=(
     `regions`: {name: Region values}; the code is the name in capitals unless given.
     `stores`: {name: its region's name, or Store values with the region's name as "region"}.
     `people`: {name: a role (no region), (role, region names...), or create_user's arguments
-    with the region names as "regions"}.
+    with the region names as "regions" and a store manager's store names as "stores"}.
     `checklists`: YAML files to load first (the shipped ones come from `load_checklists`)."""
     from supervision.checklists.services import add_version
 
@@ -221,6 +222,7 @@ def build_world(app, regions=REGIONS, stores=STORES, people=PEOPLE, checklists=(
     for name, spec in people.items():
         values = _person(spec)
         values["regions"] = [world[region] for region in values.get("regions", ())]
+        values["stores"] = [world[store] for store in values.get("stores", ())]
         world[name] = create_user(app, **values)
     world["headers"] = {name: bearer(app, world[name]) for name in people}
     return world

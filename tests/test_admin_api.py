@@ -281,3 +281,106 @@ def test_the_audit_log_filters_by_an_id_that_can_be_one(client, headers, user):
     response = client.get("/api/v1/admin/audit", headers=headers, query_string={"user": user})
     assert response.status_code == 422
     assert response.json["message"] == "user: Not a valid id."
+
+
+def test_a_store_manager_is_linked_to_stores_not_regions(app, client, headers, make_region,
+                                                          make_store):
+    east = make_region("EAST")
+    first, second = make_store(east, code="E1"), make_store(east, code="E2")
+    body = {"email": "Zhang.Dian@Example.com", "name": "张店长", "role": "store_manager",
+            "password": "first-pass-1", "store_ids": [second.id, first.id]}
+    created = client.post("/api/v1/admin/users", headers=headers, json=body)
+    assert created.status_code == 201, created.json
+    assert [s["code"] for s in created.json["stores"]] == ["E1", "E2"]
+    assert created.json["regions"] == []
+    [entry] = audit(app, entity="user", action="create")
+    assert entry.details["stores"] == ["E1", "E2"]
+
+    token = client.post("/api/v1/auth/token", json={"email": "zhang.dian@example.com",
+                                                    "password": "first-pass-1"}).json
+    assert [s["code"] for s in token["user"]["stores"]] == ["E1", "E2"]
+    user_id = created.json["id"]
+    narrowed = client.patch(f"/api/v1/admin/users/{user_id}", headers=headers,
+                            json={"store_ids": [second.id]})
+    assert [s["code"] for s in narrowed.json["stores"]] == ["E2"]
+    [entry] = audit(app, entity="user", action="update")
+    assert entry.details["changes"] == {"stores": [["E1", "E2"], ["E2"]]}
+    me = client.get("/api/v1/me", headers={"Authorization": f"Bearer {token['token']}"})
+    assert [s["code"] for s in me.json["stores"]] == ["E2"]
+
+    moved = client.patch(f"/api/v1/admin/users/{user_id}", headers=headers, json={
+        "role": "supervisor", "store_ids": [], "region_ids": [east.id]})
+    assert moved.status_code == 200, moved.json
+    assert moved.json["stores"] == [] and [r["code"] for r in moved.json["regions"]] == ["EAST"]
+
+
+@pytest.mark.parametrize(("body", "field"), [
+    ({"role": "store_manager"}, "store_ids"),
+    ({"role": "store_manager", "store_ids": []}, "store_ids"),
+    ({"role": "store_manager", "store_ids": ["store"], "region_ids": ["region"]}, "region_ids"),
+    ({"role": "store_manager", "store_ids": [99999]}, "store_ids"),
+    ({"role": "supervisor", "store_ids": ["store"]}, "store_ids"),
+    ({"role": "shopper", "store_ids": ["store"], "region_ids": ["region"]}, "store_ids"),
+])
+def test_store_links_fit_the_role(client, headers, make_store, body, field):
+    """A store manager needs a store and has no region; no other role has a store."""
+    store = make_store()
+    ids = {"store": store.id, "region": store.region_id}
+    body = {"email": "x@example.com", "name": "x", "password": "long-enough",
+            **{key: [ids.get(v, v) for v in value] if isinstance(value, list) else value
+               for key, value in body.items()}}
+    response = client.post("/api/v1/admin/users", headers=headers, json=body)
+    assert response.status_code == 422
+    assert list(response.json["errors"]["json"]) == [field]
+    assert field in response.json["message"]
+
+
+@pytest.mark.parametrize(("role", "change", "field"), [
+    ("store_manager", {"store_ids": []}, "store_ids"),
+    ("store_manager", {"role": "supervisor"}, "store_ids"),
+    ("store_manager", {"region_ids": ["region"]}, "region_ids"),
+    ("supervisor", {"role": "store_manager"}, "region_ids store_ids"),
+    ("supervisor", {"role": "store_manager", "store_ids": ["store"]}, "region_ids"),
+    ("manager", {"store_ids": ["store"]}, "store_ids"),
+])
+def test_a_change_that_breaks_the_store_links_is_refused(app, client, headers, make_user,
+                                                          make_store, role, change, field):
+    store = make_store()
+    user = make_user(role, stores=[store] if role == "store_manager" else [],
+                     regions=[] if role == "store_manager" else [_region_of(app, store)])
+    ids = {"store": store.id, "region": store.region_id}
+    change = {key: [ids[v] for v in value] if isinstance(value, list) else value
+              for key, value in change.items()}
+    response = client.patch(f"/api/v1/admin/users/{user.id}", headers=headers, json=change)
+    assert response.status_code == 422
+    assert sorted(response.json["errors"]["json"]) == field.split()
+    unchanged = client.get(f"/api/v1/admin/users/{user.id}", headers=headers).json
+    assert unchanged["role"] == role
+
+
+def _region_of(app, store):
+    from supervision.stores.models import Region
+
+    with app.app_context():
+        region = db.session.get(Region, store.region_id)
+        db.session.expunge(region)
+        return region
+
+
+def test_the_account_service_links_a_store_manager_by_store_code(app, make_store):
+    """What `flask users create` and the demo use: store codes, the same rules."""
+    from supervision.accounts.services import create_user
+    from supervision.errors import Invalid
+
+    make_store(code="E1")
+    with app.app_context():
+        user = create_user("Store@Example.com", "店长", "store_manager", "secret-pw-1",
+                           store_codes=["E1"])
+        assert [s.code for s in user.stores] == ["E1"] and user.regions == []
+        for role, stores, field in (("store_manager", [], "stores"),
+                                    ("store_manager", ["E9"], "stores"),
+                                    ("supervisor", ["E1"], "stores")):
+            with pytest.raises(Invalid) as refused:
+                create_user(f"{role}{len(stores)}@example.com", "x", role, "secret-pw-1",
+                            store_codes=stores)
+            assert field in refused.value.message

@@ -150,6 +150,34 @@ def yaml_file(name: str, text: str) -> dict:
     return {"name": name, "mimeType": "application/yaml", "buffer": text.encode()}
 
 
+def test_a_store_manager_with_its_store(page, admin_server):
+    """A store manager without a store is refused at the stores; with one it is saved."""
+    from supervision.accounts.models import User
+    from supervision.stores.models import Region
+
+    with admin_server.app.app_context():
+        region = Region(code="SM", name="店长测试区")
+        db.session.add(Store(code="SM-001", name="体育西营业厅", region=region))
+        db.session.commit()
+    page.goto("/admin/users/new")
+    page.fill("#f-email", "zhang.dian@example.com")
+    page.fill("#f-name", "张店长")
+    page.select_option("#f-role", "store_manager")
+    page.fill("#f-password", "first-pass-1")
+    page.click("#user-form button[type=submit]")
+    assert "at least one store" in page.inner_text("#stores-pick .field-error")
+    shot(page, "store-manager-error")
+    page.fill("#f-password", "first-pass-1")
+    page.check("text=SM-001 · 体育西营业厅")
+    page.click("#user-form button[type=submit]")
+    page.wait_for_url(re.compile(r"/admin/users/\d+$"))
+    assert page.is_checked("#stores-pick >> text=SM-001 · 体育西营业厅")
+    shot(page, "store-manager")
+    with admin_server.app.app_context():
+        user = db.session.scalars(select(User).where(User.email == "zhang.dian@example.com")).one()
+        assert (user.role, [s.code for s in user.stores]) == ("store_manager", ["SM-001"])
+
+
 def test_checklist_upload_with_an_error_then_new_versions(page, admin_server):
     page.goto("/admin/checklists")
     page.set_input_files("#f-file", yaml_file("admin-test.yaml", CHECKLIST_BROKEN))

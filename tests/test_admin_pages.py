@@ -198,3 +198,41 @@ def test_a_checklist_file_name_is_kept_to_255_characters(app, make_user):
     assert answer.status_code == 302
     with app.app_context():
         assert db.session.scalars(select(ChecklistVersion.source_name)).one() == "长" * 255
+
+
+def test_a_store_manager_account_on_the_users_pages(app, make_user, make_store):
+    """The form ticks a store manager's stores; without one it says what is missing; the list
+    shows the stores in place of regions."""
+    from supervision.accounts.models import User
+
+    first, second = make_store(code="E1", name="东一营业厅"), make_store(code="E2")
+    admin = logged_in(app.test_client(), make_user("admin", locale="en"))
+    form = {"csrf_token": csrf(admin, "/admin/users/new"), "email": "dian@example.com",
+            "name": "张店长", "role": "store_manager", "password": "first-pass-1"}
+    refused = admin.post("/admin/users/new", data=form)
+    assert refused.status_code == 422
+    assert "A store manager needs at least one store." in refused.get_data(as_text=True)
+    created = admin.post("/admin/users/new", data={**form, "store_ids": [str(second.id)]})
+    assert created.status_code == 302
+    with app.app_context():
+        user = db.session.scalars(select(User).where(User.email == "dian@example.com")).one()
+        assert [s.code for s in user.stores] == ["E2"] and user.regions == []
+        user_id = user.id
+    page = admin.get(f"/admin/users/{user_id}").get_data(as_text=True)
+    assert re.search(rf'name="store_ids" value="{second.id}" checked', page)
+    assert not re.search(rf'name="store_ids" value="{first.id}" checked', page)
+    assert "E2" in admin.get("/admin/users?role=store_manager").get_data(as_text=True)
+
+    moved = admin.post(f"/admin/users/{user_id}", data={
+        "csrf_token": csrf(admin, f"/admin/users/{user_id}"), "email": "dian@example.com",
+        "name": "张店长", "role": "store_manager", "store_ids": [str(first.id), str(second.id)]})
+    assert moved.status_code == 302
+    with app.app_context():
+        assert [s.code for s in db.session.get(User, user_id).stores] == ["E1", "E2"]
+
+
+def test_a_store_manager_opens_no_admin_page(app, make_user, make_store):
+    store_manager = logged_in(app.test_client(), make_user("store_manager",
+                                                           stores=[make_store()]))
+    for path in [*PAGES, "/admin/exports"]:
+        assert store_manager.get(path, headers={"Accept": "text/html"}).status_code == 403

@@ -15,6 +15,13 @@ class RegionRefSchema(ma.Schema):
     name = ma.fields.String()
 
 
+class ManagedStoreSchema(ma.Schema):
+    id = ma.fields.Integer()
+    code = ma.fields.String()
+    name = ma.fields.String()
+    name_en = ma.fields.String(allow_none=True)
+
+
 class UserSchema(ma.Schema):
     id = ma.fields.Integer()
     email = ma.fields.String()
@@ -22,6 +29,8 @@ class UserSchema(ma.Schema):
     role = ma.fields.String()
     locale = ma.fields.String(allow_none=True)
     regions = ma.fields.List(ma.fields.Nested(RegionRefSchema))
+    stores = ma.fields.List(ma.fields.Nested(ManagedStoreSchema), metadata={
+        "description": "A store manager's stores (empty for every other role)."})
 
 
 class TokenSchema(ma.Schema):

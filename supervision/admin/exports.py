@@ -12,7 +12,7 @@ from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from openpyxl import Workbook
-from sqlalchemy import select
+from sqlalchemy import and_, case, null, select
 
 from supervision.accounts.models import User
 from supervision.checklists.models import Checklist, ChecklistVersion
@@ -21,7 +21,12 @@ from supervision.errors import NotFound
 from supervision.followup.models import Action, Dispute
 from supervision.localtime import day_begins, day_ends
 from supervision.schemas import printable
-from supervision.scoping import scoped_actions, scoped_disputes, scoped_visits
+from supervision.scoping import (
+    scoped_actions,
+    scoped_disputes,
+    scoped_visits,
+    sees_store_version,
+)
 from supervision.stores.models import Region, Store
 from supervision.visits.models import Response, Visit
 
@@ -74,7 +79,8 @@ def _plain_rows(query) -> Iterator[tuple]:
 def _visits_query(user: User, start, end, *extra):
     visible = _ids(scoped_visits(user), Visit.id)
     columns = (Visit.id, Store.code, Store.name, Region.code, Checklist.slug,
-               ChecklistVersion.version, Visit.kind, Visit.status, User.email, Visit.started_at,
+               ChecklistVersion.version, Visit.kind, Visit.status, _author(user),
+               Visit.started_at,
                Visit.ended_at, Visit.submitted_at, Visit.published_at, Visit.total, Visit.grade,
                Visit.red_line)
     query = (
@@ -87,6 +93,15 @@ def _visits_query(user: User, start, end, *extra):
         .order_by(Visit.started_at, Visit.id)
     )
     return _in_period(query, Visit.started_at, start, end)
+
+
+def _author(user: User):
+    """The author's e-mail; blank for a mystery visit someone else made when the user is on the
+    store's side (as in the store version of a visit)."""
+    if not sees_store_version(user):
+        return User.email
+    return case((and_(Visit.kind == "mystery", Visit.author_id != user.id), null()),
+                else_=User.email)
 
 
 def _in_period(query, column, start, end):

@@ -91,7 +91,10 @@ class UserCreateSchema(UserFieldsSchema):
     email = ma.fields.Email(required=True, validate=validate.Length(max=254))
     password = ma.fields.String(required=True, load_only=True,
                                 validate=validate.Length(min=8, max=200))
-    region_ids = ma.fields.List(identifier(), load_default=list)
+    region_ids = ma.fields.List(identifier(), load_default=list, metadata={
+        "description": "The regions of a manager, supervisor or shopper."})
+    store_ids = ma.fields.List(identifier(), load_default=list, metadata={
+        "description": "A store manager's stores (at least one); no other role has any."})
 
 
 class UserUpdateSchema(UserFieldsSchema):
@@ -99,6 +102,7 @@ class UserUpdateSchema(UserFieldsSchema):
     name = Name(120)
     role = ma.fields.String(validate=validate.OneOf(ROLES, error=ROLE_ERROR))
     region_ids = ma.fields.List(identifier())
+    store_ids = ma.fields.List(identifier())
 
 
 class PasswordResetSchema(ma.Schema):
@@ -124,6 +128,13 @@ class AdminStoreSchema(StoreFieldsSchema):
     region = ma.fields.Nested(AdminRegionSchema)
 
 
+class AdminStoreRefSchema(ma.Schema):
+    id = ma.fields.Integer()
+    code = ma.fields.String()
+    name = ma.fields.String()
+    region_id = ma.fields.Integer()
+
+
 class AdminUserSchema(ma.Schema):
     id = ma.fields.Integer()
     email = ma.fields.String()
@@ -133,6 +144,8 @@ class AdminUserSchema(ma.Schema):
     phone = ma.fields.String(allow_none=True)
     active = ma.fields.Boolean()
     regions = ma.fields.List(ma.fields.Nested(AdminRegionSchema))
+    stores = ma.fields.List(ma.fields.Nested(AdminStoreRefSchema), metadata={
+        "description": "A store manager's stores."})
     created_at = ma.fields.AwareDateTime()
 
 

@@ -6,6 +6,7 @@ from datetime import datetime
 from sqlalchemy import func, or_, select
 
 from supervision.accounts.models import User
+from supervision.accounts.services import check_links
 from supervision.audit.models import AuditEntry
 from supervision.audit.services import record
 from supervision.checklists.models import Checklist
@@ -126,9 +127,20 @@ def regions_by_id(region_ids) -> list[Region]:
     regions = list(db.session.scalars(select(Region).where(Region.id.in_(region_ids))))
     unknown = set(region_ids) - {region.id for region in regions}
     if unknown:
-        raise Invalid("Unknown region.", {"json": {"region_ids": [
-            f"Unknown: {', '.join(map(str, sorted(unknown)))}."]}})
+        listed = ", ".join(map(str, sorted(unknown)))
+        raise Invalid(f"Unknown region in region_ids: {listed}.",
+                      {"json": {"region_ids": [f"Unknown: {listed}."]}})
     return sorted(regions, key=lambda region: region.id)
+
+
+def stores_by_id(store_ids) -> list[Store]:
+    stores = list(db.session.scalars(select(Store).where(Store.id.in_(store_ids))))
+    unknown = set(store_ids) - {store.id for store in stores}
+    if unknown:
+        listed = ", ".join(map(str, sorted(unknown)))
+        raise Invalid(f"Unknown store in store_ids: {listed}.",
+                      {"json": {"store_ids": [f"Unknown: {listed}."]}})
+    return sorted(stores, key=lambda store: store.id)
 
 
 def create_user(values: dict, actor) -> User:
@@ -137,12 +149,14 @@ def create_user(values: dict, actor) -> User:
     _unique(User, "email", values["email"])
     password = values.pop("password")
     regions = regions_by_id(values.pop("region_ids", []))
-    user = User(**values, regions=regions)
+    stores = stores_by_id(values.pop("store_ids", []))
+    check_links(values["role"], regions, stores)
+    user = User(**values, regions=regions, stores=stores)
     user.set_password(password)
     db.session.add(user)
     db.session.flush()
     record(actor, "create", "user", user.id, email=user.email, role=user.role,
-           regions=[region.code for region in regions])
+           regions=[region.code for region in regions], stores=[store.code for store in stores])
     return user
 
 
@@ -154,6 +168,10 @@ def update_user(user_id: int, values: dict, actor) -> User:
         _unique(User, "email", values["email"], user.id)
     if "region_ids" in values:
         values["regions"] = regions_by_id(values.pop("region_ids"))
+    if "store_ids" in values:
+        values["stores"] = stores_by_id(values.pop("store_ids"))
+    check_links(values.get("role", user.role), values.get("regions", user.regions),
+                values.get("stores", user.stores))
     _protect_self(user, values, actor)
     changes = apply_changes(user, values)
     if changes:

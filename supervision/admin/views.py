@@ -30,6 +30,7 @@ from supervision.schemas import INT_MAX
 from supervision.stores.models import Region, Store
 
 blp = Blueprint("admin", __name__, url_prefix="/admin")
+USER_LISTS = ("region_ids", "store_ids")  # the user form's checkbox lists
 PAGE_SIZE = 100
 # Offered after the TIMEZONE setting in the store form (any IANA name may be typed).
 OTHER_TIMEZONES = ("Asia/Urumqi", "Asia/Hong_Kong", "Asia/Macau", "Asia/Taipei", "UTC")
@@ -228,7 +229,7 @@ def user_new():
     errors = {}
     if request.method == "POST":
         user, errors = submit(UserCreateSchema(), lambda v: services.create_user(v, current_user),
-                              lists=("region_ids",))
+                              lists=USER_LISTS)
         if user is not None:
             flash(_("User %(email)s created.", email=user.email), "success")
             return redirect(url_for("admin.user_edit", user_id=user.id))
@@ -243,7 +244,7 @@ def user_edit(user_id):
     if request.method == "POST":
         done, errors = submit(UserUpdateSchema(),
                               lambda v: services.update_user(user_id, v, current_user),
-                              lists=("region_ids",))
+                              lists=USER_LISTS)
         if done is not None:
             flash(_("User %(email)s saved.", email=done.email), "success")
             return redirect(url_for("admin.user_edit", user_id=user_id))
@@ -251,12 +252,17 @@ def user_edit(user_id):
 
 
 def _user_form(user, values, errors):
-    if hasattr(values, "getlist"):
-        chosen = {int(v) for v in values.getlist("region_ids") if v.isdigit()}
-    else:
-        chosen = {r.id for r in getattr(values, "regions", [])}
     return render("user_form.html", user=user, values=values, errors=errors, roles=ROLES,
-                  regions=services.list_regions(), chosen=chosen), 422 if errors else 200
+                  regions=services.list_regions(), chosen=_chosen(values, "region_ids", "regions"),
+                  stores=db.session.scalars(services.search_stores()).all(),
+                  chosen_stores=_chosen(values, "store_ids", "stores")), 422 if errors else 200
+
+
+def _chosen(values, field: str, relation: str) -> set[int]:
+    """The ids ticked in the sent form, or those the user has."""
+    if hasattr(values, "getlist"):
+        return {int(v) for v in values.getlist(field) if v.isdigit()}
+    return {row.id for row in getattr(values, relation, [])}
 
 
 @blp.post("/users/<int:user_id>/password")

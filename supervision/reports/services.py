@@ -28,7 +28,8 @@ from supervision.visits.models import Visit
 AUDIENCES = ("store", "internal")
 # Who may read the internal version of a visit report (it names the mystery shopper).
 INTERNAL_ROLES = ("admin", "manager")
-STORE_REPORT_ROLES = ("admin", "manager", "supervisor")
+# A store manager reads its own stores' reports (visits in the store version), never a region's.
+STORE_REPORT_ROLES = ("admin", "manager", "supervisor", "store_manager")
 REGION_REPORT_ROLES = ("admin", "manager")
 REGION_JOB = "region_report"
 
@@ -87,7 +88,8 @@ def prerender_visit(visit_id: str) -> list[str]:
 def store_report(user, store_id: int, start: date | None, end: date | None, lang: str,
                  fmt: str) -> Report:
     if user.role not in STORE_REPORT_ROLES:
-        raise Forbidden("Store reports are for supervisors, managers and administrators.")
+        raise Forbidden("Store reports are for store managers, supervisors, managers and "
+                        "administrators.")
     store = get_store(user, store_id)
     context = store_context(store, start, end, lang, utcnow())
     span = f"{context['period']['from']}-{context['period']['to']}"
@@ -148,7 +150,8 @@ def _process_received_photos(visit) -> None:
 def render(kind: str, context: dict, progress=None) -> bytes:
     """The PDF of a report context; only its own photos and the static files can be fetched."""
     html = render_html(kind, context, "pdf")
-    fetcher = RestrictedFetcher(_photo_loader(context.get("photos", [])), current_app.static_folder)
+    fetcher = RestrictedFetcher(_photo_loader(context.get("photos", []), context.get("signoff")),
+                                current_app.static_folder)
     return render_pdf(html, fetcher, progress)
 
 
@@ -169,12 +172,16 @@ def _photo_src(mode: str):
     return lambda ref: f"/api/v1/visits/{ref['visit']}/photos/{ref['id']}?size=display"
 
 
-def _photo_loader(refs: list[dict]):
-    """Reads the display derivative of the photos the context names, and nothing else."""
+def _photo_loader(refs: list[dict], signoff: dict | None = None):
+    """Reads the display derivative of the photos the context names, and the sign-off's
+    signature PNG (photo:signature/signature), and nothing else."""
     allowed = {ref["id"]: ref for ref in refs}
+    signature = (signoff or {}).get("signature")
     storage = get_storage()
 
     def load(photo_id: str, size: str) -> tuple[bytes, str]:
+        if signature and photo_id == signature["id"] and size == "signature":
+            return _signature_png(storage, signature["hash"]), "image/png"
         ref = allowed.get(photo_id)
         if ref is None or size != "display":
             raise ValueError(f"photo {photo_id[:40]!r}/{size[:20]!r} is not part of this report")
@@ -182,6 +189,15 @@ def _photo_loader(refs: list[dict]):
             return stored.read(), "image/jpeg"
 
     return load
+
+
+def _signature_png(storage, content_hash: str) -> bytes:
+    """The clean copy the sign-off kept (no metadata), else the PNG as received."""
+    key = pipeline.derived_key(content_hash, "original", "image/png")
+    if not storage.exists(key):
+        key = pipeline.original_key(content_hash)
+    with storage.open(key) as stored:
+        return stored.read()
 
 
 @cache

@@ -9,7 +9,7 @@ from sqlalchemy.exc import IntegrityError
 from supervision.db import db
 from supervision.errors import NotFound
 from supervision.pagination import total_header, with_total
-from supervision.scoping import get_visit, roles_required
+from supervision.scoping import get_visit, reads_store_version, roles_required
 from supervision.storage import get_storage
 from supervision.visits import photos as pipeline
 from supervision.visits import queries, services
@@ -45,8 +45,17 @@ def committed(action, *args):
     return result
 
 
+# What the store version of a mystery visit leaves out: who made it and for which assignment,
+# where the device was, the reviewer's flags, who reviewed it and what they said.
+STORE_VERSION_BLANKS = {"author_id": None, "assignment_id": None, "location": None, "flags": [],
+                        "reviewed_by_id": None, "review_comment": None}
+
+
 def _document(visit):
-    return queries.visit_document(visit)
+    document = queries.visit_document(visit)
+    if reads_store_version(current_user, visit):
+        document.update(STORE_VERSION_BLANKS)
+    return document
 
 
 def _saved_draft(user, visit_id, body) -> tuple[dict, bool]:
