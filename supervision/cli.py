@@ -69,13 +69,15 @@ def load_checklists(paths):
 @click.option("--name", required=True)
 @click.option("--role", required=True, type=click.Choice(ROLES))
 @click.option("--region", "regions", multiple=True, help="Region code; repeat for several.")
+@click.option("--store", "stores", multiple=True,
+              help="Store code of a store manager; repeat for several.")
 @click.password_option()
-def create_user(email, name, role, regions, password):
+def create_user(email, name, role, regions, stores, password):
     """Create a user account."""
     from supervision.accounts.services import create_user as create
 
     try:
-        user = create(email, name, role, password, regions)
+        user = create(email, name, role, password, regions, store_codes=stores)
     except DomainError as error:
         raise click.ClickException(error.message) from error
     db.session.commit()
@@ -84,7 +86,7 @@ def create_user(email, name, role, regions, password):
 
 @demo_cli.command("seed")
 def seed_demo():
-    """Regions, ~20 stores, the four demo accounts and a handful of scored visits (idempotent)."""
+    """Regions, ~20 stores, the demo accounts and a handful of scored visits (idempotent)."""
     from supervision.demo import seed
 
     summary = seed(current_app.config["DEMO_PASSWORD"])

@@ -65,8 +65,9 @@ class Defaults:
     # more, then fails it; well under the minute a person waits at the download button.
     JOB_HEARTBEAT_SECONDS = 5
     JOB_HEARTBEAT_TIMEOUT_SECONDS = 30
-    # How often a `flask jobs worker` reminds the stores of actions due and escalates overdue
-    # ones (each step is notified once, whoever sweeps); 0: never (cron `flask actions sweep`).
+    # How often a `flask jobs worker` (or, with TASK_MODE=thread, the web process) reminds the
+    # stores of actions due and escalates overdue ones (each step is notified once, whoever
+    # sweeps); 0: never (cron `flask actions sweep`).
     ACTION_SWEEP_SECONDS = 300
     RATELIMIT_HEADERS_ENABLED = True
     # Demo password for `flask demo seed`.

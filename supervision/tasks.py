@@ -219,7 +219,18 @@ def init_app(app: Flask) -> None:
         raise ValueError(f"TASK_MODE must be one of {', '.join(MODES)}, not {mode!r}")
     if mode == "queue" and not app.config.get("REDIS_URL"):
         raise ValueError("TASK_MODE=queue needs REDIS_URL")
+    if mode == "thread":  # no worker process: the web process runs the periodic tasks
+        app.extensions["periodic_lock"] = threading.Lock()
+        app.before_request(lambda: _start_periodic_once(app))
     app.cli.add_command(jobs_cli)
+
+
+def _start_periodic_once(app: Flask) -> None:
+    """On a web process's first request (not at import: a CLI command such as `db upgrade`
+    must not sweep a database it is migrating)."""
+    if "periodic" not in app.extensions and app.extensions["periodic_lock"].acquire(False):
+        app.extensions["periodic"] = threading.Event()
+        _start_periodic(app, app.extensions["periodic"])
 
 
 jobs_cli = AppGroup("jobs", help="Tasks on the Redis queue (TASK_MODE=queue).")

@@ -19,6 +19,20 @@ def test_create_user_and_reject_duplicates(app, runner):
         assert user.email == "z@example.com" and user.check_password("pw-123456")
 
 
+def test_create_a_store_manager_of_its_stores(app, runner, make_world):
+    from supervision.accounts.models import User
+
+    make_world(stores={"hall": {"region": "east", "code": "SH9"}}, people={})
+    base = ["users", "create", "--name", "王丽", "--role", "store_manager", "--password", "pw-123456"]
+    without = runner.invoke(args=[*base, "--email", "a@example.com"])
+    assert without.exit_code != 0 and "store" in without.output.lower()
+    made = runner.invoke(args=[*base, "--email", "b@example.com", "--store", "SH9"])
+    assert made.exit_code == 0, made.output
+    with app.app_context():
+        user = db.session.scalars(select(User)).one()
+        assert [store.code for store in user.stores] == ["SH9"] and not user.regions
+
+
 def test_demo_seed_is_idempotent(app, runner):
     from supervision.accounts.models import User
     from supervision.stores.models import Store

@@ -631,3 +631,21 @@ def test_notify_once_skips_those_already_told(app, world):
         assert [n.user_id for n in first] == [users[0].id]
         assert [n.user_id for n in second] == [users[1].id]
         assert db.session.scalar(select(func.count()).select_from(Notification)) == 2
+
+
+def test_without_a_worker_the_web_process_sweeps(app_config, world, app):
+    """The embedded default (TASK_MODE=thread, no Redis): the web process reminds the stores,
+    from its first request on, and stops sweeping with its stop event."""
+    from supervision import create_app
+
+    _agreed_action(app, world, TODAY)
+    web = create_app({**app_config, "TASK_MODE": "thread", "ACTION_SWEEP_SECONDS": 0.2})
+    assert "periodic" not in web.extensions  # nothing sweeps before a request
+    try:
+        web.test_client().get("/healthz")
+        wait_until(lambda: len(_notifications(app, "action_due")) == 2,
+                   "the web process's sweep to remind the store managers", seconds=60)
+    finally:
+        web.extensions["periodic"].set()
+    assert {n.user_id for n in _notifications(app, "action_due")} == {
+        world["store_manager"].id, world["deputy"].id}

@@ -144,7 +144,7 @@ def imports_apply():
     flash(_("Imported: %(created)s created, %(updated)s updated, %(unchanged)s unchanged.",
             created=report.created, updated=report.updated, unchanged=report.unchanged),
           "success")
-    return redirect(url_for("admin.stores" if kind == "stores" else "admin.users"))
+    return redirect(url_for("admin.users" if kind == "users" else "admin.stores"))
 
 
 @blp.get("/imports/template/<kind>.csv")
