@@ -23,7 +23,8 @@ def test_create_a_store_manager_of_its_stores(app, runner, make_world):
     from supervision.accounts.models import User
 
     make_world(stores={"hall": {"region": "east", "code": "SH9"}}, people={})
-    base = ["users", "create", "--name", "王丽", "--role", "store_manager", "--password", "pw-123456"]
+    base = ["users", "create", "--name", "王丽", "--role", "store_manager",
+            "--password", "pw-123456"]
     without = runner.invoke(args=[*base, "--email", "a@example.com"])
     assert without.exit_code != 0 and "store" in without.output.lower()
     made = runner.invoke(args=[*base, "--email", "b@example.com", "--store", "SH9"])
