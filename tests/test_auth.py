@@ -14,7 +14,7 @@ def test_token_for_good_credentials(client, make_user):
     assert response.status_code == 200
     assert response.json["user"] == {
         "id": user.id, "email": "m@example.com", "name": user.name, "role": "manager",
-        "locale": None, "regions": [],
+        "locale": None, "regions": [], "stores": [],
     }
     me = client.get("/api/v1/me", headers={"Authorization": f"Bearer {response.json['token']}"})
     assert me.status_code == 200 and me.json["email"] == "m@example.com"

@@ -4,6 +4,7 @@ the fix, approval and rejection, reminders and escalation sent once — across a
 
 import base64
 import io
+import threading
 from datetime import UTC, date, datetime, time, timedelta
 from urllib.parse import quote
 from zoneinfo import ZoneInfo
@@ -647,5 +648,10 @@ def test_without_a_worker_the_web_process_sweeps(app_config, world, app):
                    "the web process's sweep to remind the store managers", seconds=60)
     finally:
         web.extensions["periodic"].set()
+        for thread in threading.enumerate():
+            if thread.name.startswith("periodic-"):
+                thread.join(timeout=60)
+        with web.app_context():
+            db.engine.dispose()
     assert {n.user_id for n in _notifications(app, "action_due")} == {
         world["store_manager"].id, world["deputy"].id}

@@ -618,10 +618,10 @@ def test_the_demo_seed_records_scored_visits_through_the_services_once(app, runn
     assert runner.invoke(args=["checklists", "load"]).exit_code == 0
     for _ in range(2):
         result = runner.invoke(args=["demo", "seed"])
-        assert result.exit_code == 0 and "12 visits" in result.output, result.output
+        assert result.exit_code == 0 and "14 visits" in result.output, result.output
     with app.app_context():
         visits = db.session.scalars(select(Visit)).all()
-        assert len(visits) == 12 and count(app, Photo) == sum(len(v.photos) for v in visits)
+        assert len(visits) == 14 and count(app, Photo) == sum(len(v.photos) for v in visits)
         assert {v.status for v in visits} == {"published", "submitted"}
         assert sum(v.red_line for v in visits) == 1
         assert sum(v.grade == "fail" for v in visits) >= 2
