@@ -1,5 +1,7 @@
-"""A live server on loopback (SQLite file, shipped checklists, demo data) and Debian's Chromium."""
+"""A live server on loopback (SQLite file, shipped checklists, demo data), Debian's Chromium, and
+what the browser tests do as a user would: log in, walk a checklist, take screenshots."""
 
+import re
 import threading
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -11,6 +13,7 @@ from werkzeug.serving import make_server
 
 from supervision import create_app
 from supervision.db import db
+from tests.images import picture
 from tests.servers import DEADLINE, wait_until
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -146,3 +149,120 @@ def browser(playwright):
 def screenshots():
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     return SCREENSHOTS
+
+
+# ---------- As a user would ----------
+
+LONG_TEXT = ("进门即有人问候，等候区整洁；柜台员工解释套餐清楚，但办理时未复述合约期。"
+             "The greeting was quick and warm; the contract term was not repeated.")
+RED_LINE_NOTE = "员工打断顾客：“合同里都写了。” / The clerk cut in: “It is in the contract.”"
+
+
+def photo_file(tmp_path, name: str, size=(3000, 2000), hue=0) -> str:
+    """A camera-sized JPEG file to pick (the app shrinks it to 2000 px before sending)."""
+    path = tmp_path / name
+    path.write_bytes(picture(*size, (180, 200 - hue, 210), quality=88))
+    return str(path)
+
+
+def new_page(browser, live_server, viewport: str, lang: str):
+    size, mobile = VIEWPORTS[viewport]
+    context = browser.new_context(
+        viewport=size, is_mobile=mobile, has_touch=mobile, base_url=live_server.url,
+        locale="zh-CN" if lang == "zh" else "en-US", service_workers="allow",
+    )
+    page = context.new_page()
+    errors = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    page.errors = errors
+    return context, page
+
+
+def login(page, email: str) -> None:
+    page.goto("/login")
+    page.fill("#email", email)
+    page.fill("#password", DEMO_PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url(re.compile(r"/(\?.*)?$"))
+    page.wait_for_selector("#view:not([aria-busy])")
+
+
+def shot(page, screenshots, name: str, top=True, full=False) -> None:
+    """A screenshot of the viewport (`full`: the whole page) once nothing moves."""
+    if top:
+        page.evaluate("window.scrollTo(0, 0)")
+    page.wait_for_selector(".toast", state="hidden")
+    settle(page)
+    path = screenshots / f"{name}.png"
+    page.screenshot(path=str(path), full_page=full)
+    assert path.stat().st_size > 10_000
+
+
+def wait_for_worker(page) -> None:
+    """The service worker is active, controls the page and has precached the app shell."""
+    wait_for_script(page, "navigator.serviceWorker && navigator.serviceWorker.controller !== null",
+                    "the service worker to control the page")
+    wait_for_script(page, """async () => {
+        const names = await caches.keys();
+        const shell = names.find((n) => n.startsWith('shell-'));
+        return shell && (await (await caches.open(shell)).match('/mystery')) !== undefined;
+    }""", "the app shell in the cache")
+
+
+def best(item: dict):
+    if item["type"] == "yes_no":
+        return "no" if item["inverse"] else "yes"
+    if item["type"] == "scale":
+        return "5"
+    if item["type"] == "choice":
+        return max(item["options"], key=lambda o: o["score"])["id"]
+    return None
+
+
+def answer_item(page, item: dict, choice, photo_files, notes=True) -> None:
+    """Answer as the user would; a red-line finding gets its note (unless `notes` is false)."""
+    key = item["id"]
+    if item["type"] == "number":
+        page.fill(f"#num-{key}", str(int(item["thresholds"]["good"])))
+        page.press(f"#num-{key}", "Tab")
+    elif item["type"] == "text":
+        page.fill(f"#text-{key}", LONG_TEXT)
+    else:
+        page.click(f"[data-key='{key}:{choice}']")
+        page.wait_for_selector(f"[data-key='{key}:{choice}'][aria-pressed=true]")
+        if notes and page.locator(f"#note-{key}[required]").count():
+            page.fill(f"#note-{key}", RED_LINE_NOTE)
+    if photo_files and item["photo"]["rule"] == "required":
+        have = page.locator(f"#item-{key} .thumb").count()
+        for path in photo_files[: max(0, item["photo"]["min"] - have)]:
+            page.set_input_files(f"#photo-{key}", path)
+        count = f"document.querySelectorAll('#item-{key} .thumb').length"
+        wait_for_script(page, f"{count} >= {item['photo']['min']}", f"the photos of {key}")
+
+
+def walk_sections(page, definition: dict, choices: dict, photo_files, screenshot=None,
+                  notes=True) -> None:
+    """Answer every item that applies, section by section, as the user would."""
+    for number, section in enumerate(definition["sections"]):
+        page.wait_for_selector(f"section[aria-label='{section['title']['zh']}'], "
+                               f"section[aria-label='{section['title']['en']}'], .empty")
+        for item in section["items"]:
+            if page.locator(f"#item-{item['id']}").count():
+                answer_item(page, item, choices.get(item["id"], best(item)), photo_files, notes)
+        if number == 0 and screenshot:
+            screenshot()
+        page.click("#next-section")
+
+
+def checklist(live_server, slug: str) -> dict:
+    answer = live_server.api("GET", f"/api/v1/checklists/{slug}", "admin@example.com")
+    return answer.json["definition"]
+
+
+def store_id(live_server, code: str) -> int:
+    stores = live_server.api("GET", "/api/v1/stores", "admin@example.com").json
+    return next(s["id"] for s in stores if s["code"] == code)
+
+
+def wait_outbox_empty(page) -> None:
+    page.wait_for_selector("#outbox-empty", timeout=DEADLINE * 1000)

@@ -12,128 +12,22 @@ from tests.browser_fixtures import (
     CHROMIUM,
     CHROMIUM_ARGS,
     DEMO_PASSWORD,
+    RED_LINE_NOTE,
     VIEWPORTS,
-    settle,
+    checklist,
+    login,
+    new_page,
+    photo_file,
+    shot,
+    store_id,
     wait_for_script,
+    wait_for_worker,
+    wait_outbox_empty,
+    walk_sections,
 )
-from tests.images import picture
 from tests.servers import DEADLINE
 
 pytestmark = pytest.mark.browser
-
-LONG_TEXT = ("进门即有人问候，等候区整洁；柜台员工解释套餐清楚，但办理时未复述合约期。"
-             "The greeting was quick and warm; the contract term was not repeated.")
-RED_LINE_NOTE = "员工打断顾客：“合同里都写了。” / The clerk cut in: “It is in the contract.”"
-
-
-def photo_file(tmp_path, name: str, size=(3000, 2000), hue=0) -> str:
-    """A camera-sized JPEG file to pick (the app shrinks it to 2000 px before sending)."""
-    path = tmp_path / name
-    path.write_bytes(picture(*size, (180, 200 - hue, 210), quality=88))
-    return str(path)
-
-
-def new_page(browser, live_server, viewport: str, lang: str):
-    size, mobile = VIEWPORTS[viewport]
-    context = browser.new_context(
-        viewport=size, is_mobile=mobile, has_touch=mobile, base_url=live_server.url,
-        locale="zh-CN" if lang == "zh" else "en-US", service_workers="allow",
-    )
-    page = context.new_page()
-    errors = []
-    page.on("pageerror", lambda error: errors.append(str(error)))
-    page.errors = errors
-    return context, page
-
-
-def login(page, email: str) -> None:
-    page.goto("/login")
-    page.fill("#email", email)
-    page.fill("#password", DEMO_PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_url(re.compile(r"/(\?.*)?$"))
-    page.wait_for_selector("#view:not([aria-busy])")
-
-
-def shot(page, screenshots, name: str, top=True) -> None:
-    if top:
-        page.evaluate("window.scrollTo(0, 0)")
-    page.wait_for_selector(".toast", state="hidden")
-    settle(page)
-    path = screenshots / f"{name}.png"
-    page.screenshot(path=str(path))
-    assert path.stat().st_size > 10_000
-
-
-def wait_for_worker(page) -> None:
-    """The service worker is active, controls the page and has precached the app shell."""
-    wait_for_script(page, "navigator.serviceWorker && navigator.serviceWorker.controller !== null",
-                    "the service worker to control the page")
-    wait_for_script(page, """async () => {
-        const names = await caches.keys();
-        const shell = names.find((n) => n.startsWith('shell-'));
-        return shell && (await (await caches.open(shell)).match('/mystery')) !== undefined;
-    }""", "the app shell in the cache")
-
-
-def best(item: dict):
-    if item["type"] == "yes_no":
-        return "no" if item["inverse"] else "yes"
-    if item["type"] == "scale":
-        return "5"
-    if item["type"] == "choice":
-        return max(item["options"], key=lambda o: o["score"])["id"]
-    return None
-
-
-def answer_item(page, item: dict, choice, photo_files, notes=True) -> None:
-    """Answer as the user would; a red-line finding gets its note (unless `notes` is false)."""
-    key = item["id"]
-    if item["type"] == "number":
-        page.fill(f"#num-{key}", str(int(item["thresholds"]["good"])))
-        page.press(f"#num-{key}", "Tab")
-    elif item["type"] == "text":
-        page.fill(f"#text-{key}", LONG_TEXT)
-    else:
-        page.click(f"[data-key='{key}:{choice}']")
-        page.wait_for_selector(f"[data-key='{key}:{choice}'][aria-pressed=true]")
-        if notes and page.locator(f"#note-{key}[required]").count():
-            page.fill(f"#note-{key}", RED_LINE_NOTE)
-    if photo_files and item["photo"]["rule"] == "required":
-        have = page.locator(f"#item-{key} .thumb").count()
-        for path in photo_files[: max(0, item["photo"]["min"] - have)]:
-            page.set_input_files(f"#photo-{key}", path)
-        count = f"document.querySelectorAll('#item-{key} .thumb').length"
-        wait_for_script(page, f"{count} >= {item['photo']['min']}", f"the photos of {key}")
-
-
-def walk_sections(page, definition: dict, choices: dict, photo_files, screenshot=None,
-                  notes=True) -> None:
-    """Answer every item that applies, section by section, as the user would."""
-    for number, section in enumerate(definition["sections"]):
-        page.wait_for_selector(f"section[aria-label='{section['title']['zh']}'], "
-                               f"section[aria-label='{section['title']['en']}'], .empty")
-        for item in section["items"]:
-            if page.locator(f"#item-{item['id']}").count():
-                answer_item(page, item, choices.get(item["id"], best(item)), photo_files, notes)
-        if number == 0 and screenshot:
-            screenshot()
-        page.click("#next-section")
-
-
-def checklist(live_server, slug: str) -> dict:
-    answer = live_server.api("GET", f"/api/v1/checklists/{slug}", "admin@example.com")
-    return answer.json["definition"]
-
-
-def store_id(live_server, code: str) -> int:
-    stores = live_server.api("GET", "/api/v1/stores", "admin@example.com").json
-    return next(s["id"] for s in stores if s["code"] == code)
-
-
-def wait_outbox_empty(page) -> None:
-    page.wait_for_selector("#outbox-empty", timeout=DEADLINE * 1000)
-
 
 @pytest.mark.parametrize(("viewport", "lang", "store"), [
     ("tablet", "zh", "SH001"), ("phone", "en", "HZ001")])
@@ -158,8 +52,7 @@ def test_audit_with_photo_reaches_the_managers_list(browser, live_server, screen
     page.wait_for_selector("#submit-visit:not([disabled])")
     page.fill("#visit-notes", "门头整洁，服务热情。Clean front, warm service.")
     shot(page, screenshots, f"{name}-05-audit-summary")
-    page.click("#submit-visit")
-    page.wait_for_url(re.compile(r"/outbox"))
+    submit_audit_sign_later(page)
     wait_outbox_empty(page)
     page.wait_for_selector(f"#sent-list [data-visit='{visit_id}']")
     shot(page, screenshots, f"{name}-06-outbox-sent")
@@ -200,6 +93,14 @@ def test_audit_with_photo_reaches_the_managers_list(browser, live_server, screen
     assert page.locator("#review-card").count() == 0
     assert page.errors == []
     context.close()
+
+
+def submit_audit_sign_later(page) -> None:
+    """Submit an audit; its sign-off screen opens: the store manager acknowledges later."""
+    page.click("#submit-visit")
+    page.wait_for_url(re.compile(r"/signoff\?visit="))
+    page.click("#signoff-later")
+    page.wait_for_url(re.compile(r"/outbox"))
 
 
 def plan_assignment(live_server, code: str) -> int:
@@ -335,8 +236,7 @@ def test_outbox_survives_a_captive_portal_and_an_expired_sign_in(browser, live_s
     portal = "<html><body>Welcome to Store-WiFi: log in</body></html>"
     context.route(re.compile(r".*/api/v1/visits.*"),
                   lambda route: route.fulfill(status=200, content_type="text/html", body=portal))
-    page.click("#submit-visit")
-    page.wait_for_url(re.compile(r"/outbox"))
+    submit_audit_sign_later(page)
     row = page.locator(f"#outbox-list [data-visit='{visit_id}']")
     row.locator(".meta", has_text="Wi-Fi").wait_for()
     shot(page, screenshots, f"{name}-15-outbox-captive-portal")
@@ -407,8 +307,7 @@ def test_a_red_line_finding_asks_for_a_note_and_a_photo_before_submit(
     page.click(".chips .chip:last-child")  # the summary
     page.wait_for_selector("#submit-visit:not([disabled])")
     assert page.locator("#red-line-notes").count() == 0
-    page.click("#submit-visit")
-    page.wait_for_url(re.compile(r"/outbox"))
+    submit_audit_sign_later(page)
     wait_outbox_empty(page)
 
     server = live_server.api("GET", f"/api/v1/visits/{visit_id}", "admin@example.com").json

@@ -5,6 +5,7 @@
 import { currentAuth, refreshToken, send } from './api.js';
 import { delKv, getKv, setKv, StorageFullError } from './db.js';
 import { _ } from './i18n.js';
+import { pendingFixes } from './fixes.js';
 import { flush, pending } from './outbox.js';
 import { banner, clearBanner, toast } from './ui.js';
 
@@ -165,7 +166,7 @@ export async function updateStatus() {
   const online = navigator.onLine;
   pill.classList.toggle('offline', !online);
   label.textContent = online ? _('Online') : _('Offline');
-  const waiting = await pending(user.id);
+  const waiting = [...await pending(user.id), ...await pendingFixes(user.id)];
   count.hidden = waiting.length === 0;
   count.textContent = String(waiting.length);
   const outbox = _('Outbox');

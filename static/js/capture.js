@@ -11,7 +11,7 @@ import { addPhoto, photosOf, removePhoto, saveVisit, submitVisit } from './visit
 
 /**
  * options: {visit, root, summaryExtras(visit, rerender) → nodes, topExtras(visit) → nodes,
- *           submitLabel}
+ *           submitLabel, afterSubmit(visit) → the page to open once submitted (else the outbox)}
  */
 export async function questionnaire(options) {
   const { visit, root } = options;
@@ -210,7 +210,7 @@ export async function questionnaire(options) {
       return;
     }
     syncNow(true);
-    window.location.href = `/outbox?queued=${visit.id}`;
+    window.location.href = options.afterSubmit ? options.afterSubmit(visit) : `/outbox?queued=${visit.id}`;
   }
 
   function actionbar() {

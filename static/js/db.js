@@ -2,7 +2,7 @@
 // Used by the pages and by the service worker (no DOM in this module).
 
 const DB_NAME = 'supervision';
-const DB_VERSION = 1;
+const DB_VERSION = 2;
 
 /** Raised when the device has no room left; earlier records stay intact. */
 export class StorageFullError extends Error {
@@ -18,12 +18,16 @@ let opening = null;
 export function openDb() {
   opening ??= new Promise((resolve, reject) => {
     const request = indexedDB.open(DB_NAME, DB_VERSION);
-    request.onupgradeneeded = () => {
+    request.onupgradeneeded = (event) => {
       const db = request.result;
-      db.createObjectStore('visits', { keyPath: 'id' });
-      db.createObjectStore('photos', { keyPath: 'id' }).createIndex('visit_id', 'visit_id');
-      db.createObjectStore('checklists', { keyPath: 'key' });
-      db.createObjectStore('kv', { keyPath: 'key' });
+      if (event.oldVersion < 1) {
+        db.createObjectStore('visits', { keyPath: 'id' });
+        db.createObjectStore('photos', { keyPath: 'id' }).createIndex('visit_id', 'visit_id');
+        db.createObjectStore('checklists', { keyPath: 'key' });
+        db.createObjectStore('kv', { keyPath: 'key' });
+      }
+      // 2: the evidence of fixed actions, with its photos, waiting to be sent (fixes.js).
+      if (event.oldVersion < 2) db.createObjectStore('fixes', { keyPath: 'id' });
     };
     request.onsuccess = () => {
       const db = request.result;

@@ -1,9 +1,11 @@
-// The outbox: visits captured on the device, sent step by step to the idempotent API.
+// The outbox: visits captured on the device (with the store's sign-off), and the evidence of
+// fixed actions (fixes.js), sent step by step to the idempotent API.
 // Runs in the pages and in the service worker (Background Sync), never depends on the latter.
 // An item leaves the outbox only when the server's JSON answer names that item's id.
 
 import { ApiError, failure, jsonOf, send } from './api.js';
 import { all, byIndex, del, get, getKv, put, setKv } from './db.js';
+import { pendingFixes, sendFix } from './fixes.js';
 import { applies, indexOf, isAnswered } from './score.js';
 
 const MAX_DELAY_S = 300;
@@ -57,8 +59,14 @@ export function flush({ force = false } = {}) {
     }
     const queued = (await pending(auth.user.id)).filter((v) => v.outbox === 'queued');
     for (const visit of queued) {
-      const outcome = await sendOne(visit, backoff);
+      const outcome = await sendOne(visit, backoff, 'visits', sendVisit);
       if (outcome) return outcome;
+    }
+    const fixes = (await pendingFixes(auth.user.id)).filter((f) => f.outbox === 'queued');
+    for (const fix of fixes) {
+      const outcome = await sendOne(fix, backoff, 'fixes', sendFix);
+      if (outcome) return outcome;
+      notify({ sent: fix.id });
     }
     await setKv('backoff', { attempt: 0, next_at: 0 });
     notify();
@@ -66,13 +74,14 @@ export function flush({ force = false } = {}) {
   });
 }
 
-async function sendOne(visit, backoff) {
+/** Send one item of `store` ('visits' or 'fixes') with `sender`; null when done or set aside. */
+async function sendOne(item, backoff, store, sender) {
   try {
-    await sendVisit(visit);
+    await sender(item);
     return null;
   } catch (error) {
     if (!(error instanceof ApiError)) throw error;
-    await recordError(visit, error);
+    await recordError(store, item, error);
     if (error.kind === 'auth') {
       await setKv('auth_paused', true);
       notify({ paused: true });
@@ -87,8 +96,8 @@ async function sendOne(visit, backoff) {
   }
 }
 
-async function recordError(visit, error) {
-  const fresh = (await get('visits', visit.id)) || visit;
+async function recordError(store, item, error) {
+  const fresh = (await get(store, item.id)) || item;
   const permanent = error.kind === 'invalid' || error.kind === 'notfound';
   fresh.outbox = permanent ? 'attention' : fresh.outbox;
   fresh.sync = {
@@ -100,21 +109,31 @@ async function recordError(visit, error) {
       errors: error.body && error.body.errors ? error.body.errors : null,
     },
   };
-  await put('visits', fresh);
+  await put(store, fresh);
   notify();
 }
 
 async function sendVisit(visit) {
   let step = visit.sync?.step || 'visit';
   let guard = 0;
-  while (step !== 'done') {
+  for (;;) {
+    await adoptSignoff(visit);
+    if (step === 'done' && visit.signoff?.state === 'pending') step = 'signoff';
+    if (step === 'done') break;
     if (++guard > 12) throw new ApiError('invalid', 'The server keeps asking for the same photos.');
     step = await STEPS[step](visit);
+    await adoptSignoff(visit);
     visit.sync = { ...visit.sync, step, attempts: 0, last_error: null, last_try: new Date().toISOString() };
     await put('visits', visit);
     notify();
   }
   await finish(visit);
+}
+
+/** A sign-off made on the page while this visit was being sent is kept, not overwritten. */
+async function adoptSignoff(visit) {
+  const fresh = await get('visits', visit.id);
+  if (fresh && fresh.signoff && fresh.signoff.at !== visit.signoff?.at) visit.signoff = fresh.signoff;
 }
 
 /** The request body of PUT /visits/{id}, as the API contract names it. */
@@ -194,21 +213,50 @@ const STEPS = {
       if (again) return 'photos';
     }
     visit.server = { status: server.status, score: server.score || null, missing_photos: missing };
-    return (visit.actions || []).some((a) => !a.server_id) ? 'actions' : 'done';
+    return afterVerify(visit);
   },
 
   async actions(visit) {
     const existing = await send('GET', `/api/v1/actions?visit_id=${visit.id}`);
     const known = (await jsonOf(existing)) || [];
     const rows = Array.isArray(known) ? known : known.items || [];
-    for (const action of visit.actions.filter((a) => !a.server_id)) {
+    for (const action of visit.actions.filter((a) => !a.server_id && !a.refused)) {
       const match = rows.find((row) => row.title === action.title);
-      action.server_id = match ? match.id : await postAction(visit, action);
+      try {
+        action.server_id = match ? match.id : await postAction(visit, action);
+      } catch (error) {
+        // A hand-typed action the server refuses (no owner…) holds back neither the others nor
+        // the sign-off: it is kept on the device with the reason.
+        if (!(error instanceof ApiError) || error.kind !== 'invalid') throw error;
+        action.refused = error.message;
+      }
       await put('visits', visit);
     }
-    return 'done';
+    return afterVerify(visit);
+  },
+
+  /** The store manager's sign-off, once the server has the submitted visit. */
+  async signoff(visit) {
+    if (visit.signoff?.state !== 'pending') return 'done';
+    const response = await send('POST', `/api/v1/visits/${visit.id}/signoff`, { json: visit.signoff.body });
+    const body = await jsonOf(response);
+    if (response.ok && body && String(body.visit_id) === String(visit.id)) {
+      visit.signoff = { ...visit.signoff, state: 'sent', server: body };
+      return 'done';
+    }
+    if (response.status === 409) {
+      // Another sign-off reached the server first (acknowledged in the store's app): keep it.
+      visit.signoff = { ...visit.signoff, state: 'refused', error: (body && body.message) || null };
+      return 'done';
+    }
+    throw await failure(response, body);
   },
 };
+
+function afterVerify(visit) {
+  if ((visit.actions || []).some((a) => !a.server_id && !a.refused)) return 'actions';
+  return visit.signoff?.state === 'pending' ? 'signoff' : 'done';
+}
 
 async function serverVisit(visit) {
   const response = await send('GET', `/api/v1/visits/${visit.id}`);
@@ -248,8 +296,9 @@ async function markMissing(visit, missing) {
 async function postAction(visit, action) {
   const body = {
     store_id: visit.store_id, visit_id: visit.id, item_id: action.item_id || null,
-    title: action.title, owner: action.owner || null, due_date: action.due_date || null,
+    title: action.title, due_date: action.due_date || null,
   };
+  if (action.owner && action.owner.trim()) body.owner = action.owner.trim();
   if (action.coaching_question) body.coaching_question = action.coaching_question;
   const response = await send('POST', '/api/v1/actions', { json: body });
   const answer = await jsonOf(response);
@@ -259,6 +308,12 @@ async function postAction(visit, action) {
 
 /** Acknowledged: the visit leaves the outbox; its photos leave the device. */
 async function finish(visit) {
+  await adoptSignoff(visit);
+  if (visit.signoff?.state === 'pending') { // signed this very moment: sent at the next flush
+    visit.sync = { ...visit.sync, step: 'signoff' };
+    await put('visits', visit);
+    return;
+  }
   visit.outbox = 'sent';
   visit.sent_at = new Date().toISOString();
   await put('visits', visit);

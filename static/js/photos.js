@@ -2,6 +2,15 @@
 
 export const MAX_EDGE = 2000;
 const QUALITY = 0.85;
+// The server takes times of the years 2000 to 2100; a file dated outside them says nothing.
+const EARLIEST = Date.UTC(2000, 0, 1);
+
+/** When a photo was taken: a picked file's last change (a camera's file is written as it is
+ * taken), else now. Reading the EXIF date is for later. */
+export function takenAt(file, at = Date.now()) {
+  const modified = file && file.lastModified;
+  return new Date(modified && modified >= EARLIEST && modified <= at ? modified : at).toISOString();
+}
 
 async function decode(file) {
   if (typeof createImageBitmap === 'function') {

@@ -114,7 +114,8 @@ function total(group, rules) {
 }
 
 /**
- * {total, grade, red_lines: [item], sections: {id: percent}, answered, applicable, statuses}.
+ * {total, grade, red_lines: [item], sections: {id: percent}, answered, applicable, statuses,
+ * items: [{item, section, moment, kano, status, earned, possible, bonus}] (the server's rows)}.
  * A section's percent leaves its delighter bonus out; the total adds it, below full marks once a
  * point was lost. Both are already rounded: show them as they are (99.9, never Math.round).
  * Without `rules` (a visit kept from before they were sent) only the counts and statuses are
@@ -126,12 +127,15 @@ export function estimate(definition, answers, { sofar = true, rules = null } = {
   const sections = {};
   const statuses = {};
   const redLines = [];
+  const rows = [];
   let answered = 0;
   let applicable = 0;
   for (const [section, item] of items(definition)) {
     const s = rules ? scoreItem(definition, item, answers, index, sofar, rules)
       : { ...counted(definition, item, answers, index), earned: 0, possible: 0, bonus: 0 };
     statuses[item.id] = s.status;
+    rows.push({ item: item.id, section: section.id, moment: item.moment || null, kano: item.kano || null,
+      status: s.status, earned: s.earned, possible: s.possible, bonus: s.bonus });
     if (s.status !== 'not_applicable') applicable += 1;
     if (isAnswered(answers[item.id]) && s.status !== 'not_applicable') answered += 1;
     const group = (sections[section.id] ??= { earned: 0, possible: 0, bonus: 0, red_line: false, lost: false });
@@ -144,13 +148,13 @@ export function estimate(definition, answers, { sofar = true, rules = null } = {
   }
   if (!rules) {
     const none = Object.fromEntries(Object.keys(sections).map((id) => [id, null]));
-    return { total: null, grade: null, red_lines: [], sections: none, answered, applicable, statuses };
+    return { total: null, grade: null, red_lines: [], sections: none, answered, applicable, statuses, items: rows };
   }
   const score = total(overall, rules);
   const grades = definition.grades || [];
   const grade = grades.find((g) => score >= g.min) || grades[grades.length - 1] || null;
   const bySection = Object.fromEntries(Object.entries(sections).map(([id, g]) => [id, percent(g, rules)]));
-  return { total: score, grade, red_lines: redLines, sections: bySection, answered, applicable, statuses };
+  return { total: score, grade, red_lines: redLines, sections: bySection, answered, applicable, statuses, items: rows };
 }
 
 /** The status of an item when no rules are known: whether it is in play and answered. */

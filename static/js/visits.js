@@ -2,7 +2,9 @@
 
 import { all, byIndex, del, get, put, transact } from './db.js';
 import { enqueue } from './outbox.js';
-import { downscale } from './photos.js';
+import { downscale, takenAt } from './photos.js';
+
+export { takenAt };
 
 const uuid = () => crypto.randomUUID();
 const now = () => new Date().toISOString();
@@ -73,16 +75,6 @@ export async function movePhoto(visit, photo, item) {
   });
 }
 
-// The server takes times of the years 2000 to 2100; a file dated outside them says nothing.
-const EARLIEST = Date.UTC(2000, 0, 1);
-
-/** When a photo was taken: a picked file's last change (a camera's file is written as it is
- * taken), else now. Reading the EXIF date is for later. */
-export function takenAt(file, at = Date.now()) {
-  const modified = file && file.lastModified;
-  return new Date(modified && modified >= EARLIEST && modified <= at ? modified : at).toISOString();
-}
-
 /** Shrink the photo, then store it and announce it on the visit in one transaction. */
 export async function addPhoto(visit, item, file) {
   const taken = takenAt(file);
@@ -129,4 +121,19 @@ export async function submitVisit(visit) {
   visit.updated_at = now();
   await enqueue(visit);
   return visit;
+}
+
+/** The store manager signed on this device: the sign-off rides the outbox after the visit (a
+ * visit already sent goes back in for this last step). `body` is sent as it is, so a replay
+ * is the same sign-off. */
+export async function signVisit(visit, body) {
+  const fresh = (await get('visits', visit.id)) || visit; // the outbox may have moved it on
+  fresh.signoff = { body, state: 'pending', at: now() };
+  if (fresh.outbox === 'sent') {
+    fresh.sync = { ...fresh.sync, step: 'signoff' };
+    await enqueue(fresh);
+  } else {
+    await put('visits', fresh);
+  }
+  return fresh;
 }

@@ -21,6 +21,7 @@ SHELLS = {
     "home": "/",
     "stores": "/stores",
     "audit": "/audit",
+    "signoff": "/signoff",
     "mystery": "/mystery",
     "outbox": "/outbox",
     "visits": "/visits",

@@ -1,8 +1,8 @@
-// The supervisor's audit: six functions section by section, then actions and submission.
+// The supervisor's audit: six functions section by section, then submission and the sign-off.
 
 import { boot, setCaptureOpen } from '../app.js';
 import { questionnaire } from '../capture.js';
-import { _, storeName, tr } from '../i18n.js';
+import { _, storeName } from '../i18n.js';
 import { emptyState, h, icon, mount, params } from '../ui.js';
 import { loadVisit } from '../visits.js';
 
@@ -18,45 +18,31 @@ if (!visit || visit.kind !== 'audit') {
   mount(root, h('div', { class: 'card center' },
     h('h1', {}, storeName(visit.store)),
     h('p', {}, _('This visit has been submitted and is in the outbox.')),
-    h('a', { class: 'btn primary', href: '/outbox' }, _('Open the outbox'))));
+    h('div', { class: 'row', style: 'justify-content:center' },
+      h('a', { class: 'btn primary', href: `/signoff?visit=${visit.id}` }, _('Sign-off')),
+      h('a', { class: 'btn', href: '/outbox' }, _('Open the outbox')))));
 } else {
   setCaptureOpen(true);
-  questionnaire({ visit, root, summaryExtras: actionsEditor, submitLabel: _('Submit audit') });
+  questionnaire({ visit, root, summaryExtras: actionsEditor, submitLabel: _('Submit audit'),
+    afterSubmit: (done) => `/signoff?visit=${done.id}` });
 }
 
 const inDays = (days) => new Date(Date.now() + days * 86400000).toISOString().slice(0, 10);
 
-function actionsEditor(current, { render, persist, score }) {
+/** Actions beyond the proposals: the gaps' own actions are proposed by the server and agreed
+ * with the store manager after the sign-off (owner from the roster), so none is typed here. */
+function actionsEditor(current, { render, persist }) {
   current.actions ||= [];
   const add = (action) => {
     current.actions.push({ id: crypto.randomUUID(), owner: '', due_date: inDays(7), ...action });
     persist(false).then(render);
   };
-  const taken = new Set(current.actions.map((a) => a.item_id));
-  const weak = Object.entries(score.statuses)
-    .filter(([item, status]) => ['failed', 'red_line', 'partial'].includes(status) && !taken.has(item))
-    .map(([item]) => findItem(current.definition, item))
-    .filter((item) => item.kano !== 'delighter'); // a delighter only adds: nothing to fix
   return h('div', { class: 'card' },
-    h('h2', {}, _('Agreed actions')),
-    h('p', { class: 'muted' }, _('Agree each action with the store manager: what, who, by when.')),
+    h('h2', {}, _('Other actions')),
+    h('p', { class: 'muted' }, _('The gaps of this audit become proposed actions, agreed with the store manager after the sign-off. Add here anything else agreed: what, who, by when.')),
     current.actions.map((action, n) => actionRow(current, action, n, { render, persist })),
-    weak.length ? h('div', { style: 'margin:12px 0' },
-      h('p', { class: 'small muted', style: 'margin-bottom:6px' }, _('Suggested from this visit')),
-      h('div', { class: 'row' }, weak.map((item) => h('button', { type: 'button', class: 'btn',
-        onclick: () => add({ item_id: item.id, title: _('Fix: {item}', { item: tr(item.text) }),
-          coaching_question: item.coaching_question ? tr(item.coaching_question) : null }) },
-      icon('plus'), tr(item.text))))) : null,
     h('button', { type: 'button', class: 'btn', onclick: () => add({ item_id: null, title: '' }) },
       icon('plus'), _('Add an action')));
-}
-
-function findItem(definition, itemId) {
-  for (const section of definition.sections) {
-    const found = section.items.find((i) => i.id === itemId);
-    if (found) return found;
-  }
-  return null;
 }
 
 function actionRow(current, action, n, { render, persist }) {

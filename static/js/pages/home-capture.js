@@ -26,6 +26,7 @@ export async function captureHome(root) {
     mine.length || waiting.length ? await persistenceNotice() : null,
     shopper ? await assignmentsCard(mine) : startCard(),
     outboxCard(waiting),
+    shopper ? null : await followUpCard(),
     draftsCard(shopper ? mine.filter((v) => !v.assignment_id) : mine),
     await recentCard(shopper));
 }
@@ -43,6 +44,20 @@ function startCard() {
       h('div', { style: 'flex:1 1 240px' }, h('h2', {}, _('Start an audit')),
         h('p', { class: 'muted', style: 'margin:0' }, _('Choose a store — nearest first — and walk the six functions.'))),
       h('a', { class: 'btn primary big', href: '/stores', id: 'start-audit' }, icon('clipboard'), _('Start an audit'))));
+}
+
+/** What the stores ask of the supervisor: fixes to approve, proposals still to agree. */
+async function followUpCard() {
+  const count = async (status) => {
+    try { return rows(await cachedJson(`/api/v1/actions?status=${status}`)).length; } catch { return 0; }
+  };
+  const [fixes, proposals] = await Promise.all([count('done'), count('proposed')]);
+  if (!fixes && !proposals) return null;
+  const link = (href, id, text, n) => (n ? h('a', { class: 'card row', href, id,
+    style: 'margin-bottom:12px;text-decoration:none;color:inherit' },
+  icon('flag'), h('strong', { style: 'flex:1' }, text), h('span', { class: 'badge amber' }, n), icon('next')) : null);
+  return [link('/actions?filter=done', 'fixes-to-approve', _('Fixes to approve'), fixes),
+    link('/actions?filter=proposed', 'proposals-to-agree', _('Proposed actions to agree'), proposals)];
 }
 
 function outboxCard(waiting) {

@@ -7,6 +7,9 @@ const root = document.getElementById('view');
 if (user.role === 'manager' || user.role === 'admin') {
   const { managerHome } = await import('./home-manager.js');
   await managerHome(root);
+} else if (user.role === 'store_manager') {
+  const { storeHome } = await import('./home-store.js');
+  await storeHome(root);
 } else {
   const { captureHome } = await import('./home-capture.js');
   await captureHome(root);

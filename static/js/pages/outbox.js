@@ -1,10 +1,12 @@
-// The outbox: every visit captured on this device with its state, retry, export, storage status.
+// The outbox: every visit captured on this device with its state (and its sign-off), the
+// evidence of fixed actions, retry, export, storage status.
 
 import { boot, syncNow, user } from '../app.js';
 import { all, getKv, put } from '../db.js';
+import { pendingFixes } from '../fixes.js';
 import { _, fmt, storeName, tr } from '../i18n.js';
 import { pending } from '../outbox.js';
-import { emptyState, h, icon, mount, scoreChip } from '../ui.js';
+import { actionTitle, emptyState, h, icon, mount, scoreChip } from '../ui.js';
 import { photosOf, recentlySent } from '../visits.js';
 
 await boot();
@@ -16,11 +18,13 @@ const STEP_LABELS = () => ({
   submit: _('Submitting'),
   verify: _('Checking with the server'),
   actions: _('Sending the agreed actions'),
+  signoff: _('Sending the sign-off'),
 });
 
 async function render() {
-  const [waiting, sent, backoff, paused] = await Promise.all([
-    pending(user.id), recentlySent(user.id), getKv('backoff'), getKv('auth_paused')]);
+  const [waiting, fixes, sent, backoff, paused] = await Promise.all([
+    pending(user.id), pendingFixes(user.id), recentlySent(user.id), getKv('backoff'), getKv('auth_paused')]);
+  const count = waiting.length + fixes.length;
   const photoCounts = {};
   for (const visit of waiting) {
     const photos = await photosOf(visit.id);
@@ -29,12 +33,13 @@ async function render() {
   mount(root,
     await storageCard(),
     h('div', { class: 'row', style: 'margin:4px 0 12px' },
-      h('h2', { style: 'margin:0' }, _('Waiting to be sent'), ' ', h('span', { class: 'badge', id: 'outbox-waiting' }, waiting.length)),
+      h('h2', { style: 'margin:0' }, _('Waiting to be sent'), ' ', h('span', { class: 'badge', id: 'outbox-waiting' }, count)),
       h('span', { class: 'spacer' }),
-      waiting.length ? h('button', { type: 'button', class: 'btn primary', id: 'send-now', onclick: sendNow }, icon('refresh'), _('Send now')) : null),
-    waiting.length
+      count ? h('button', { type: 'button', class: 'btn primary', id: 'send-now', onclick: sendNow }, icon('refresh'), _('Send now')) : null),
+    count
       ? h('ul', { class: 'list card', style: 'padding:0 12px', id: 'outbox-list' },
-        waiting.map((v) => waitingRow(v, photoCounts[v.id], backoff, paused)))
+        waiting.map((v) => waitingRow(v, photoCounts[v.id], backoff, paused)),
+        fixes.map((f) => fixRow(f, backoff, paused)))
       : h('div', { class: 'card', id: 'outbox-empty' }, emptyState('check', _('Nothing waiting: everything has reached the server.'))),
     waiting.length ? h('p', { style: 'margin-top:12px' },
       h('button', { type: 'button', class: 'btn', onclick: exportPending }, icon('download'), _('Export waiting visits to a file'))) : null,
@@ -45,14 +50,14 @@ async function render() {
   root.removeAttribute('aria-busy');
 }
 
-function stateText(visit, backoff, paused) {
+function stateText(visit, backoff, paused, sending = null) {
   if (visit.outbox === 'attention') return [_('Needs attention'), 'red'];
   if (paused) return [_('Paused: log in again'), 'amber'];
   if (!navigator.onLine) return [_('Waiting for the network'), 'amber'];
   if (backoff && backoff.next_at > Date.now()) {
     return [_('Retrying at {time}', { time: fmt(backoff.next_at, 'seconds') }), 'amber'];
   }
-  return [STEP_LABELS()[visit.sync?.step || 'visit'], 'blue'];
+  return [sending || STEP_LABELS()[visit.sync?.step || 'visit'], 'blue'];
 }
 
 function waitingRow(visit, counts, backoff, paused) {
@@ -64,6 +69,8 @@ function waitingRow(visit, counts, backoff, paused) {
       h('div', { class: 'title' }, storeName(visit.store)),
       h('div', { class: 'meta' }, `${tr(visit.definition.title)} · ${fmt(visit.started_at)}`),
       h('div', { class: 'meta' }, _('Photos: {sent} of {total} sent', { sent: counts.total - counts.left, total: counts.total })),
+      visit.signoff?.state === 'pending' ? h('div', { class: 'meta' }, icon('note'), ' ',
+        _('Signed by {name}: the sign-off follows the visit', { name: visit.signoff.body.name })) : null,
       error && visit.outbox === 'attention' ? errorDetails(error) : null,
       error && visit.outbox !== 'attention' ? h('div', { class: 'meta' }, _('Last try: {error}', { error: errorText(error) })) : null),
     h('div', { class: 'end', style: 'display:flex;flex-direction:column;gap:8px;align-items:flex-end' },
@@ -71,6 +78,31 @@ function waitingRow(visit, counts, backoff, paused) {
       visit.outbox === 'attention' ? h('button', { type: 'button', class: 'btn', onclick: () => retry(visit) }, _('Try again')) : null,
       visit.outbox === 'attention' && ['visit', 'photos', 'submit'].includes(visit.sync?.step)
         ? h('button', { type: 'button', class: 'btn ghost', onclick: () => reopen(visit) }, _('Edit')) : null));
+}
+
+/** The evidence of a fix: its photos, then the action marked done. */
+function fixRow(fix, backoff, paused) {
+  const [label, cls] = stateText(fix, backoff, paused, _('Sending the evidence'));
+  const error = fix.sync?.last_error;
+  const left = fix.photos.filter((p) => p.state === 'pending').length;
+  return h('li', { class: 'list-item', dataset: { fix: fix.id }, style: 'align-items:flex-start' },
+    icon('camera'),
+    h('div', { class: 'main' },
+      h('div', { class: 'title' }, actionTitle(fix.action)),
+      h('div', { class: 'meta' }, [storeName(fix.action.store), _('Evidence of the fix')].filter(Boolean).join(' · ')),
+      h('div', { class: 'meta' }, _('Photos: {sent} of {total} sent', { sent: fix.photos.length - left, total: fix.photos.length })),
+      error && fix.outbox === 'attention' ? errorDetails(error) : null,
+      error && fix.outbox !== 'attention' ? h('div', { class: 'meta' }, _('Last try: {error}', { error: errorText(error) })) : null),
+    h('div', { class: 'end', style: 'display:flex;flex-direction:column;gap:8px;align-items:flex-end' },
+      h('span', { class: `badge ${cls}`, dataset: { state: fix.outbox } }, label),
+      fix.outbox === 'attention' ? h('button', { type: 'button', class: 'btn', onclick: () => retryFix(fix) }, _('Try again')) : null));
+}
+
+async function retryFix(fix) {
+  fix.outbox = 'queued';
+  await put('fixes', fix);
+  await syncNow(true);
+  await render();
 }
 
 function errorText(error) {
@@ -93,11 +125,15 @@ function errorDetails(error) {
 
 function sentRow(visit) {
   const score = visit.server && visit.server.score;
-  return h('li', {}, h('a', { class: 'list-item', href: `/visit?id=${visit.id}`, dataset: { visit: visit.id } },
-    icon('check'),
-    h('div', { class: 'main' }, h('div', { class: 'title' }, storeName(visit.store)),
-      h('div', { class: 'meta' }, _('Sent {time}', { time: fmt(visit.sent_at) }))),
-    score ? scoreChip(score.total, (score.red_lines || []).length > 0) : null));
+  const unsigned = visit.kind === 'audit' && !visit.signoff;
+  return h('li', { class: 'row', style: 'flex-wrap:nowrap;gap:4px' },
+    h('a', { class: 'list-item', style: 'flex:1;min-width:0', href: `/visit?id=${visit.id}`, dataset: { visit: visit.id } },
+      icon('check'),
+      h('div', { class: 'main' }, h('div', { class: 'title' }, storeName(visit.store)),
+        h('div', { class: 'meta' }, _('Sent {time}', { time: fmt(visit.sent_at) }),
+          visit.signoff ? ` · ${_('Signed by {name}', { name: visit.signoff.body.name })}` : '')),
+      score ? scoreChip(score.total, (score.red_lines || []).length > 0) : null),
+    unsigned ? h('a', { class: 'btn ghost', href: `/signoff?visit=${visit.id}`, 'aria-label': _('Sign-off') }, icon('note'), h('span', { class: 'hide-phone' }, _('Sign-off'))) : null);
 }
 
 async function storageCard() {

@@ -1,4 +1,5 @@
-// One visit as the server has it: score, red lines, answers with photos, review, PDF.
+// One visit as the server has it: score, red lines, the store's sign-off, the action plan,
+// answers with photos, review, PDF.
 
 import { ApiError, getJson, writeJson } from '../api.js';
 import { boot, user } from '../app.js';
@@ -6,7 +7,8 @@ import { definitionFor } from '../checklists.js';
 import { storesById } from '../data.js';
 import { downloadPdf } from '../download.js';
 import { _, fmt, storeName, tr } from '../i18n.js';
-import { actionStatus, actionTitle, band, emptyState, h, icon, mount, params, scoreText, statusBadge, toast } from '../ui.js';
+import { plan } from '../plan.js';
+import { band, emptyState, h, icon, mount, params, scoreText, statusBadge, toast } from '../ui.js';
 
 await boot();
 const root = document.getElementById('view');
@@ -102,10 +104,45 @@ async function actionsCard(visit) {
   let list = [];
   try { list = await getJson(`/api/v1/actions?visit_id=${visit.id}`); } catch { return null; }
   if (!list.length) return null;
-  return h('div', { class: 'card' }, h('h2', {}, _('Actions')), h('ul', { class: 'list' }, list.map((a) => h('li', { class: 'list-item' },
-    icon('flag'), h('div', { class: 'main' }, h('div', { class: 'title' }, actionTitle(a)),
-      h('div', { class: 'meta' }, [a.owner, a.due_date ? _('due {date}', { date: fmt(a.due_date, 'date') }) : null].filter(Boolean).join(' · '))),
-    h('span', { class: `badge ${a.overdue ? 'red' : ''}` }, actionStatus(a))))));
+  const cards = plan(user);
+  await cards.load();
+  return h('div', { class: 'card', id: 'visit-actions' }, h('h2', {}, _('Action plan')),
+    h('div', { class: 'plan-list' }, list.map(cards.card)));
+}
+
+/** Who signed for the store, and when; a store manager acknowledges a visit not signed yet. */
+function signoffCard(visit) {
+  if (user.role === 'shopper' || visit.status === 'draft') return null;
+  const signoff = visit.signoff;
+  if (signoff) {
+    const how = signoff.method === 'signature' ? _('Signed on the tablet') : _('Acknowledged in the app');
+    return h('div', { class: 'card', id: 'visit-signoff', dataset: { method: signoff.method } },
+      h('div', { class: 'row' }, icon('check'), h('h2', { style: 'margin:0' }, _('Signed by {name}', { name: signoff.name }))),
+      h('p', { class: 'muted' }, `${how} · ${fmt(signoff.signed_at)}`),
+      signoff.has_signature ? h('img', { class: 'signature-image', src: `/api/v1/visits/${visit.id}/signoff/signature`, alt: _('Signature') }) : null,
+      signoff.comment ? h('p', { class: 'quote' }, signoff.comment) : null);
+  }
+  if (user.role !== 'store_manager' || visit.status !== 'published') {
+    return h('div', { class: 'card', id: 'visit-signoff' }, h('p', { class: 'muted', style: 'margin:0' }, icon('clock'), ' ',
+      _('Not signed off by the store yet.')));
+  }
+  const comment = h('textarea', { id: 'ack-comment', rows: 2, placeholder: _('Anything the store wants on record (optional)') });
+  const button = h('button', { type: 'button', class: 'btn primary', id: 'acknowledge', onclick: async () => {
+    button.disabled = true;
+    const body = { name: document.body.dataset.userName || '', signed_at: new Date().toISOString() };
+    if (comment.value.trim()) body.comment = comment.value.trim();
+    try {
+      await writeJson('POST', `/api/v1/visits/${visit.id}/signoff`, body);
+      window.location.reload();
+    } catch (error) {
+      button.disabled = false;
+      toast(error.message);
+    }
+  } }, icon('check'), _('Acknowledge'));
+  return h('div', { class: 'card', id: 'visit-signoff' }, h('h2', {}, _('Acknowledge the visit')),
+    h('p', { class: 'muted' }, _('Confirm that the store has read this result; the actions are agreed below.')),
+    h('label', { for: 'ack-comment' }, _('Comment'), h('span', { class: 'muted' }, ` · ${_('optional')}`)), comment,
+    h('div', { class: 'row', style: 'margin-top:10px' }, button));
 }
 
 async function render() {
@@ -133,6 +170,7 @@ async function render() {
       scoreCard(visit, definition.definition),
       momentsCard(visit, definition.definition),
       visit.notes ? h('div', { class: 'card' }, h('h2', {}, _('Overall notes')), h('p', { style: 'white-space:pre-line' }, visit.notes)) : null,
+      signoffCard(visit),
       await actionsCard(visit),
       answersCard(visit, definition.definition)));
   root.removeAttribute('aria-busy');
