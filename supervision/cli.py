@@ -96,13 +96,18 @@ def seed_demo():
 
 @photos_cli.command("process-pending")
 def process_pending_photos():
-    """Make the derivatives of every photo received but not processed yet."""
-    from supervision.visits.photos import pending_photos, process
+    """Make the derivatives of every photo (of a visit or of a fix) received but not processed
+    yet."""
+    from supervision.followup import evidence
+    from supervision.visits import photos
 
     states = []
-    for photo in pending_photos():
-        states.append(process(photo))
+    for photo in photos.pending_photos():
+        states.append(photos.process(photo))
         db.session.commit()  # each photo's outcome kept as it goes
+    for photo in evidence.pending_evidence():
+        states.append(evidence.process(photo))
+        db.session.commit()
     click.echo(f"processed {states.count('processed')}, corrupt {states.count('corrupt')}")
 
 

@@ -231,6 +231,17 @@ def test_a_store_manager_account_on_the_users_pages(app, make_user, make_store):
         assert [s.code for s in db.session.get(User, user_id).stores] == ["E1", "E2"]
 
 
+def test_form_errors_speak_the_readers_language(app, make_user, make_store):
+    make_store(code="E1")
+    admin = logged_in(app.test_client(), make_user("admin", locale="zh"))
+    refused = admin.post("/admin/users/new", data={
+        "csrf_token": csrf(admin, "/admin/users/new"), "email": "dian@example.com",
+        "name": "张店长", "role": "store_manager", "password": "first-pass-1"})
+    page = refused.get_data(as_text=True)
+    assert refused.status_code == 422 and "厅主任账号至少要关联一个营业厅。" in page
+    assert "A store manager needs" not in page
+
+
 def test_a_store_manager_opens_no_admin_page(app, make_user, make_store):
     store_manager = logged_in(app.test_client(), make_user("store_manager",
                                                            stores=[make_store()]))

@@ -5,6 +5,7 @@ the fix, approval and rejection, reminders and escalation sent once — across a
 import base64
 import io
 import threading
+import uuid
 from datetime import UTC, date, datetime, time, timedelta
 from urllib.parse import quote
 from zoneinfo import ZoneInfo
@@ -459,6 +460,25 @@ def test_photos_of_a_fix_are_the_stores_side(app, client, world, make_visit, who
     assert _evidence(client, world, action["id"], who=who)[1].status_code == status
     assert _as(client, world, who, "GET", f"/api/v1/actions/{action['id']}/evidence/"
                f"{photo_id}").status_code == status
+
+
+def test_photos_of_fixes_left_unprocessed_are_processed_by_the_command(
+        app, client, world, make_visit, runner):
+    """A worker that died before shrinking a photo of a fix leaves it `received`; the command
+    that processes pending visit photos takes these too."""
+    from supervision.followup.models import ActionEvidence
+
+    [action] = _proposals(app, client, world, make_visit, MUST_BE).values()
+    _patch(client, world, "store_manager", action["id"], status="agreed",
+           owner_staff_id=_staff(client, world)["id"])
+    photo_id, _ = _evidence(client, world, action["id"])
+    with app.app_context():
+        db.session.get(ActionEvidence, uuid.UUID(photo_id)).status = "received"
+        db.session.commit()
+    result = runner.invoke(args=["photos", "process-pending"])
+    assert result.exit_code == 0 and "processed 1, corrupt 0" in result.output
+    shown = _as(client, world, "supervisor", "GET", f"/api/v1/actions/{action['id']}").json
+    assert [e["status"] for e in shown["evidence"]] == ["processed"]
 
 
 def test_a_photo_of_a_fix_must_be_an_image(app, client, world, make_visit):

@@ -1,12 +1,11 @@
 """Follow-up over HTTP: assignments, review of mystery visits, corrective actions, disputes."""
 
-from flask import current_app, request
+from flask import request
 from flask.views import MethodView
 from flask_login import current_user
 from flask_smorest import Blueprint
 
 from supervision.db import db
-from supervision.errors import NotFound
 from supervision.followup import actions, assignments, disputes, evidence, review
 from supervision.followup.schemas import (
     ActionCreateSchema,
@@ -31,7 +30,7 @@ from supervision.followup.schemas import (
 from supervision.scoping import get_action, get_assignment, get_dispute, roles_required
 from supervision.storage import get_storage
 from supervision.visits import signoff
-from supervision.visits.api import IMAGE_BODY, committed
+from supervision.visits.api import IMAGE_BODY, committed, send_photo, upload_limits
 from supervision.visits.schemas import SignoffBodySchema, SignoffSchema
 
 blp = Blueprint("followup", __name__, url_prefix="/api/v1",
@@ -176,11 +175,8 @@ class EvidenceView(MethodView):
                   content_type="image/jpeg")
     def get(self, args, action_id, photo_id):
         """A photo of the fix: size thumb (≈320 px), display (≈1600 px) or original."""
-        found = evidence.evidence_file(current_user, action_id, photo_id, args["size"])
-        db.session.commit()  # processed on the way, or found corrupt
-        if found is None:
-            raise NotFound(f"Photo {photo_id} could not be decoded; it has to be sent again.")
-        return get_storage().send(*found)
+        return send_photo(
+            evidence.evidence_file(current_user, action_id, photo_id, args["size"]), photo_id)
 
     @roles_required(*WITH_STORE)
     @blp.arguments(EvidenceQueryArgsSchema, location="query")
@@ -190,11 +186,9 @@ class EvidenceView(MethodView):
     @blp.alt_response(409, response="CONFLICT")
     def put(self, args, action_id, photo_id):
         """Upload a photo of the fix as the raw body (201 stored, 200 the same bytes again)."""
-        config = current_app.config
-        limits = (config["PHOTO_MAX_BYTES"], config["PHOTO_MAX_PIXELS"])
         found, stored = evidence.receive_evidence(
             current_user, action_id, photo_id, args["taken_at"], request.stream,
-            request.content_type or "", limits)
+            request.content_type or "", upload_limits())
         if stored:
             evidence.process_after_commit(found)
         db.session.commit()

@@ -4,6 +4,7 @@ harmless), checked, kept and shrunk by the visit photo pipeline, by content hash
 import uuid
 
 from flask import current_app
+from sqlalchemy import select
 
 from supervision import tasks
 from supervision.audit.services import record
@@ -97,6 +98,12 @@ def process(evidence: ActionEvidence) -> str:
         evidence.status = "corrupt"
     db.session.flush()
     return evidence.status
+
+
+def pending_evidence() -> list[ActionEvidence]:
+    """Photos of fixes received but not processed yet (the process died, or no worker ran)."""
+    return list(db.session.scalars(select(ActionEvidence).where(
+        ActionEvidence.status == "received")))
 
 
 def process_task(evidence_id: str) -> str:

@@ -45,6 +45,20 @@ def committed(action, *args):
     return result
 
 
+def upload_limits() -> tuple[int, int]:
+    config = current_app.config
+    return config["PHOTO_MAX_BYTES"], config["PHOTO_MAX_PIXELS"]
+
+
+def send_photo(found, photo_id):
+    """Answer with a stored photo's file; commit first what was done on the way (the photo
+    processed now, or found corrupt)."""
+    db.session.commit()
+    if found is None:
+        raise NotFound(f"Photo {photo_id} could not be decoded; it has to be sent again.")
+    return get_storage().send(*found)
+
+
 # What the store version of a mystery visit leaves out: who made it and for which assignment,
 # where the device was, the reviewer's flags, who reviewed it and what they said.
 STORE_VERSION_BLANKS = {"author_id": None, "assignment_id": None, "location": None, "flags": [],
@@ -111,11 +125,8 @@ class PhotoView(MethodView):
                   content_type="image/jpeg")
     def get(self, args, visit_id, photo_id):
         """A photo: size thumb (≈320 px), display (≈1600 px) or original (full size, stripped)."""
-        found = services.photo_file(current_user, visit_id, photo_id, args["size"])
-        db.session.commit()  # a photo processed on the way, or found corrupt
-        if found is None:
-            raise NotFound(f"Photo {photo_id} could not be decoded; it has to be sent again.")
-        return get_storage().send(*found)
+        return send_photo(services.photo_file(current_user, visit_id, photo_id, args["size"]),
+                          photo_id)
 
     @roles_required(*CAPTURERS)
     @blp.arguments(PhotoQueryArgsSchema, location="query")
@@ -124,11 +135,9 @@ class PhotoView(MethodView):
     @blp.alt_response(201, schema=PhotoSchema, description="Stored")
     def put(self, args, visit_id, photo_id):
         """Upload a photo as the raw body (201 stored, 200 the same bytes again)."""
-        config = current_app.config
-        limits = (config["PHOTO_MAX_BYTES"], config["PHOTO_MAX_PIXELS"])
         photo, stored = services.receive_photo(
             current_user, visit_id, photo_id, args["item"], request.stream,
-            request.content_type or "", limits)
+            request.content_type or "", upload_limits())
         if stored:
             pipeline.process_after_commit(photo)
         db.session.commit()
