@@ -16,6 +16,7 @@ Whether a task is still coming: `queued_here` names those waiting for this proce
 """
 
 import importlib
+import os
 import threading
 from collections import Counter
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -242,11 +243,15 @@ jobs_cli = AppGroup("jobs", help="Tasks on the Redis queue (TASK_MODE=queue).")
 @click.option("--max-jobs", type=int, default=None,
               help="Exit after this many tasks, for a supervisor (systemd) to start afresh.")
 @click.option("--burst", is_flag=True, help="Exit once the queues are empty.")
-def worker_command(names, max_jobs, burst):
+@click.option("--nice", type=click.IntRange(0, 19), default=10, show_default=True,
+              help="Lower the worker's CPU priority by this much, so that on a shared machine "
+                   "the requests people wait for go first (0: as started).")
+def worker_command(names, max_jobs, burst, nice):
     """Run tasks from the Redis queue (REDIS_URL) until stopped."""
     global _worker_app
     if not current_app.config.get("REDIS_URL"):
         raise click.ClickException("REDIS_URL is not set: tasks run inside the web process.")
+    os.nice(nice)  # background renders and photo derivatives yield to the web processes
     _worker_app = current_app._get_current_object()  # forked horses inherit it, ready to use
     _worker_app.config["TASK_MODE"] = "queue"  # a horse ends with its task: no thread of its own
     worker = Worker([redis_queue(name) for name in names or QUEUES], connection=connection(),

@@ -93,6 +93,18 @@ def _kill_horse_while_running(app, job_id: str, worker_pid: int) -> bool:
     return True
 
 
+def test_the_worker_yields_the_cpu_to_the_web_processes(app, tmp_path):
+    """Renders and photo derivatives run below the web's priority (nice +10 by default)."""
+    ours = os.getpriority(os.PRIO_PROCESS, 0)
+    with worker(app, tmp_path / "worker.log") as process:
+        wait_until(lambda: os.getpriority(os.PRIO_PROCESS, process.pid) == min(19, ours + 10),
+                   "the worker to lower its priority")
+    log = tmp_path / "as-started.log"
+    with worker(app, log, "--nice", "0") as process:  # listening: past the priority change
+        wait_until(lambda: "Listening on" in log.read_text(), "the worker to listen")
+        assert os.getpriority(os.PRIO_PROCESS, process.pid) == ours
+
+
 def test_a_killed_render_is_retried_then_failed_never_left_running(app, client, region_world,
                                                                    tmp_path):
     first = ask_report(client, region_world)
