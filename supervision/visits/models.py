@@ -78,6 +78,8 @@ class Response(db.Model):
     staff: Mapped[str | None] = mapped_column(String(120))
     # When the collector gave the answer (the device's clock): the time of a finding.
     at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The collector marked the item "needs attention": the report lists it first.
+    flagged: Mapped[bool] = mapped_column(Boolean, default=False)
     received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     visit: Mapped[Visit] = relationship(back_populates="responses")
@@ -104,6 +106,10 @@ class Photo(db.Model):
     received_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # When the photo was taken, as the device says (reports print it under the photo).
     taken_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Where the device was when the photo was taken (read on the device before the shrink).
+    lat: Mapped[float | None] = mapped_column(Float)
+    lon: Mapped[float | None] = mapped_column(Float)
+    accuracy_m: Mapped[float | None] = mapped_column(Float)
 
     visit: Mapped[Visit] = relationship(back_populates="photos")
 
@@ -133,3 +139,23 @@ class Signoff(db.Model):
     received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     visit: Mapped[Visit] = relationship(back_populates="signoff")
+
+
+class Submission(db.Model):
+    """One submission of a visit as it was sent: the first, and each one after the reviewer
+    returned the visit. `changes` lists what differs from the submission before."""
+
+    __tablename__ = "visit_submissions"
+    __table_args__ = (UniqueConstraint("visit_id", "number"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    visit_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("visits.id", ondelete="CASCADE"), index=True)
+    number: Mapped[int] = mapped_column(Integer)  # 1, 2, … in the order submitted
+    submitted_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    submitted_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    # The reviewer's comment this submission answers (None for the first).
+    answers_comment: Mapped[str | None] = mapped_column(Text)
+    # The visit as submitted: {responses, photos, moments, notes, total}.
+    snapshot: Mapped[dict] = mapped_column(JSONType)
+    changes: Mapped[list] = mapped_column(JSONType, default=list)
