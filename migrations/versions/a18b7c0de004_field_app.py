@@ -1,4 +1,5 @@
-"""the app in the field: a flag per answer, where a photo was taken, each submission of a visit
+"""the app in the field: a flag per answer, where a photo was taken, each submission of a visit,
+what a notification is made from (rendered in the reader's language when read)
 
 Revision ID: a18b7c0de004
 Revises: f17a7c0de003
@@ -27,6 +28,8 @@ def upgrade():
         batch.add_column(sa.Column('lat', sa.Float(), nullable=True))
         batch.add_column(sa.Column('lon', sa.Float(), nullable=True))
         batch.add_column(sa.Column('accuracy_m', sa.Float(), nullable=True))
+    with op.batch_alter_table('notifications') as batch:
+        batch.add_column(sa.Column('params', supervision.db.JSONType(), nullable=True))
     op.create_table(
         'visit_submissions',
         sa.Column('id', sa.Integer(), nullable=False),
@@ -48,6 +51,8 @@ def upgrade():
 def downgrade():
     op.drop_index('ix_visit_submissions_visit_id', table_name='visit_submissions')
     op.drop_table('visit_submissions')
+    with op.batch_alter_table('notifications') as batch:
+        batch.drop_column('params')
     with op.batch_alter_table('photos') as batch:
         batch.drop_column('accuracy_m')
         batch.drop_column('lon')

@@ -5,7 +5,7 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from supervision.db import UTCDateTime, db, utcnow
+from supervision.db import JSONType, UTCDateTime, db, utcnow
 
 # pending → sending → sent or failed (a worker or thread emails it after the commit; `flask
 # notifications resend` hands failed and long-pending ones over again); skipped: no mail server
@@ -22,6 +22,9 @@ class Notification(db.Model):
     kind: Mapped[str] = mapped_column(String(32))
     subject: Mapped[str] = mapped_column(Text)
     body: Mapped[str] = mapped_column(Text)
+    # What the text is made from, so that it is rendered again in the reader's language of the
+    # moment it is read (subject and body keep the text as first sent, for the email).
+    params: Mapped[dict | None] = mapped_column(JSONType)
     link: Mapped[str | None] = mapped_column(String(255))  # a path of the app or the API
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     read_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
