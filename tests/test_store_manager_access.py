@@ -234,7 +234,8 @@ def _mystery_visits(app, client, world):
                             moments=[{"moment": "entered", "at": _ago(hours=5)},
                                      {"moment": "ticket_taken", "at": _ago(hours=5, minutes=-1)},
                                      {"moment": "called", "at": _ago(hours=4, minutes=50)}],
-                            photos=[{"id": photo_id, "item": "greeted"}],
+                            photos=[{"id": photo_id, "item": "greeted",
+                                     "location": SHOPPER_SPOT}],
                             responses=[{"item": "greeted", "value": False},
                                        {"item": "courtesy", "value": 2}], **extra)
         _ok(client.put(f"/api/v1/visits/{visit_id}", json=body, headers=shopper), 201)
@@ -247,6 +248,7 @@ def _mystery_visits(app, client, world):
     internal = _ok(client.get(f"/api/v1/visits/{visits['mystery']}", headers=manager))
     assert {f["code"] for f in internal["flags"]} >= {"far_from_store", "outside_window"}
     assert internal["author_id"] == SHOPPER_ID and internal["reviewed_by_id"]
+    assert internal["photos"][0]["location"] == SHOPPER_SPOT
     world["assignment"] = assignment["id"]
     world["store_objects"].update(visits)
 

@@ -263,6 +263,32 @@ def test_answer_and_photo_times_are_kept_and_a_replay_stays_harmless(app, client
         photo_id: "2025-03-01T01:40:30+00:00", late_photo: "2025-03-01T01:52:00+00:00"}
 
 
+def test_a_flag_per_answer_and_where_each_photo_was_taken_are_kept(app, client, world):
+    visit_id, photo_id, other = new_id(), new_id(), new_id()
+    spot = {"lat": 31.2397, "lon": 121.4998, "accuracy_m": 12.0}
+    body = audit_body(world["store"].id, photos=[(photo_id, "signage"), (other, "tidy")])
+    body["responses"][0]["flagged"] = True
+    body["photos"][0]["location"] = spot
+    first = put(client, world, visit_id, body)
+    assert first.status_code == 201, first.json
+    flagged = {r["item"] for r in first.json["responses"] if r["flagged"]}
+    assert flagged == {body["responses"][0]["item"]}
+    assert {p["id"]: p["location"] for p in first.json["photos"]} == {photo_id: spot,
+                                                                      other: None}
+    body["responses"][0]["flagged"] = False  # the collector took the flag off
+    body["photos"][1]["location"] = {"lat": 31.24, "lon": 121.5}
+    body["revision"] = 1
+    second = put(client, world, visit_id, body).json
+    assert not any(r["flagged"] for r in second["responses"])
+    assert {p["id"]: p["location"] for p in second["photos"]}[other] == {
+        "lat": 31.24, "lon": 121.5, "accuracy_m": None}
+    body["photos"][0]["location"] = {"lat": 91, "lon": 0}
+    body["revision"] = 2
+    refused = put(client, world, visit_id, body)
+    assert refused.status_code == 422
+    assert refused.json["errors"]["json"]["photos"]["0"]["location"]["lat"]
+
+
 @pytest.mark.parametrize(("field", "value"), [
     ("at", "2025-03-01T09:41:07"), ("at", "1999-12-31T23:00:00+00:00"),
     ("taken_at", "2101-01-01T08:00:00+08:00"), ("taken_at", "yesterday")])

@@ -151,6 +151,7 @@ export function visitBody(visit) {
       if (answer.note) row.note = answer.note;
       if (answer.staff && answer.staff.trim()) row.staff = answer.staff.trim();
       if (answer.at) row.at = answer.at;
+      if (answer.flagged) row.flagged = true;
       return row;
     });
   const body = {
@@ -159,8 +160,11 @@ export function visitBody(visit) {
     kind: visit.kind,
     started_at: visit.started_at,
     responses,
-    photos: (visit.photos || []).map((p) => (p.taken_at ? { id: p.id, item: p.item, taken_at: p.taken_at }
-      : { id: p.id, item: p.item })),
+    photos: (visit.photos || []).map((p) => ({
+      id: p.id, item: p.item,
+      ...(p.taken_at ? { taken_at: p.taken_at } : {}),
+      ...(p.location ? { location: p.location } : {}),
+    })),
     revision: visit.revision || 0,
   };
   if (visit.ended_at) body.ended_at = visit.ended_at;

@@ -12,6 +12,12 @@ export function takenAt(file, at = Date.now()) {
   return new Date(modified && modified >= EARLIEST && modified <= at ? modified : at).toISOString();
 }
 
+/** What the device knows of a photo before it is shrunk: when it was taken and where the
+ * device was ({lat, lon, accuracy_m} or null). */
+export async function photoFacts(file) {
+  return { taken_at: takenAt(file), location: null };
+}
+
 async function decode(file) {
   if (typeof createImageBitmap === 'function') {
     try {

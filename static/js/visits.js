@@ -2,7 +2,7 @@
 
 import { all, byIndex, del, get, put, transact } from './db.js';
 import { enqueue } from './outbox.js';
-import { downscale, takenAt } from './photos.js';
+import { downscale, photoFacts, takenAt } from './photos.js';
 
 export { takenAt };
 
@@ -77,14 +77,14 @@ export async function movePhoto(visit, photo, item) {
 
 /** Shrink the photo, then store it and announce it on the visit in one transaction. */
 export async function addPhoto(visit, item, file) {
-  const taken = takenAt(file);
+  const { taken_at: taken, location } = await photoFacts(file); // read before the shrink
   const shrunk = await downscale(file);
   const photo = {
     id: uuid(), visit_id: visit.id, item: item || null, blob: shrunk.blob, type: shrunk.type,
     width: shrunk.width, height: shrunk.height, size: shrunk.blob.size, taken_at: taken,
     state: 'pending',
   };
-  visit.photos.push({ id: photo.id, item: photo.item, taken_at: taken });
+  visit.photos.push({ id: photo.id, item: photo.item, taken_at: taken, location });
   visit.updated_at = now();
   visit.revision = (visit.revision || 0) + 1;
   try {

@@ -69,6 +69,7 @@ def _document(visit):
     document = queries.visit_document(visit)
     if reads_store_version(current_user, visit):
         document.update(STORE_VERSION_BLANKS)
+        document["photos"] = [{**photo, "location": None} for photo in document["photos"]]
     return document
 
 

@@ -52,23 +52,27 @@ def wait_minutes(visit: Visit) -> float | None:
 def visit_document(visit: Visit) -> dict:
     """The visit as the API shows it (VisitSchema)."""
     version = visit.checklist_version
-    location = None if visit.lat is None else {
-        "lat": visit.lat, "lon": visit.lon, "accuracy_m": visit.accuracy_m}
     return {
         **{c.key: getattr(visit, c.key) for c in Visit.__table__.columns},
         "checklist": {"slug": version.checklist.slug, "version": version.version},
-        "location": location,
+        "location": _place(visit),
         "moments": [{"moment": m["moment"], "at": datetime.fromisoformat(m["at"])}
                     for m in visit.moments or ()],
         "wait_minutes": wait_minutes(visit),
         "responses": [{"item": r.item_id, "value": r.value, "na": r.na, "note": r.note,
-                       "staff": r.staff, "at": r.at, "received_at": r.received_at}
+                       "staff": r.staff, "at": r.at, "flagged": r.flagged,
+                       "received_at": r.received_at}
                       for r in visit.responses],
         "photos": [{**{c.key: getattr(p, c.key) for c in Photo.__table__.columns},
-                    "item": p.item_id} for p in visit.photos],
+                    "item": p.item_id, "location": _place(p)} for p in visit.photos],
         "missing_photos": [p.id for p in missing_photos(visit)],
         "signoff": signoff_document(visit.signoff),
     }
+
+
+def _place(row) -> dict | None:
+    return None if row.lat is None else {
+        "lat": row.lat, "lon": row.lon, "accuracy_m": row.accuracy_m}
 
 
 def signoff_document(signoff: Signoff | None) -> dict | None:

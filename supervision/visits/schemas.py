@@ -37,6 +37,9 @@ class ResponseDraftSchema(ma.Schema):
     at = instant(allow_none=True, load_default=None, metadata={
         "description": "When the answer was given or last changed, by the device's clock: the "
                        "time of a finding."})
+    flagged = ma.fields.Boolean(load_default=False, metadata={
+        "description": "The collector marked the item as needing attention: reports list it "
+                       "first."})
 
 
 class PhotoAnnouncementSchema(ma.Schema):
@@ -44,6 +47,8 @@ class PhotoAnnouncementSchema(ma.Schema):
     item = ma.fields.String(required=True, validate=ITEM_ID)
     taken_at = instant(allow_none=True, load_default=None, metadata={
         "description": "When the photo was taken, by the device's clock."})
+    location = ma.fields.Nested(LocationSchema, allow_none=True, load_default=None, metadata={
+        "description": "Where the device was when the photo was taken."})
 
 
 class ChecklistRefSchema(ma.Schema):
@@ -109,6 +114,7 @@ class ResponseSchema(ma.Schema):
     note = ma.fields.String(allow_none=True)
     staff = ma.fields.String(allow_none=True)
     at = ma.fields.AwareDateTime(allow_none=True)
+    flagged = ma.fields.Boolean()
     received_at = ma.fields.AwareDateTime()
 
 
@@ -125,6 +131,7 @@ class PhotoSchema(ma.Schema):
     announced_at = ma.fields.AwareDateTime()
     received_at = ma.fields.AwareDateTime(allow_none=True)
     taken_at = ma.fields.AwareDateTime(allow_none=True)
+    location = ma.fields.Nested(LocationSchema, allow_none=True)
 
 
 class SignoffSchema(ma.Schema):

@@ -231,12 +231,14 @@ def _did_not_arise(answers: dict, rained: bool) -> list[str]:
 def _response(definition: ChecklistDefinition, item_id: str, value, at: datetime) -> dict:
     """An answer with the time it was given; a red-line finding with its note and staff."""
     if value is NOT_APPLICABLE:
-        return {"item": item_id, "value": None, "na": True, "note": None, "staff": None, "at": at}
+        return {"item": item_id, "value": None, "na": True, "note": None, "staff": None, "at": at,
+                "flagged": False}
     item = definition.item(item_id)
     note, staff = None, None
     if item.red_line and item.type != "text" and item_fraction(item, value) < 1:
         note, staff = RED_LINE_NOTES.get(item_id, RED_LINE_NOTE)
-    return {"item": item_id, "value": value, "na": False, "note": note, "staff": staff, "at": at}
+    return {"item": item_id, "value": value, "na": False, "note": note, "staff": staff, "at": at,
+            "flagged": False}
 
 
 def _moments(definition: ChecklistDefinition, started: datetime, rng: random.Random,

@@ -32,7 +32,7 @@ EDITABLE = ("draft", "rejected")
 # Who may capture which kind of visit.
 CAPTURE_ROLES = {"audit": ("admin", "supervisor"), "mystery": ("admin", "shopper")}
 RECEIVED = ("received", "processed")
-ANSWER_FIELDS = ("value", "na", "note", "staff", "at")
+ANSWER_FIELDS = ("value", "na", "note", "staff", "at", "flagged")
 
 
 def body_hash(body: dict) -> str:
@@ -220,9 +220,10 @@ def _answer_values(given: dict) -> dict:
 
 def _apply_announcements(visit: Visit, announced: list[dict]) -> None:
     """Announced photos follow the body; received ones are data and stay whatever it says
-    (but for the time it was taken, which only the device knows)."""
+    (but for when and where it was taken, which only the device knows)."""
     wanted = {a["id"]: a["item"] for a in announced}
     taken = {a["id"]: utc(a["taken_at"]) for a in announced}
+    where = {a["id"]: _photo_place(a.get("location")) for a in announced}
     for row in [p for p in visit.photos if p.id not in wanted and p.status == "announced"]:
         visit.photos.remove(row)
     current = {p.id: p for p in visit.photos}
@@ -231,15 +232,24 @@ def _apply_announcements(visit: Visit, announced: list[dict]) -> None:
         row = current.get(photo_id)
         if row is None:
             visit.photos.append(Photo(id=photo_id, item_id=item_id, status="announced",
-                                      announced_at=utcnow(), taken_at=taken[photo_id]))
+                                      announced_at=utcnow(), taken_at=taken[photo_id],
+                                      **where[photo_id]))
             continue
         if taken[photo_id] is not None and row.taken_at != taken[photo_id]:
             row.taken_at = taken[photo_id]
+        for key, value in where[photo_id].items():
+            if value is not None and getattr(row, key) != value:
+                setattr(row, key, value)
         if row.item_id != item_id:
             if row.status != "announced":
                 raise Conflict(f"Photo {photo_id} was received for item {row.item_id}; it "
                                f"cannot move to {item_id}.")
             row.item_id = item_id
+
+
+def _photo_place(location: dict | None) -> dict:
+    location = location or {}
+    return {key: location.get(key) for key in ("lat", "lon", "accuracy_m")}
 
 
 def _check_photo_ids_free(photo_ids: list) -> None:
