@@ -7,6 +7,7 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.http import HTTP_STATUS_CODES
 
 from supervision.db import db
+from supervision.messages import translate, translate_errors
 
 
 class DomainError(Exception):
@@ -119,11 +120,16 @@ class Api(SmorestApi):
         """The client keeps its data and sends it again; every write of the API is idempotent."""
         current_app.logger.warning("database unavailable: %s", error)
         db.session.remove()
-        return self.handle_domain_error(Unavailable(
-            "The database is not available right now; try again shortly.",
-            headers={"Retry-After": "5"}))
+        # In English: the language may be the account's, which the database would have to give.
+        return self._answer(503, HTTP_STATUS_CODES[503],
+                            "The database is not available right now; try again shortly.",
+                            None, {"Retry-After": "5"}, translated=False)
 
-    def _answer(self, code, status, message, errors, headers):
+    def _answer(self, code, status, message, errors, headers, translated=True):
+        """The answer in the requester's language (the account's, else Accept-Language): its
+        messages translated, its field names (the API's keys) as they are."""
+        if translated:
+            message, errors = translate(message), translate_errors(errors)
         payload = error_payload(code, status, message, errors)
         if wants_html():
             return render_template("error.html", error=payload), code, headers or {}

@@ -1,5 +1,6 @@
 """Notifying users (one row per recipient, written in the event's transaction and in the
-recipient's language), and the recipients' reading of them."""
+recipient's language, which its email keeps), and the recipients' reading of them (in the
+reader's language of the moment, when the notification keeps its params)."""
 
 from collections.abc import Callable, Iterable
 
@@ -18,10 +19,13 @@ from supervision.pagination import paginate
 
 
 def notify(users: Iterable[User], kind: str, message: Callable[[], tuple[str, str]],
-           link: str | None = None, once_key: str | None = None) -> list[Notification]:
+           link: str | None = None, once_key: str | None = None,
+           params: dict | None = None) -> list[Notification]:
     """A notification for each user; `message()` gives its (subject, body) and is called in
     the user's language. Emailed once the caller commits, when a mail server is configured
-    and the user is active with an address. Flushes, never commits.
+    and the user is active with an address. Flushes, never commits. `params` (JSON) is what
+    the message is made from: with them the text is made again, in the reader's language of
+    the moment, each time it is read (supervision/notifications/triggers.py).
 
     With `once_key` ("kind:object:step"), each user gets it once only, ever: the key made
     "kind:object:step:user" is unique, and a user who already has it gets nothing (a sweep run
@@ -37,7 +41,8 @@ def notify(users: Iterable[User], kind: str, message: Callable[[], tuple[str, st
         subject, body = worded[language]
         emailed = mailing and user.active and bool(user.email)
         rows.append({"user_id": user.id, "kind": kind, "subject": subject, "body": body,
-                     "link": link, "email_status": "pending" if emailed else "skipped",
+                     "params": params, "link": link,
+                     "email_status": "pending" if emailed else "skipped",
                      "once_key": f"{once_key}:{user.id}" if once_key else None})
     made = _insert_once(rows) if once_key else _insert(rows)
     mail.email_after_commit([n for n in made if n.email_status == "pending"])

@@ -1,6 +1,13 @@
 """The events that notify someone, and what each notification says. Each is called by the
-code of its event, in the event's transaction."""
+code of its event, in the event's transaction.
 
+A notification keeps what its text is made from (`params`: the ids of what it is about, and the
+values of the moment it was written, such as a reviewer's comment); `wording` makes its subject
+and body from them in the current language: the recipient's when it is written (the email
+keeps that text), the reader's each time it is read."""
+
+import uuid
+from collections.abc import Callable
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -8,88 +15,134 @@ from flask_babel import gettext as _
 
 from supervision.accounts.models import User
 from supervision.db import db
+from supervision.followup.models import Action, Assignment
 from supervision.i18n import current_language
+from supervision.notifications.models import Notification
 from supervision.notifications.services import notify, region_managers, store_managers
 from supervision.reports.labels import is_zh, minute, number, pick
 from supervision.stores.models import Region, Store
+from supervision.visits.models import Visit
 
 
 def visit_published(visit) -> None:
     """The managers of the store's region learn the score of a visit that reached the store's
     side (an audit on submission, a mystery visit once published: never before)."""
-    notify(region_managers(visit.store.region_id), "visit_published",
-           lambda: _published(visit), f"/api/v1/visits/{visit.id}")
+    _notify(region_managers(visit.store.region_id), "visit_published", {"visit": str(visit.id)},
+            f"/api/v1/visits/{visit.id}")
 
 
 def visit_rejected(visit) -> None:
     """The shopper learns what the reviewer wants fixed in its visit."""
-    notify([visit.author], "visit_rejected", lambda: _rejected(visit),
-           f"/api/v1/visits/{visit.id}")
+    _notify([visit.author], "visit_rejected",
+            {"visit": str(visit.id), "comment": visit.review_comment},
+            f"/api/v1/visits/{visit.id}")
 
 
 def assignment_created(assignment) -> None:
     """The shopper learns of a new mystery visit to make."""
-    notify([assignment.shopper], "assignment_created", lambda: _assigned(assignment),
-           f"/api/v1/assignments/{assignment.id}")
+    _notify([assignment.shopper], "assignment_created", {"assignment": assignment.id},
+            f"/api/v1/assignments/{assignment.id}")
 
 
 def job_finished(job) -> None:
     """Whoever asked for a region report learns that it is ready, or why it failed."""
     if job.created_by_id is None:
         return
-    region = db.session.get(Region, job.params["region_id"])
     kind = "report_ready" if job.status == "done" else "report_failed"
-    notify([db.session.get(User, job.created_by_id)], kind, lambda: _report(job, region),
-           f"/api/v1/jobs/{job.id}")
+    params = {"job": job.id, "region": job.params["region_id"], "from": job.params["from"],
+              "to": job.params["to"], "error": job.error}
+    _notify([db.session.get(User, job.created_by_id)], kind, params, f"/api/v1/jobs/{job.id}")
 
 
 def fix_rejected(action) -> None:
     """The store's managers learn why the fix of an action was rejected, and when it is due."""
-    notify(store_managers(action.store_id), "action_rejected", lambda: _fix_rejected(action),
-           f"/api/v1/actions/{action.id}")
+    _notify(store_managers(action.store_id), "action_rejected",
+            {"action": action.id, "comment": action.decision_comment,
+             "due": action.due_date.isoformat()}, f"/api/v1/actions/{action.id}")
 
 
 def action_due(action) -> list:
     """The store's managers are reminded of an action on its due day, once for each due date
     (a new one after a rejection is reminded again)."""
-    return notify(store_managers(action.store_id), "action_due", lambda: _due(action),
-                  f"/api/v1/actions/{action.id}",
-                  once_key=f"action:{action.id}:due-{action.due_date.isoformat()}")
+    return _notify(store_managers(action.store_id), "action_due",
+                   {"action": action.id, "due": action.due_date.isoformat()},
+                   f"/api/v1/actions/{action.id}",
+                   once_key=f"action:{action.id}:due-{action.due_date.isoformat()}")
 
 
 def action_escalated(action, days_late: int) -> list:
     """The region's managers learn of an action still not done days after its due date, once
     for each due date."""
-    return notify(region_managers(action.store.region_id), "action_escalated",
-                  lambda: _escalated(action, days_late), f"/api/v1/actions/{action.id}",
-                  once_key=f"action:{action.id}:escalated-{action.due_date.isoformat()}")
+    return _notify(region_managers(action.store.region_id), "action_escalated",
+                   {"action": action.id, "due": action.due_date.isoformat(), "days": days_late},
+                   f"/api/v1/actions/{action.id}",
+                   once_key=f"action:{action.id}:escalated-{action.due_date.isoformat()}")
 
 
-def _fix_rejected(action) -> tuple[str, str]:
+def _notify(users, kind: str, params: dict, link: str, once_key: str | None = None) -> list:
+    return notify(users, kind, lambda: WORDING[kind](params), link, once_key, params=params)
+
+
+def wording(notification: Notification) -> tuple[str, str]:
+    """The notification's (subject, body) in the current language, made again from its params;
+    as stored when it has none (written before they were kept, or by hand) or what it is about
+    is gone."""
+    made = WORDING.get(notification.kind)
+    if notification.params is None or made is None:
+        return notification.subject, notification.body
+    try:
+        return made(notification.params)
+    except LookupError:  # the visit, assignment or action is no more; a param is missing
+        return notification.subject, notification.body
+
+
+def _get(model, key):
+    found = db.session.get(model, key)
+    if found is None:
+        raise LookupError(f"{model.__name__} {key} not found")
+    return found
+
+
+def _visit(params: dict) -> Visit:
+    return _get(Visit, uuid.UUID(params["visit"]))
+
+
+def _action(params: dict) -> Action:
+    return _get(Action, params["action"])
+
+
+def _assignment(params: dict) -> Assignment:
+    return _get(Assignment, params["assignment"])
+
+
+def _fix_rejected(params: dict) -> tuple[str, str]:
+    action = _action(params)
     store = _store_name(action.store)
     subject = _("Fix rejected: %(store)s, %(title)s", store=store, title=_title(action))
-    lines = [_("Reason: %(comment)s", comment=action.decision_comment),
-             _("Due: %(date)s", date=action.due_date.isoformat()),
+    lines = [_("Reason: %(comment)s", comment=params["comment"]),
+             _("Due: %(date)s", date=params["due"]),
              _("Put it right, then mark the action done again with new photos.")]
     return subject, "\n".join(lines)
 
 
-def _due(action) -> tuple[str, str]:
+def _due(params: dict) -> tuple[str, str]:
+    action = _action(params)
     store = _store_name(action.store)
     subject = _("Action due: %(store)s, %(title)s", store=store, title=_title(action))
     lines = [_("Owner: %(owner)s", owner=action.owner or "–"),
-             _("Due: %(date)s", date=action.due_date.isoformat()),
+             _("Due: %(date)s", date=params["due"]),
              _("Mark it done with a note and a photo of the fix.")]
     return subject, "\n".join(lines)
 
 
-def _escalated(action, days_late: int) -> tuple[str, str]:
+def _escalated(params: dict) -> tuple[str, str]:
+    action = _action(params)
     store = _store_name(action.store)
-    subject = _("Action overdue %(days)s days: %(store)s, %(title)s", days=days_late,
+    subject = _("Action overdue %(days)s days: %(store)s, %(title)s", days=params["days"],
                 store=store, title=_title(action))
     lines = [_("Store: %(store)s (%(code)s)", store=store, code=action.store.code),
              _("Owner: %(owner)s", owner=action.owner or "–"),
-             _("Due: %(date)s", date=action.due_date.isoformat())]
+             _("Due: %(date)s", date=params["due"])]
     return subject, "\n".join(lines)
 
 
@@ -97,7 +150,8 @@ def _title(action) -> str:
     return action.title_in(current_language())
 
 
-def _published(visit) -> tuple[str, str]:
+def _published(params: dict) -> tuple[str, str]:
+    visit = _visit(params)
     store, score = _store_name(visit.store), number(visit.total)
     kind = _("storefront audit") if visit.kind == "audit" else _("mystery visit")
     if visit.red_line:
@@ -114,15 +168,17 @@ def _published(visit) -> tuple[str, str]:
     return subject, "\n".join(lines)
 
 
-def _rejected(visit) -> tuple[str, str]:
+def _rejected(params: dict) -> tuple[str, str]:
+    visit = _visit(params)
     store, time = _store_name(visit.store), _local(visit.started_at, visit.store)
     subject = _("Visit returned for correction: %(store)s, %(time)s", store=store, time=time)
-    lines = [_("Reviewer's comment: %(comment)s", comment=visit.review_comment),
+    lines = [_("Reviewer's comment: %(comment)s", comment=params["comment"]),
              _("Correct the visit as asked and submit it again.")]
     return subject, "\n".join(lines)
 
 
-def _assigned(assignment) -> tuple[str, str]:
+def _assigned(params: dict) -> tuple[str, str]:
+    assignment = _assignment(params)
     store = assignment.store
     subject = _("New mystery-shop assignment: %(store)s", store=_store_name(store))
     lines = [_("Store: %(store)s (%(code)s)", store=_store_name(store), code=store.code)]
@@ -136,15 +192,20 @@ def _assigned(assignment) -> tuple[str, str]:
     return subject, "\n".join(lines)
 
 
-def _report(job, region: Region | None) -> tuple[str, str]:
-    params = job.params
-    values = {"region": _region_name(region, params["region_id"]), "start": params["from"],
-              "end": params["to"]}
-    if job.status == "done":
-        return (_("Region report ready: %(region)s, %(start)s to %(end)s", **values),
-                _("The report is ready to download."))
-    return (_("Region report failed: %(region)s, %(start)s to %(end)s", **values),
-            _("Reason: %(error)s", error=job.error))
+def _report_ready(params: dict) -> tuple[str, str]:
+    return (_("Region report ready: %(region)s, %(start)s to %(end)s", **_period(params)),
+            _("The report is ready to download."))
+
+
+def _report_failed(params: dict) -> tuple[str, str]:
+    return (_("Region report failed: %(region)s, %(start)s to %(end)s", **_period(params)),
+            _("Reason: %(error)s", error=params["error"]))
+
+
+def _period(params: dict) -> dict:
+    region = db.session.get(Region, params["region"])
+    return {"region": _region_name(region, params["region"]), "start": params["from"],
+            "end": params["to"]}
 
 
 def _store_name(store: Store) -> str:
@@ -160,3 +221,12 @@ def _region_name(region: Region | None, region_id: int) -> str:
 def _local(moment: datetime, store: Store) -> str:
     """A time as the store's clock shows it."""
     return minute(moment.astimezone(ZoneInfo(store.timezone)))
+
+
+# What each kind of notification says, made from its params.
+WORDING: dict[str, Callable[[dict], tuple[str, str]]] = {
+    "visit_published": _published, "visit_rejected": _rejected,
+    "assignment_created": _assigned, "report_ready": _report_ready,
+    "report_failed": _report_failed, "action_rejected": _fix_rejected, "action_due": _due,
+    "action_escalated": _escalated,
+}
