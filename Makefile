@@ -5,7 +5,7 @@ FLASK := $(VENV)/bin/flask --app supervision
 PORT ?= 5000
 HOST ?= 127.0.0.1
 
-.PHONY: run test install setup-db lint lock bench-ingest bench-reports bench-load bench-photo-memory clean
+.PHONY: run test install setup-db lint lock bench-ingest bench-reports bench-load bench-photo-memory bench-sync clean
 
 CATALOGUE := supervision/translations/zh/LC_MESSAGES/messages
 
@@ -53,6 +53,9 @@ bench-load: $(VENV)/.test
 
 bench-photo-memory: $(VENV)/.test
 	$(PY) bench/photo_memory.py $(BENCH_ARGS)
+
+bench-sync: $(VENV)/.test
+	$(PY) bench/sync.py $(BENCH_ARGS)
 
 # Refresh both lock files from the ranges in setup.cfg (see README, "Dependencies").
 LOCK_FLAGS := --generate-hashes --allow-unsafe --strip-extras --all-build-deps --no-emit-index-url --no-emit-find-links $(LOCK_ARGS)

@@ -159,7 +159,7 @@ RED_LINE_NOTE = "员工打断顾客：“合同里都写了。” / The clerk cu
 
 
 def photo_file(tmp_path, name: str, size=(3000, 2000), hue=0) -> str:
-    """A camera-sized JPEG file to pick (the app shrinks it to 2000 px before sending)."""
+    """A camera-sized JPEG file to pick (the app shrinks it to 1600 px before sending)."""
     path = tmp_path / name
     path.write_bytes(picture(*size, (180, 200 - hue, 210), quality=88))
     return str(path)

@@ -317,10 +317,13 @@ def test_the_full_size_version_is_made_when_processed_and_read_as_stored(
     assert answer.data == (Path(app.config["PHOTO_DIR"]) / stored[0]).read_bytes()
     assert b"TestCam" not in answer.data and b"Exif" not in answer.data
     served = Image.open(io.BytesIO(answer.data))
+    display = fetch(client, world, visit_id, photo_id, "display").data
     if orientation is None:  # the very pixels that were sent, nothing re-encoded
         assert served.tobytes() == Image.open(io.BytesIO(sent)).tobytes()
+        assert display == answer.data  # the app's photo is the display size: kept as sent
     else:
         assert served.size == (900, 1200)
+        assert display != answer.data and Image.open(io.BytesIO(display)).size == (900, 1200)
 
 
 @pytest.mark.parametrize("processing", ["queue"], indirect=True)

@@ -5,7 +5,7 @@
 
 import { failure, jsonOf, send } from './api.js';
 import { all, del, get, put } from './db.js';
-import { downscale, takenAt } from './photos.js';
+import { downscale, photoFacts } from './photos.js';
 
 const now = () => new Date().toISOString();
 const FINISHED = ['done', 'verified'];
@@ -21,9 +21,10 @@ export async function draftFix(action, userId) {
   };
 }
 
-/** Shrink a photo as visit photos are, and keep it with the fix (its time read on the device). */
+/** Shrink a photo as visit photos are, and keep it with the fix (its time read on the device,
+ * from the camera's EXIF before the shrink; the evidence has no place for a location). */
 export async function addFixPhoto(fix, file) {
-  const taken = takenAt(file);
+  const { taken_at: taken } = await photoFacts(file, { location: false });
   const shrunk = await downscale(file);
   fix.photos.push({ id: crypto.randomUUID(), blob: shrunk.blob, type: shrunk.type, width: shrunk.width,
     height: shrunk.height, size: shrunk.blob.size, taken_at: taken, state: 'pending' });

@@ -194,17 +194,24 @@ def make_derivatives(storage: Storage, content_hash: str, content_type: str,
     An upright JPEG's full-size version is its own data without the metadata segments (nothing
     re-encoded), and it is decoded at the smallest DCT scale still at least the display size
     (libjpeg's scaling, which still reads all the data); other photos are decoded at full size.
+    The app sends photos of at most the display size (static/js/photos.js): an upright JPEG
+    of that size is its own display version too, not encoded a second time.
     Raises on a damaged image (OSError, SyntaxError, ValueError, or whatever a decoder raises
     on hostile data) and DecompressionBombError beyond `max_pixels`, before decoding."""
     with storage.open(original_key(content_hash)) as raw, _full_size:
         as_sent = _strippable(raw, content_type)
         longest = SIZES["display"] if as_sent is not None else None
         image, size = _decode_upright(raw, content_type, max_pixels, longest)
+        kept = as_sent if image.mode in ("RGB", "L") and max(size) <= SIZES["display"] else None
         image, icc = _stripped(image, content_type)
         _store_original(storage, content_hash, content_type, as_sent or image, icc)
         for name in ("display", "thumb"):  # each from the one before: less to resample
+            key = derived_key(content_hash, name, None)
+            if name == "display" and kept is not None:
+                _store_bytes(storage, key, kept)  # shrunk by the app already: not re-encoded
+                continue
             image = _fit(image, SIZES[name])
-            _store_image(storage, image, derived_key(content_hash, name, None), name, icc)
+            _store_image(storage, image, key, name, icc)
     return size
 
 
@@ -234,7 +241,11 @@ def _store_original(storage: Storage, content_hash: str, content_type: str,
     key = derived_key(content_hash, "original", content_type)
     if isinstance(content, Image.Image):
         _store_image(storage, content, key, "original", icc)
-        return
+    else:
+        _store_bytes(storage, key, content)
+
+
+def _store_bytes(storage: Storage, key: str, content: bytes) -> None:
     path = storage.spool_file()
     try:
         path.write_bytes(content)
