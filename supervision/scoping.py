@@ -177,6 +177,15 @@ def get_visit(user: User, visit_id) -> Visit:
     return get_scoped(user, scoped_visits(user), Visit, visit_id, "Visit")
 
 
+def get_visit_history(user: User, visit_id) -> Visit:
+    """A visit whose submissions the user may read: its author's and its reviewers' (admin, a
+    manager in scope). The store's side gets 404: the versions would show the shopper's edits."""
+    visit = get_visit(user, visit_id)
+    if visit.author_id != user.id and user.role not in ("admin", "manager"):
+        raise NotFound(f"Visit {visit_id} not found.")
+    return visit
+
+
 def get_own_visit(user: User, visit_id) -> Visit:
     """A visit the user recorded, to change it: its author always sees it, so one read by id
     decides (the photo and submit requests of a sync). Someone else's visit: 403 if the user

@@ -94,6 +94,8 @@ MATRIX = {
     ("get", "/api/v1/visits/{visit_id}"): (200, 404),
     ("put", "/api/v1/visits/{visit_id}"): (403, 403),
     ("post", "/api/v1/visits/{visit_id}/submit"): (403, 403),
+    # the versions of a visit would show the shopper's edits: not for the store
+    ("get", "/api/v1/visits/{visit_id}/submissions"): (404, 404),
     ("get", "/api/v1/visits/{visit_id}/photos/{photo_id}"): (200, 404),
     ("put", "/api/v1/visits/{visit_id}/photos/{photo_id}"): (403, 403),
     ("post", "/api/v1/visits/{visit_id}/signoff"): (200, 404),

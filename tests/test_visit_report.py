@@ -148,6 +148,37 @@ def test_mystery_page_one_tells_the_story_from_the_timers(app, client, world, tm
     assert ("14:21" in one) and "工号0217" in one  # the red line's time and staff
 
 
+FLAGGED = ("svc_greeting_10s", "img_signage_clean")  # a gap and a strength of the audit
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_flagged_items_come_first_in_the_findings(app, client, world, tmp_path, lang):
+    """Items the collector marked "needs attention" open the findings, in both languages,
+    whatever their result; the detail table marks them too."""
+    with app.app_context():
+        for response in db.session.scalars(db.select(Response).filter_by(visit_id=world["audit"])):
+            response.flagged = response.item_id in FLAGGED
+        db.session.commit()
+    text = flat(layout(report(client, world, world["audit"], lang), tmp_path))
+    heading = "需关注·现场标记" if lang == "zh" else "Needsattention·markedduringthevisit"
+    strengths = "做得好的地方" if lang == "zh" else "Whatwentwell"
+    assert text.count(heading) == 1
+    block = text[text.index(heading):text.index(strengths)]
+    for wording in item_texts("storefront-audit", lang, app, lambda i: i.id in FLAGGED):
+        assert flat(wording)[:24] in block, wording
+    assert ("刘洋0225" in block) and ("未达标" if lang == "zh" else "Notmet") in block
+    other = item_texts("storefront-audit", lang, app, lambda i: i.id == "img_uniform_badge")[0]
+    assert flat(other)[:24] not in block
+    mark = "需关注" if lang == "zh" else "Needsattention"
+    details = text[text.index("逐项明细" if lang == "zh" else "Everysectionindetail"):]
+    assert details.count(mark) == len(FLAGGED)
+
+
+def test_a_visit_without_flags_has_no_attention_block(client, world, tmp_path):
+    text = flat(layout(report(client, world, world["audit"], "zh"), tmp_path))
+    assert "需关注" not in text
+
+
 def test_an_answer_that_contradicts_its_timer_shows_both(app, client, world, tmp_path):
     with app.app_context():
         db.session.scalars(db.select(Response).filter_by(

@@ -59,8 +59,22 @@ export async function jsonOf(response) {
   }
 }
 
+// The link as the requests find it: slow while a request waits longer than its patience for its
+// answer (SLOW_MS; less for a screen's data, data.js), or when the last answer took that long.
+export const SLOW_MS = 3000;
+export const link = { slow: false, stalled: 0, lastSlow: false };
+const linkWatchers = new Set();
+
+/** fn({slow, ok}) when the link turns slow and after each answer (ok: the server said 2xx). */
+export function watchLink(fn) { linkWatchers.add(fn); }
+
+function linkState(ok) {
+  link.slow = link.stalled > 0 || link.lastSlow;
+  for (const fn of linkWatchers) fn({ slow: link.slow, ok });
+}
+
 /** fetch with the bearer token and a time limit; network failures become ApiError('network'). */
-export async function send(method, path, { json, body, headers = {}, timeout = 30000 } = {}) {
+export async function send(method, path, { json, body, headers = {}, timeout = 30000, patience = SLOW_MS } = {}) {
   const auth = await currentAuth();
   const finalHeaders = { Accept: 'application/json', ...headers };
   if (auth && auth.token) finalHeaders.Authorization = `Bearer ${auth.token}`;
@@ -70,13 +84,25 @@ export async function send(method, path, { json, body, headers = {}, timeout = 3
   }
   const controller = new AbortController();
   const timer = setTimeout(() => controller.abort(), timeout);
+  let late = false;
+  const stall = setTimeout(() => { late = true; link.stalled += 1; linkState(false); }, patience);
+  const settle = (ok, slow) => {
+    clearTimeout(stall);
+    if (late) link.stalled -= 1;
+    link.lastSlow = slow;
+    linkState(ok);
+  };
   try {
-    return await fetch(path, {
+    const response = await fetch(path, {
       method, body, headers: finalHeaders, credentials: 'same-origin',
       signal: controller.signal, cache: 'no-store',
     });
+    settle(response.ok, late);
+    return response;
   } catch (error) {
-    throw new ApiError('network', error && error.name === 'AbortError' ? 'timeout' : 'offline');
+    const timedOut = error && error.name === 'AbortError';
+    settle(false, late || timedOut);
+    throw new ApiError('network', timedOut ? 'timeout' : 'offline');
   } finally {
     clearTimeout(timer);
   }
@@ -98,8 +124,8 @@ export async function failure(response, body) {
 }
 
 /** GET a JSON document of the API; throws ApiError. */
-export async function getJson(path) {
-  const response = await send('GET', path);
+export async function getJson(path, { headers = {}, patience = SLOW_MS } = {}) {
+  const response = await send('GET', path, { headers, patience });
   const body = await jsonOf(response);
   if (response.ok && body !== null) return body;
   throw await failure(response, body);

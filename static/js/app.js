@@ -1,10 +1,12 @@
 // Every page starts here: the bearer token, the service worker and its updates, the outbox's
-// triggers (start, online, visible, backoff timer, Background Sync), the top bar's status and
-// its count of unread notifications.
+// triggers (start, online, visible, any answer of the server, backoff timer, Background Sync),
+// the top bar's status (online, slow, offline; data shown from the device and its age) and its
+// count of unread notifications.
 
-import { currentAuth, refreshToken, send } from './api.js';
+import { currentAuth, link, refreshToken, send, watchLink } from './api.js';
+import { deviceAge, watchData } from './data.js';
 import { delKv, getKv, setKv, StorageFullError } from './db.js';
-import { _ } from './i18n.js';
+import { _, locale } from './i18n.js';
 import { pendingFixes } from './fixes.js';
 import { flush, pending } from './outbox.js';
 import { banner, clearBanner, toast } from './ui.js';
@@ -20,6 +22,12 @@ export function setCaptureOpen(flag) { captureOpen = flag; }
 export async function boot() {
   markNav();
   keepQueryOnLanguageLinks();
+  watchData(showLink);
+  watchLink(({ ok }) => {
+    showLink();
+    if (ok && retrying) syncNow(true);  // the link is back: the failed step goes now
+  });
+  setInterval(showLink, 30000);  // the age of the device's data
   updateStatus();
   document.getElementById('logout-form')?.addEventListener('submit', onLogout);
   // Only a device without this user's token waits for one; otherwise the page opens at once.
@@ -117,9 +125,11 @@ async function refreshShellsWhenNeeded() {
 // ---------- Outbox triggers ----------
 
 let timer = null;
+let retrying = false;  // a step failed and waits for its retry: any answer of the server retries it
 
 export async function syncNow(force = true) {
   clearTimeout(timer);
+  retrying = false;
   let result;
   try {
     result = await flush({ force });
@@ -128,6 +138,7 @@ export async function syncNow(force = true) {
     result = { state: 'retry', retryIn: 30 };
   }
   if (result.state === 'retry' || result.state === 'waiting') {
+    retrying = true;
     timer = setTimeout(() => syncNow(false), Math.max(1, result.retryIn) * 1000);
     registerBackgroundSync();
   } else if (result.state === 'busy') {
@@ -158,19 +169,45 @@ function startSync() {
   syncNow(true);
 }
 
-export async function updateStatus() {
-  const label = document.getElementById('net-label');
+/** How long ago, as people say it: "5 分钟前", "5 min ago". */
+function ago(at) {
+  const seconds = Math.max(0, Math.round((Date.now() - at) / 1000));
+  const say = new Intl.RelativeTimeFormat(locale, { numeric: 'auto', style: 'short' });
+  if (seconds < 60) return say.format(-seconds, 'second');
+  if (seconds < 3600) return say.format(-Math.floor(seconds / 60), 'minute');
+  if (seconds < 86400) return say.format(-Math.floor(seconds / 3600), 'hour');
+  return say.format(-Math.floor(seconds / 86400), 'day');
+}
+
+let waitingCount = 0;
+
+/** The pill: online, slow link or offline; and when the data shown is the device's, its age. */
+function showLink() {
   const pill = document.getElementById('net-pill');
-  const count = document.getElementById('outbox-count');
   if (!pill) return;
+  const label = document.getElementById('net-label');
+  const age = document.getElementById('net-age');
   const online = navigator.onLine;
+  const kept = deviceAge();
   pill.classList.toggle('offline', !online);
-  label.textContent = online ? _('Online') : _('Offline');
+  pill.classList.toggle('slow', online && link.slow);
+  label.textContent = !online ? _('Offline') : link.slow ? _('Slow link') : _('Online');
+  age.hidden = kept === null;
+  age.textContent = kept === null ? '' : _('On device · {age}', { age: ago(kept) });
+  pill.dataset.link = !online ? 'offline' : link.slow ? 'slow' : 'online';
+  pill.dataset.device = String(kept !== null);
+  pill.setAttribute('aria-label', [label.textContent, age.textContent, `${_('Outbox')}: ${waitingCount}`]
+    .filter(Boolean).join('. '));
+}
+
+export async function updateStatus() {
+  const count = document.getElementById('outbox-count');
+  if (!count) return;
   const waiting = [...await pending(user.id), ...await pendingFixes(user.id)];
+  waitingCount = waiting.length;
   count.hidden = waiting.length === 0;
   count.textContent = String(waiting.length);
-  const outbox = _('Outbox');
-  pill.setAttribute('aria-label', `${label.textContent}. ${outbox}: ${waiting.length}`);
+  showLink();
   await showPaused(waiting.length);
 }
 

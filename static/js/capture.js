@@ -1,7 +1,7 @@
 // The questionnaire of a visit, section by section, with the running score and a summary step.
 // Used by the supervisor's audit and by the shopper after leaving the store.
 
-import { saveFailed, syncNow } from './app.js';
+import { saveFailed } from './app.js';
 import { scoringRules } from './checklists.js';
 import { _, storeName, tr } from './i18n.js';
 import { estimate, indexOf, isAnswered, items, missingRequired, applies } from './score.js';
@@ -20,13 +20,14 @@ export async function questionnaire(options) {
   // A visit kept from before versions carried their scoring rules gets them now (when online).
   visit.scoring ||= await scoringRules(visit.checklist);
   const rules = visit.scoring;
-  const state = { photos: await photosOf(visit.id), missing: new Set(), saveTimer: null };
+  const state = { photos: await photosOf(visit.id), missing: new Set(), saveTimer: null, query: '' };
 
   const sectionIndex = () => {
     const n = Number(new URLSearchParams(window.location.hash.slice(1)).get('s'));
     return Number.isInteger(n) && n >= 0 && n <= sections.length ? n : 0;
   };
   const go = (n) => {
+    state.query = '';
     const url = new URL(window.location.href);
     url.hash = `s=${n}`;
     window.history.replaceState(null, '', url);
@@ -52,11 +53,16 @@ export async function questionnaire(options) {
       const next = { ...before, ...patch };
       // When the answer was given or changed (a note or a staff name is no new answer).
       if (next.value !== before.value || Boolean(next.na) !== Boolean(before.na)) next.at = new Date().toISOString();
-      if (!next.na && (next.value === undefined || next.value === '') && !next.note) delete visit.answers[item.id];
-      else visit.answers[item.id] = next;
+      if (!next.na && (next.value === undefined || next.value === '') && !next.note && !next.flagged) {
+        delete visit.answers[item.id];
+      } else visit.answers[item.id] = next;
       state.missing.delete(item.id);
       await persist(quiet);
       if (quiet) updateHead(); else render();
+    },
+    /** "Needs attention": the report lists the item first, whatever its answer. */
+    onFlag(item) {
+      return ctx.onAnswer(item, { flagged: !visit.answers[item.id]?.flagged });
     },
     async onPhoto(item, file) {
       try {
@@ -77,6 +83,9 @@ export async function questionnaire(options) {
 
   function head(score) {
     const title = tr(definition.title);
+    // Nothing answered yet: no score to show (100 would contradict the summary's 0).
+    const total = score.answered ? score.total : null;
+    const low = score.red_lines.length ? 'low' : band(total);
     return h('div', { class: 'capture-head' },
       h('div', { class: 'row' },
         h('div', { class: 'store' },
@@ -84,10 +93,10 @@ export async function questionnaire(options) {
           h('p', { class: 'muted small', style: 'margin:0' }, `${title} · v${visit.checklist.version}`)),
         h('div', { class: 'live-score', id: 'live-score', role: 'status', 'aria-live': 'polite' },
           h('div', { class: 'lbl' }, _('Score so far'), h('br'), _('estimate')),
-          h('span', { class: `score-chip ${score.red_lines.length ? 'low' : band(score.total)}` },
-            h('span', { class: 'num' }, scoreText(score.total))))),
+          h('span', { class: `score-chip ${low}` }, h('span', { class: 'num' }, scoreText(total))))),
       score.red_lines.length ? redLines(score) : null,
-      chips(score));
+      chips(score),
+      searchBox());
   }
 
   function redLines(score) {
@@ -122,6 +131,56 @@ export async function questionnaire(options) {
         : h('p', { class: 'empty' }, _('Nothing to check here for this visit.')));
   }
 
+  function searchBox() {
+    const input = h('input', { type: 'search', id: 'item-search', value: state.query, autocomplete: 'off',
+      enterkeyhint: 'search', placeholder: _('Find an item, in Chinese or English'), 'aria-label': _('Find an item'),
+      'aria-controls': 'capture-body', dataset: { key: 'item-search' },
+      oninput: (e) => { state.query = e.target.value; showBody(); } });
+    return h('div', { class: 'item-search', role: 'search' }, input,
+      state.query ? h('button', { type: 'button', class: 'btn ghost', id: 'clear-search', 'aria-label': _('Clear the search'),
+        onclick: () => { state.query = ''; render(); document.getElementById('item-search')?.focus(); } }, icon('x')) : null);
+  }
+
+  /** Every word typed is found in the item's text, in Chinese or in English (any UI language). */
+  function matches(item, words) {
+    const text = [item.text, item.report_text, item.standard].filter(Boolean)
+      .flatMap((t) => (typeof t === 'string' ? [t] : [t.zh, t.en])).join(' ').toLowerCase();
+    return words.every((word) => text.includes(word));
+  }
+
+  function searchView() {
+    const words = state.query.toLowerCase().split(/\s+/).filter(Boolean);
+    const index = indexOf(definition);
+    const groups = sections.map((section) => ({ section,
+      found: section.items.filter((item) => applies(definition, item, visit.answers, index) && matches(item, words)) }))
+      .filter((group) => group.found.length);
+    const count = groups.reduce((n, group) => n + group.found.length, 0);
+    return h('section', { id: 'search-results', 'aria-label': _('Search results') },
+      h('p', { class: 'hint', role: 'status' }, count ? _('{n} items found', { n: count })
+        : _('No item matches “{query}”.', { query: state.query.trim() })),
+      groups.map(({ section, found }) => [h('h2', { class: 'section-title' }, tr(section.title)),
+        found.map((item) => itemCard(item, ctx))]));
+  }
+
+  function body() {
+    const n = sectionIndex();
+    const view = state.query.trim() ? searchView() : n < sections.length ? sectionView(sections[n]) : summaryView();
+    return h('div', { id: 'capture-body' }, view);
+  }
+
+  /** Typing in the search box redraws the items only: the box keeps its focus and caret. */
+  function showBody() {
+    root.querySelector('#capture-body')?.replaceWith(body());
+    const clear = root.querySelector('#clear-search');
+    if (Boolean(clear) !== Boolean(state.query)) {
+      const input = root.querySelector('#item-search');
+      root.querySelector('.item-search').replaceWith(searchBox());
+      const fresh = root.querySelector('#item-search');
+      fresh.focus();
+      fresh.setSelectionRange(input.selectionStart, input.selectionEnd);
+    }
+  }
+
   function photoGaps() {
     const index = indexOf(definition);
     return [...items(definition)].map(([, item]) => item).filter((item) => {
@@ -144,12 +203,17 @@ export async function questionnaire(options) {
       .filter((item) => needsNote(visit.answers[item.id], score.statuses[item.id]));
   }
 
-  function summaryView() {
-    const final = estimate(definition, visit.answers, { sofar: false, rules });
+  /** What still holds the submission back. */
+  function gapsOf(final) {
     const missing = missingRequired(definition, visit.answers);
     const gaps = photoGaps();
     const notes = unexplained(final);
-    const blocked = missing.length > 0 || gaps.length > 0 || notes.length > 0;
+    return { missing, gaps, notes, blocked: missing.length > 0 || gaps.length > 0 || notes.length > 0 };
+  }
+
+  function summaryView() {
+    const final = estimate(definition, visit.answers, { sofar: false, rules });
+    const { missing, gaps, notes } = gapsOf(final);
     return h('section', { class: 'stack', 'aria-label': _('Summary') },
       h('div', { class: 'card' },
         h('div', { class: 'score-hero' },
@@ -169,8 +233,6 @@ export async function questionnaire(options) {
         h('label', { for: 'visit-notes' }, _('Overall notes')),
         h('textarea', { id: 'visit-notes', rows: 4, placeholder: _('Overall impression, strengths, main problems'),
           oninput: (e) => { visit.notes = e.target.value; persist(true); } }, visit.notes || '')),
-      h('button', { type: 'button', class: 'btn primary big block', id: 'submit-visit', disabled: blocked,
-        onclick: submit }, icon('upload'), options.submitLabel || _('Submit visit')),
       missing.length || gaps.length ? h('p', { class: 'hint center' }, _('Answer every required item and take the required photos to submit.')) : null,
       notes.length ? h('p', { class: 'hint center' }, _('Write what happened for each red-line finding to submit.')) : null);
   }
@@ -209,19 +271,24 @@ export async function questionnaire(options) {
       saveFailed(error);
       return;
     }
-    syncNow(true);
+    // The next page (the outbox or the sign-off) starts the sync as it opens: a request begun
+    // here would be aborted by the navigation, and the outbox would wait to retry it.
     window.location.href = options.afterSubmit ? options.afterSubmit(visit) : `/outbox?queued=${visit.id}`;
   }
 
   function actionbar() {
     const n = sectionIndex();
+    // On the summary the big primary button submits; going back is the secondary one.
+    const primary = n < sections.length
+      ? h('button', { type: 'button', class: 'btn primary big', id: 'next-section', onclick: () => go(n + 1) },
+        n === sections.length - 1 ? _('Summary') : _('Next'), icon('next'))
+      : h('button', { type: 'button', class: 'btn primary big', id: 'submit-visit', onclick: submit,
+        disabled: gapsOf(estimate(definition, visit.answers, { sofar: false, rules })).blocked },
+      icon('upload'), options.submitLabel || _('Submit visit'));
     return h('div', { class: 'actionbar' }, h('div', { class: 'actionbar-inner' },
-      h('button', { type: 'button', class: 'btn big', id: 'prev-section', disabled: n === 0, onclick: () => go(n - 1) },
-        icon('prev'), _('Back')),
-      n < sections.length
-        ? h('button', { type: 'button', class: 'btn primary big', id: 'next-section', onclick: () => go(n + 1) },
-          n === sections.length - 1 ? _('Summary') : _('Next'), icon('next'))
-        : null));
+      h('button', { type: 'button', class: `btn big ${n < sections.length ? '' : 'secondary'}`, id: 'prev-section',
+        disabled: n === 0, onclick: () => go(n - 1) }, icon('prev'), _('Back')),
+      primary));
   }
 
   function updateHead() {
@@ -236,11 +303,10 @@ export async function questionnaire(options) {
       ? document.activeElement.dataset.key : null;
     const score = estimate(definition, visit.answers, { rules });
     ctx.statuses = score.statuses;
-    const n = sectionIndex();
     mount(root,
       options.topExtras ? options.topExtras(visit) : null,
       head(score),
-      n < sections.length ? sectionView(sections[n]) : summaryView(),
+      body(),
       actionbar());
     root.removeAttribute('aria-busy');
     if (focused) root.querySelector(`[data-key="${CSS.escape(focused)}"]`)?.focus();

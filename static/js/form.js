@@ -17,6 +17,7 @@ export function itemCard(item, ctx) {
   const finding = status === 'red_line';
   if (finding) classes.push('is-redline-failed');
   if (ctx.missing && ctx.missing.has(item.id)) classes.push('is-missing');
+  if (answer.flagged) classes.push('is-flagged');
   const labelId = `q-${item.id}`;
   return h('article', { class: classes.join(' '), id: `item-${item.id}`, 'aria-labelledby': labelId },
     h('p', { class: 'item-text', id: labelId }, tr(item.text)),
@@ -134,6 +135,9 @@ function tools(item, answer, ctx, finding) {
           e.currentTarget.setAttribute('aria-expanded', String(!note.hidden));
           if (!note.hidden) note.focus();
         } }, icon('note'), _('Note')),
+      ctx.onFlag ? h('button', { type: 'button', class: 'btn ghost flag', id: `flag-${item.id}`,
+        'aria-pressed': String(Boolean(answer.flagged)), dataset: { key: `${item.id}:flag` },
+        onclick: () => ctx.onFlag(item) }, icon('flag'), _('Flag: needs attention')) : null,
       fileInput),
     photos.length ? thumbs(photos, ctx) : null,
     finding ? findingFields(item, answer, ctx, note) : note);

@@ -59,23 +59,29 @@ export function flush({ force = false } = {}) {
     }
     const queued = (await pending(auth.user.id)).filter((v) => v.outbox === 'queued');
     for (const visit of queued) {
-      const outcome = await sendOne(visit, backoff, 'visits', sendVisit);
+      const outcome = await sendOne(visit, 'visits', sendVisit);
       if (outcome) return outcome;
     }
     const fixes = (await pendingFixes(auth.user.id)).filter((f) => f.outbox === 'queued');
     for (const fix of fixes) {
-      const outcome = await sendOne(fix, backoff, 'fixes', sendFix);
+      const outcome = await sendOne(fix, 'fixes', sendFix);
       if (outcome) return outcome;
+      await stepDone();
       notify({ sent: fix.id });
     }
-    await setKv('backoff', { attempt: 0, next_at: 0 });
+    await stepDone();
     notify();
     return { state: 'idle' };
   });
 }
 
+/** A step went through: the next failure waits 1 s again, not the doubled wait of earlier ones. */
+async function stepDone() {
+  await setKv('backoff', { attempt: 0, next_at: 0 });
+}
+
 /** Send one item of `store` ('visits' or 'fixes') with `sender`; null when done or set aside. */
-async function sendOne(item, backoff, store, sender) {
+async function sendOne(item, store, sender) {
   try {
     await sender(item);
     return null;
@@ -88,6 +94,7 @@ async function sendOne(item, backoff, store, sender) {
       return { state: 'paused' };
     }
     if (error.kind === 'invalid' || error.kind === 'notfound') return null;
+    const backoff = await getKv('backoff', { attempt: 0, next_at: 0 });
     const attempt = backoff.attempt + 1;
     const delay = Math.max(Math.min(MAX_DELAY_S, 2 ** (attempt - 1)), error.retryAfter || 0);
     await setKv('backoff', { attempt, next_at: Date.now() + delay * 1000, hard: Boolean(error.retryAfter) });
@@ -122,6 +129,7 @@ async function sendVisit(visit) {
     if (step === 'done') break;
     if (++guard > 12) throw new ApiError('invalid', 'The server keeps asking for the same photos.');
     step = await STEPS[step](visit);
+    await stepDone();
     await adoptSignoff(visit);
     visit.sync = { ...visit.sync, step, attempts: 0, last_error: null, last_try: new Date().toISOString() };
     await put('visits', visit);
@@ -180,13 +188,17 @@ async function acknowledged(response, id) {
   throw await failure(response, body);
 }
 
+// Server statuses in which a visit still takes edits and waits for its submit.
+const EDITABLE = ['draft', 'rejected'];
+
 const STEPS = {
   async visit(visit) {
     const response = await send('PUT', `/api/v1/visits/${visit.id}`, { json: visitBody(visit) });
     if (response.status === 409) {
       // Already submitted by an earlier attempt whose answer was lost: check, do not resend.
+      // A visit still open for edits (a draft, or returned by the reviewer) really conflicts.
       const server = await serverVisit(visit);
-      if (server.status !== 'draft') return 'verify';
+      if (!EDITABLE.includes(server.status)) return 'verify';
     }
     await acknowledged(response, visit.id);
     return 'photos';
@@ -210,7 +222,7 @@ const STEPS = {
 
   async verify(visit) {
     const server = await serverVisit(visit);
-    if (server.status === 'draft') return 'submit';
+    if (EDITABLE.includes(server.status)) return 'submit'; // a returned visit is submitted again
     const missing = server.missing_photos || [];
     if (missing.length) {
       const again = await markMissing(visit, missing);
@@ -275,6 +287,7 @@ async function uploadPhoto(visit, photo) {
   try {
     await acknowledged(response, photo.id);
     photo.state = 'uploaded';
+    await stepDone();
   } catch (error) {
     if (error.kind !== 'invalid') throw error;
     photo.state = 'rejected';

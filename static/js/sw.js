@@ -1,5 +1,7 @@
 // The service worker (a module, served from /sw.js so that it controls the whole site).
-// Shell: precached per version. Checklists and reference data: network first, cache fallback.
+// Shell: precached per version, served from the cache at once and refreshed in the background.
+// Checklists and reference data: network first, cache fallback before the pages' 3 s budget
+// (the pages' device-first requests, data.js, keep their own copies and pass through).
 // It never activates itself while an older version controls pages: the pages decide (app.js).
 
 import { flush } from '/static/js/outbox.js';
@@ -8,7 +10,7 @@ const VERSION = '__VERSION__';
 const PRECACHE = __PRECACHE__;
 const SHELL_CACHE = `shell-${VERSION}`;
 const DATA_CACHE = 'data-v1';
-const NETWORK_TIMEOUT_MS = 4000;
+const NETWORK_TIMEOUT_MS = 2500;
 const SHELLS = PRECACHE.filter((url) => !url.includes('.') && !url.startsWith('/static/'));
 const DATA_PATHS = [/^\/api\/v1\/checklists/, /^\/api\/v1\/stores/, /^\/api\/v1\/regions/,
   /^\/api\/v1\/me$/, /^\/api\/v1\/assignments/];
@@ -74,6 +76,15 @@ async function networkFirst(event, cacheName, key) {
   return answer || (await network.catch(() => null)) || offlineAnswer(event.request);
 }
 
+/** A page shell from the cache at once (fetched again for the next time), else the network. */
+async function shellFirst(event, path) {
+  const cache = await caches.open(SHELL_CACHE);
+  const cached = await cache.match(path);
+  if (!cached) return networkFirst(event, SHELL_CACHE, path);
+  event.waitUntil(fetchInto(cache, path).catch(() => null));
+  return cached;
+}
+
 function offlineAnswer(request) {
   if (request.mode === 'navigate') {
     return caches.match('/', { cacheName: SHELL_CACHE })
@@ -99,7 +110,12 @@ self.addEventListener('fetch', (event) => {
   const url = new URL(request.url);
   if (request.method !== 'GET' || url.origin !== self.location.origin) return;
   if (request.mode === 'navigate') {
-    if (SHELLS.includes(url.pathname)) event.respondWith(networkFirst(event, SHELL_CACHE, url.pathname));
+    if (!SHELLS.includes(url.pathname)) return;
+    // A change of language (?lang=) or a new sign-in asks the server: the kept shell may be in
+    // the other language, or someone else's.
+    const fromLogin = request.referrer && new URL(request.referrer).pathname.startsWith('/login');
+    event.respondWith(url.searchParams.has('lang') || fromLogin
+      ? networkFirst(event, SHELL_CACHE, url.pathname) : shellFirst(event, url.pathname));
     return;
   }
   if (url.pathname.startsWith('/static/') || url.pathname.startsWith('/i18n/')
@@ -107,7 +123,7 @@ self.addEventListener('fetch', (event) => {
     event.respondWith(cacheFirst(event));
     return;
   }
-  if (DATA_PATHS.some((pattern) => pattern.test(url.pathname))) {
+  if (DATA_PATHS.some((pattern) => pattern.test(url.pathname)) && !request.headers.has('X-Device-First')) {
     event.respondWith(networkFirst(event, DATA_CACHE, url.pathname + url.search));
   }
 });

@@ -94,6 +94,13 @@ export function emptyState(iconName, text) {
   return h('div', { class: 'empty' }, icon(iconName), h('p', {}, text));
 }
 
+/** A list the network has not brought yet and the device does not hold (data.js fills it in). */
+export function unavailable() {
+  return h('div', { class: 'card', dataset: { waiting: 'network' } }, emptyState('upload', navigator.onLine
+    ? _('Waiting for the network: the list appears as soon as it answers.')
+    : _('The list needs a network connection.')));
+}
+
 export function statusBadge(status) {
   const labels = {
     draft: [_('Draft'), ''], submitted: [_('Awaiting review'), 'amber'],

@@ -57,6 +57,8 @@ def visit_context(visit: Visit, lang: str, audience: str) -> dict:
         "score": _score_block(score, items, lang),
         "story": _story(visit, definition, items, timeline, times, lang),
         "peak_end": _peak_end(score, items, timeline, lang),
+        # Items the collector marked "needs attention": the first of the findings.
+        "flagged": [row for row in items.values() if row["flagged"]],
         "strengths": _strengths(visit, definition, items, lang),
         "red_lines_kept": _red_lines_kept(items),
         "gaps": [items[row["item"]] for row in coached_gaps(score) if row["item"] in items],

@@ -68,6 +68,7 @@ def _row(order, section, item, scored, response, lang) -> dict:
         "free_text": item.type == "text",
         "note": response.note if response else None,
         "staff": response.staff if response else None,
+        "flagged": bool(response and response.flagged),
         "points": _points(item, status, scored),
         "standard": labels.pick(item.standard, lang),
         "question": labels.pick(item.coaching_question, lang),

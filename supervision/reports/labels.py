@@ -37,6 +37,12 @@ LABELS: dict[str, tuple[str, str]] = {
         "One bad touchpoint spoils the whole experience. Without the red line this visit "
         "would have scored {raw}; it scores 0 because of:",
     ),
+    "flagged": ("需关注 · 现场标记", "Needs attention · marked during the visit"),
+    "flagged_hint": (
+        "采集时标记、请先看的检查项，无论结果如何。",
+        "Items marked on the spot to be looked at first, whatever their result.",
+    ),
+    "flagged_mark": ("需关注", "Needs attention"),
     "strengths": ("做得好的地方 · 用事实表扬", "What went well · praise with facts"),
     "strengths_hint": (
         "当场、具体、当着大家的面表扬。",

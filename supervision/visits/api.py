@@ -12,11 +12,12 @@ from supervision.pagination import total_header, with_total
 from supervision.scoping import get_visit, reads_store_version, roles_required
 from supervision.storage import get_storage
 from supervision.visits import photos as pipeline
-from supervision.visits import queries, services
+from supervision.visits import queries, services, submissions
 from supervision.visits.schemas import (
     PhotoQueryArgsSchema,
     PhotoSchema,
     PhotoSizeQueryArgsSchema,
+    SubmissionSchema,
     SubmitResultSchema,
     VisitDraftSchema,
     VisitQueryArgsSchema,
@@ -117,6 +118,18 @@ class SubmitView(MethodView):
         """Submit: 422 listing each gap; freezes the score; repeated → the same answer."""
         visit = committed(services.submit, current_user, visit_id)
         return {"status": visit.status, "score": visit.score}
+
+
+@blp.route("/visits/<uuid:visit_id>/submissions")
+class SubmissionsView(MethodView):
+    @blp.response(200, SubmissionSchema(many=True))
+    def get(self, visit_id):
+        """Each submission of the visit, first to last, with what changed since the one before:
+        for its author and its reviewers (the store's side: 404)."""
+        return [{"number": s.number, "submitted_at": s.submitted_at,
+                 "submitted_by_id": s.submitted_by_id, "answers_comment": s.answers_comment,
+                 "total": s.snapshot.get("total"), "changes": s.changes}
+                for s in submissions.submissions_of(current_user, visit_id)]
 
 
 @blp.route("/visits/<uuid:visit_id>/photos/<uuid:photo_id>")

@@ -209,3 +209,25 @@ class VisitSchema(ma.Schema):
 class SubmitResultSchema(ma.Schema):
     status = ma.fields.String()
     score = ma.fields.Dict()
+
+
+class ChangeSchema(ma.Schema):
+    item = ma.fields.String(metadata={
+        "description": "The checklist item whose answer changed; \"photo\", \"moment\" or "
+                       "\"notes\" for those."})
+    field = ma.fields.String(metadata={
+        "description": "The answer's field (value, na, note, staff, flagged); for a photo the "
+                       "checklist item, for a moment the moment."})
+    old = ma.fields.Raw(allow_none=True, metadata={"description": "Before (photos: their ids)."})
+    new = ma.fields.Raw(allow_none=True, metadata={"description": "After (photos: their ids)."})
+
+
+class SubmissionSchema(ma.Schema):
+    number = ma.fields.Integer(metadata={"description": "1 for the first submission, 2, …"})
+    submitted_at = ma.fields.DateTime()
+    submitted_by_id = ma.fields.Integer()
+    answers_comment = ma.fields.String(allow_none=True, metadata={
+        "description": "The reviewer's comment this submission answers (null for the first)."})
+    total = ma.fields.Float(allow_none=True)
+    changes = ma.fields.List(ma.fields.Nested(ChangeSchema), metadata={
+        "description": "What differs from the submission before."})

@@ -26,6 +26,7 @@ from supervision.visits import photos as pipeline
 from supervision.visits.models import Photo, Response, Signoff, Visit
 from supervision.visits.queries import missing_photos
 from supervision.visits.snapshot import answers_of, freeze_score
+from supervision.visits.submissions import record_submission
 from supervision.visits.validation import body_errors
 
 EDITABLE = ("draft", "rejected")
@@ -220,11 +221,15 @@ def _answer_values(given: dict) -> dict:
 
 def _apply_announcements(visit: Visit, announced: list[dict]) -> None:
     """Announced photos follow the body; received ones are data and stay whatever it says
-    (but for when and where it was taken, which only the device knows)."""
+    (but for when and where it was taken, which only the device knows) — except in a visit the
+    reviewer returned, which its author reopened on the device with all its photos: there a
+    received photo left out was removed, one under another item was moved."""
     wanted = {a["id"]: a["item"] for a in announced}
     taken = {a["id"]: utc(a["taken_at"]) for a in announced}
     where = {a["id"]: _photo_place(a.get("location")) for a in announced}
-    for row in [p for p in visit.photos if p.id not in wanted and p.status == "announced"]:
+    returned = visit.status == "rejected"
+    for row in [p for p in visit.photos
+                if p.id not in wanted and (p.status == "announced" or returned)]:
         visit.photos.remove(row)
     current = {p.id: p for p in visit.photos}
     _check_photo_ids_free([photo_id for photo_id in wanted if photo_id not in current])
@@ -241,7 +246,7 @@ def _apply_announcements(visit: Visit, announced: list[dict]) -> None:
             if value is not None and getattr(row, key) != value:
                 setattr(row, key, value)
         if row.item_id != item_id:
-            if row.status != "announced":
+            if row.status != "announced" and not returned:
                 raise Conflict(f"Photo {photo_id} was received for item {row.item_id}; it "
                                f"cannot move to {item_id}.")
             row.item_id = item_id
@@ -273,6 +278,7 @@ def submit(user, visit_id) -> Visit:
     definition = definition_of(visit.checklist_version)
     _check_complete(visit, definition, answers_of(visit))
     score = freeze_score(visit, definition)
+    record_submission(user, visit)  # before the status: a returned visit answers its comment
     visit.submitted_at = visit.updated_at = utcnow()
     # An audit is the supervisor's own finding; a mystery visit waits for a reviewer.
     visit.status = "published" if visit.kind == "audit" else "submitted"

@@ -2,10 +2,10 @@
 // proposals to agree, fixes to approve, all. Each card carries its next step (plan.js).
 
 import { boot, user } from '../app.js';
-import { cachedJson, rows } from '../data.js';
+import { cachedJson, deviceFirst, rows } from '../data.js';
 import { _ } from '../i18n.js';
 import { plan } from '../plan.js';
-import { emptyState, h, mount, params } from '../ui.js';
+import { emptyState, h, mount, params, unavailable } from '../ui.js';
 
 await boot();
 const root = document.getElementById('view');
@@ -34,11 +34,11 @@ async function render() {
   mount(root,
     h('nav', { class: 'chips', 'aria-label': _('Filter') }, FILTERS().map(([key, label]) =>
       h('a', { class: 'chip', href: `/actions?filter=${key}`, 'aria-pressed': String(key === filter) }, label))),
-    list === null ? h('div', { class: 'card' }, emptyState('upload', _('The list needs a network connection.')))
+    list === null ? unavailable()
       : list.length ? h('div', { class: 'plan-list', id: 'action-list' },
         list.sort((a, b) => (a.due_date || '9').localeCompare(b.due_date || '9')).map(cards.card))
         : h('div', { class: 'card' }, emptyState('check', EMPTY()[filter] || _('No action.'))));
   root.removeAttribute('aria-busy');
 }
 
-await render();
+await deviceFirst(render);

@@ -7,28 +7,34 @@ import { getKv } from '../db.js';
 import { _, fmt, storeName, tr } from '../i18n.js';
 import { pending } from '../outbox.js';
 import { estimate } from '../score.js';
-import { emptyState, h, icon, mount, scoreChip, toast } from '../ui.js';
+import { emptyState, h, icon, mount, scoreChip, toast, unavailable } from '../ui.js';
 import { createVisit, discardVisit, drafts } from '../visits.js';
 
 const name = document.body.dataset.userName || '';
 
-export async function captureHome(root) {
-  // Keep every checklist the user may need on the device; the page does not wait for it.
+/** Keep every checklist the user may need on the device; the page does not wait for it. */
+export function keepChecklists() {
   refreshChecklists()
     .then(() => { document.body.dataset.checklists = 'ready'; })
     .catch(() => { document.body.dataset.checklists = 'offline'; });
+}
+
+export async function captureHome(root) {
   const [mine, waiting] = await Promise.all([drafts(user.id), pending(user.id)]);
   const shopper = user.role === 'shopper';
+  // The cards read the network side by side: a slow link costs one wait, not one per card.
+  const [notice, assignments, followUp, recent] = await Promise.all([
+    mine.length || waiting.length ? persistenceNotice() : null,
+    shopper ? assignmentsCard(mine) : startCard(),
+    shopper ? null : followUpCard(),
+    recentCard(shopper)]);
   mount(root,
     h('div', { class: 'page-head' }, h('div', {},
       h('h1', {}, _('Hello, {name}', { name })),
       h('p', { class: 'sub' }, fmt(new Date(), 'date')))),
-    mine.length || waiting.length ? await persistenceNotice() : null,
-    shopper ? await assignmentsCard(mine) : startCard(),
-    outboxCard(waiting),
-    shopper ? null : await followUpCard(),
+    notice, assignments, outboxCard(waiting), followUp,
     draftsCard(shopper ? mine.filter((v) => !v.assignment_id) : mine),
-    await recentCard(shopper));
+    recent);
 }
 
 async function persistenceNotice() {
@@ -94,15 +100,11 @@ function draftsCard(list) {
 }
 
 async function recentCard(shopper) {
-  let list;
-  try {
-    list = rows(await cachedJson(`/api/v1/visits?kind=${shopper ? 'mystery' : 'audit'}&limit=5`));
-  } catch {
-    return null;
-  }
-  const stores = await storesById();
+  const [list, stores] = await Promise.all([
+    cachedJson(`/api/v1/visits?kind=${shopper ? 'mystery' : 'audit'}&limit=5`).then(rows).catch(() => null),
+    storesById()]);
   return [h('h2', { class: 'section-title' }, shopper ? _('Your recent visits') : _('Recent audits')),
-    list.length ? h('ul', { class: 'list card', style: 'padding:0 12px' }, list.map((v) => h('li', {},
+    list === null ? unavailable() : list.length ? h('ul', { class: 'list card', style: 'padding:0 12px' }, list.map((v) => h('li', {},
       h('a', { class: 'list-item', href: `/visit?id=${v.id}` },
         h('div', { class: 'main' }, h('div', { class: 'title' }, storeName(stores[v.store_id]) || `#${v.store_id}`),
           h('div', { class: 'meta' }, fmt(v.started_at))),
@@ -111,15 +113,10 @@ async function recentCard(shopper) {
 }
 
 async function assignmentsCard(mine) {
-  let list = [];
-  try {
-    list = rows(await cachedJson('/api/v1/assignments?status=planned'));
-  } catch {
-    list = [];
-  }
+  const list = await cachedJson('/api/v1/assignments?status=planned').then(rows).catch(() => null);
   const byAssignment = Object.fromEntries(mine.filter((v) => v.assignment_id).map((v) => [v.assignment_id, v]));
   return [h('h2', { class: 'section-title' }, _('Your assignments')),
-    list.length ? h('div', { class: 'grid two' }, list.map((a) => assignmentCard(a, byAssignment[a.id])))
+    list === null ? unavailable() : list.length ? h('div', { class: 'grid two' }, list.map((a) => assignmentCard(a, byAssignment[a.id])))
       : h('div', { class: 'card' }, emptyState('clipboard', _('No assignment right now.'))),
     h('p', { style: 'margin-top:12px' }, h('a', { href: '/stores?kind=mystery' }, _('Visit a store without an assignment')))];
 }

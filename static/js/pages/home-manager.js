@@ -4,7 +4,7 @@
 import { cachedJson, rows } from '../data.js';
 import { downloadPdf, lastDays } from '../download.js';
 import { _, fmt, fmtNumber, storeName } from '../i18n.js';
-import { emptyState, h, icon, mount, scoreChip } from '../ui.js';
+import { emptyState, h, icon, mount, scoreChip, unavailable } from '../ui.js';
 
 const PERIOD_DAYS = 30;
 
@@ -31,7 +31,7 @@ export async function managerHome(root) {
       stat(_('Average score'), average === null ? '–' : fmtNumber(average, 1)),
       stat(_('Awaiting review'), queue ? queue.length : '–', '/visits?queue=review', queue && queue.length > 0),
       stat(_('Overdue actions'), overdue ? overdue.length : '–', '/actions?filter=overdue', overdue && overdue.length > 0)),
-    storesCard(stores || [], visits || [], period),
+    stores === null ? unavailable() : storesCard(stores, visits || [], period),
     regionsCard(regions || [], period));
 }
 

@@ -9,7 +9,7 @@ import { coachingQuestions } from '../coaching.js';
 import { cachedJson, rows } from '../data.js';
 import { _, fmt, storeName, tr } from '../i18n.js';
 import { plan } from '../plan.js';
-import { emptyState, h, icon, mount, scoreChip, toast } from '../ui.js';
+import { emptyState, h, icon, mount, scoreChip, toast, unavailable } from '../ui.js';
 
 const name = document.body.dataset.userName || '';
 const OPEN = ['agreed', 'reopened'];
@@ -40,14 +40,13 @@ export async function storeHome(root) {
       stat(_('To put right'), actions ? open.length : '–', '#todo'),
       stat(_('To agree'), actions ? proposed.length : '–', '#proposals', proposed.length > 0),
       stat(_('To acknowledge'), visits ? unsigned.length : '–', '#acknowledge', unsigned.length > 0)),
-    actions === null ? h('div', { class: 'card' }, emptyState('upload', _('The list needs a network connection.'))) : null,
-    section('todo', _('To put right'), open.length
+    section('todo', _('To put right'), actions === null ? unavailable() : open.length
       ? h('div', { class: 'plan-list' }, open.map(cards.card))
       : h('div', { class: 'card' }, emptyState('check', _('Nothing to put right now.')))),
     proposed.length ? section('proposals', _('Proposals to agree'),
       h('p', { class: 'muted small' }, _('Proposed from the gaps of a visit: agree each with an owner and a due date, or dismiss it with a reason.')),
       h('div', { class: 'plan-list' }, proposed.map(cards.card))) : null,
-    section('acknowledge', _('Visits to acknowledge'), unsigned.length
+    section('acknowledge', _('Visits to acknowledge'), visits === null ? unavailable() : unsigned.length
       ? h('ul', { class: 'list card', style: 'padding:0 12px' }, unsigned.map((v) => acknowledgeRow(v, byStore)))
       : h('div', { class: 'card' }, emptyState('clipboard', _('Every published visit is acknowledged.')))),
     latest ? await questionsCard(latest, byStore) : null,
@@ -96,7 +95,9 @@ function acknowledgeRow(visit, byStore) {
 
 /** The questions the last visit left the store to think about (the report's coached gaps). */
 async function questionsCard(visit, byStore) {
-  const doc = await definitionFor(visit.checklist.slug, visit.checklist.version).catch(() => null);
+  // Only a checklist at hand: a slow link must not hold the page (it is kept for the next time).
+  const doc = await Promise.race([definitionFor(visit.checklist.slug, visit.checklist.version),
+    new Promise((resolve) => { setTimeout(resolve, 500); })]).catch(() => null);
   if (!doc || !visit.score) return null;
   const peakEnd = (doc.scoring && doc.scoring.peak_end_moments) || [];
   const questions = coachingQuestions(doc.definition, visit.score, peakEnd);

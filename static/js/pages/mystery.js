@@ -89,7 +89,7 @@ async function quickCapture() {
       class: 'file-input', id: 'quick-photo', 'aria-label': _('Take a photo'), tabindex: '-1', onchange: takePhotos });
     mount(root, h('div', { class: 'quick' },
       h('div', { class: 'status' }, h('span', {}, storeName(visit.store)),
-        h('span', {}, first ? _('since {time}', { time: fmt(first, 'time') }) : _('Tap a moment as it happens'))),
+        h('span', {}, first ? _('since {time}', { time: fmt(first, 'seconds') }) : _('Tap a moment as it happens'))),
       visit.scenario ? h('details', { class: 'small', style: 'margin-bottom:12px' },
         h('summary', {}, _('Scenario')), h('p', {}, visit.scenario)) : null,
       h('div', { class: 'moment-grid' },
@@ -127,8 +127,9 @@ function momentsCard(current) {
   return h('div', { class: 'card', style: 'margin-bottom:12px' },
     h('h2', {}, _('Your times')),
     current.moments.length
-      ? h('ul', { class: 'timeline' }, current.moments.map((m) => h('li', {},
-        h('span', { class: 't' }, fmt(m.at, 'time')), h('span', {}, tr(byId[m.moment]?.title) || m.moment))))
+      ? h('ul', { class: 'timeline' }, current.moments.map((m, n) => h('li', { dataset: { moment: m.moment } },
+        h('span', { class: 't' }, fmt(m.at, 'seconds')), h('span', {}, tr(byId[m.moment]?.title) || m.moment),
+        n ? h('span', { class: 'muted' }, ` +${elapsed(current.moments[n - 1].at, m.at)}`) : null)))
       : h('p', { class: 'muted' }, _('No times recorded.')),
     h('button', { type: 'button', class: 'btn ghost', onclick: async () => {
       current.phase = 'capture';
@@ -136,6 +137,14 @@ function momentsCard(current) {
       window.location.hash = '';
       window.location.reload();
     } }, icon('clock'), _('Back to quick capture')));
+}
+
+/** The time between two moments to the second, as a stopwatch shows it: 0:35, 12:30, 1:02:05. */
+function elapsed(from, to) {
+  const total = Math.max(0, Math.round((Date.parse(to) - Date.parse(from)) / 1000));
+  const [hours, minutes, seconds] = [Math.floor(total / 3600), Math.floor(total / 60) % 60, total % 60];
+  const two = (n) => String(n).padStart(2, '0');
+  return hours ? `${hours}:${two(minutes)}:${two(seconds)}` : `${minutes}:${two(seconds)}`;
 }
 
 function photosCard(current, { render }) {

@@ -2,9 +2,10 @@
 
 import { getJson, writeJson } from '../api.js';
 import { boot, showUnread } from '../app.js';
+import { cachedJson, deviceFirst, forget } from '../data.js';
 import { downloadPdf } from '../download.js';
 import { _, fmt } from '../i18n.js';
-import { emptyState, h, icon, mount, params } from '../ui.js';
+import { emptyState, h, icon, mount, params, unavailable } from '../ui.js';
 
 await boot();
 const root = document.getElementById('view');
@@ -36,6 +37,7 @@ async function open(event, note) {
   }
   if (target) { window.location.href = target; return; }
   if (note.kind === 'report_ready' && JOB.test(note.link)) await openReport(note.link, button);
+  forget();
   await render();
   showUnread();
 }
@@ -61,12 +63,12 @@ function row(note) {
 
 async function render() {
   let list = null;
-  try { list = await getJson(`/api/v1/notifications${filter === 'unread' ? '?unread=true' : ''}`); } catch { list = null; }
+  try { list = await cachedJson(`/api/v1/notifications${filter === 'unread' ? '?unread=true' : ''}`); } catch { list = null; }
   readAll.hidden = !list || !list.some((note) => !note.read);
   mount(root,
     h('nav', { class: 'chips', 'aria-label': _('Filter') }, FILTERS().map(([key, label]) =>
       h('a', { class: 'chip', href: `/notifications?filter=${key}`, 'aria-pressed': String(key === filter) }, label))),
-    list === null ? h('div', { class: 'card' }, emptyState('upload', _('The list needs a network connection.')))
+    list === null ? unavailable()
       : list.length ? h('ul', { class: 'list card notes', style: 'padding:0 12px', id: 'notification-list' }, list.map(row))
         : h('div', { class: 'card' }, emptyState('bell', filter === 'unread' ? _('No unread notification.') : _('No notification yet.'))));
   root.removeAttribute('aria-busy');
@@ -75,9 +77,10 @@ async function render() {
 readAll.addEventListener('click', async () => {
   readAll.disabled = true;
   try { await writeJson('POST', '/api/v1/notifications/read', {}); } catch { /* offline: nothing changed */ }
+  forget();
   readAll.disabled = false;
   await render();
   showUnread();
 });
 
-await render();
+await deviceFirst(render);

@@ -2,27 +2,27 @@
 
 import { boot, user } from '../app.js';
 import { currentChecklist, refreshChecklists } from '../checklists.js';
-import { distance, loadStores } from '../data.js';
+import { deviceFirst, distance, loadStores } from '../data.js';
 import { getKv, setKv } from '../db.js';
 import { _, storeName, tr } from '../i18n.js';
-import { emptyState, h, icon, mount, params, toast } from '../ui.js';
+import { emptyState, h, icon, mount, params, toast, unavailable } from '../ui.js';
 import { createVisit } from '../visits.js';
 
 await boot();
 const root = document.getElementById('view');
 const kind = params().get('kind') === 'mystery' ? 'mystery' : 'audit';
-const state = { stores: [], here: await getKv('last_position'), query: '', checklists: [] };
+const state = { stores: null, here: await getKv('last_position'), query: '', checklists: [] };
 
-try {
-  state.stores = await loadStores();
-} catch {
-  state.stores = [];
-}
-state.checklists = (await refreshChecklists().catch(() => getKv('checklists', []))) || [];
 // The storefront audit first: it is the one a supervisor walks on almost every visit.
-state.checklists = state.checklists.filter((c) => c.kind === kind && !c.retired)
+const ofKind = (list) => (list || []).filter((c) => c.kind === kind && !c.retired)
   .sort((a, b) => (b.slug === 'storefront-audit') - (a.slug === 'storefront-audit') || a.slug.localeCompare(b.slug));
-render();
+// The checklists on the device draw at once; the network's list follows when it comes.
+state.checklists = ofKind(await getKv('checklists', []));
+refreshChecklists().then((list) => { state.checklists = ofKind(list); render(); }).catch(() => null);
+await deviceFirst(async () => {
+  state.stores = await loadStores().catch(() => null);
+  render();
+});
 if (navigator.permissions) {
   navigator.permissions.query({ name: 'geolocation' })
     .then((status) => { if (status.state === 'granted') locate(); })
@@ -41,6 +41,7 @@ function locate() {
 }
 
 function sorted() {
+  if (state.stores === null) return [];
   const q = state.query.trim().toLowerCase();
   const list = state.stores.filter((s) => !q || [s.name, s.name_en, s.code, s.address]
     .some((v) => v && v.toLowerCase().includes(q)));
@@ -80,7 +81,7 @@ function render() {
   const listHost = h('ul', { class: 'list card', id: 'store-list', style: 'padding:0 12px' });
   function renderList() {
     const current = sorted();
-    mount(listHost, current.length ? current.map(({ store, metres }) => h('li', {},
+    mount(listHost, state.stores === null ? h('li', {}, unavailable()) : current.length ? current.map(({ store, metres }) => h('li', {},
       h('button', { type: 'button', class: 'list-item btn ghost block', style: 'text-align:left;justify-content:flex-start;font-weight:400',
         dataset: { store: store.code },
         onclick: () => start(store, document.getElementById('checklist-pick')?.value || state.checklists[0]?.slug) },

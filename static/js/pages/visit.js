@@ -1,5 +1,6 @@
 // One visit as the server has it: score, red lines, the store's sign-off, the action plan,
-// answers with photos, review, PDF.
+// answers with photos, review, PDF; a returned visit's comment (its author reopens it on the
+// device) and what changed since the last submission (for the reviewer).
 
 import { ApiError, getJson, writeJson } from '../api.js';
 import { boot, user } from '../app.js';
@@ -8,6 +9,7 @@ import { storesById } from '../data.js';
 import { downloadPdf } from '../download.js';
 import { _, fmt, storeName, tr } from '../i18n.js';
 import { plan } from '../plan.js';
+import { captureUrl, reopen, reopened } from '../returned.js';
 import { band, emptyState, h, icon, mount, params, scoreText, statusBadge, toast } from '../ui.js';
 
 await boot();
@@ -96,7 +98,84 @@ function reviewCard(visit) {
     h('label', { for: 'review-comment' }, _('Comment')), comment,
     h('div', { class: 'row', style: 'margin-top:10px' },
       h('button', { type: 'button', class: 'btn primary', id: 'publish', onclick: () => decide('publish') }, icon('check'), _('Publish')),
-      h('button', { type: 'button', class: 'btn', onclick: () => decide('reject') }, _('Return to the shopper'))));
+      h('button', { type: 'button', class: 'btn', id: 'return-visit', onclick: () => decide('reject') }, _('Return to the shopper'))));
+}
+
+/** The reviewer's comment on a returned visit; its author reopens it on the device to fix it. */
+async function returnedCard(visit, store) {
+  if (visit.status !== 'rejected' || !visit.review_comment) return null;
+  const mine = visit.author_id === user.id;
+  const local = mine ? await reopened(visit) : null;
+  const waiting = local && local.outbox !== 'draft';
+  const button = h('button', { type: 'button', class: 'btn primary', id: 'reopen-visit', onclick: async () => {
+    button.disabled = true;
+    try {
+      const checklist = await definitionFor(visit.checklist.slug, visit.checklist.version);
+      const draft = await reopen(visit, { user, store: store || { id: visit.store_id, code: '', name: `#${visit.store_id}` }, checklist });
+      window.location.href = captureUrl(draft);
+    } catch (error) {
+      button.disabled = false;
+      toast(error.message);
+    }
+  } }, icon('note'), local ? _('Continue fixing') : _('Reopen and fix'));
+  return h('div', { class: 'card returned', id: 'returned-card' },
+    h('h2', {}, icon('alert'), ' ', _('Returned by the reviewer')),
+    h('p', { class: 'quote', id: 'review-comment-shown' }, visit.review_comment),
+    mine && !waiting ? h('p', { class: 'muted' }, _('Fix what the reviewer asks, then submit the visit again.')) : null,
+    mine && waiting ? h('p', { class: 'muted' }, icon('clock'), ' ', _('Submitted again: waiting in the outbox.')) : null,
+    mine && !waiting ? h('div', { class: 'row' }, button) : null,
+    mine && waiting ? h('a', { class: 'btn', href: '/outbox' }, _('Open the outbox')) : null);
+}
+
+/** The value of one changed field as the reader sees it. */
+function changedValue(change, value, item, definition) {
+  const off = value === false && (change.field === 'na' || change.field === 'flagged');
+  if (value === null || value === undefined || value === '' || off) {
+    return h('span', { class: 'muted' }, change.field === 'flagged' ? _('No') : '–');
+  }
+  if (change.item === 'photo') return h('span', {}, _('Photos: {n}', { n: value.length }));
+  if (change.item === 'moment') return h('span', {}, fmt(value, 'seconds'));
+  if (change.field === 'value' && item) return answerText(item, { value }) || h('span', {}, String(value));
+  if (change.field === 'na') return h('span', { class: 'badge' }, _('N/A'));
+  if (change.field === 'flagged') return h('span', {}, _('Yes'));
+  return h('span', {}, String(value));
+}
+
+const FIELD_LABELS = { value: () => _('Answer'), na: () => _('N/A'), note: () => _('Note'),
+  staff: () => _('Staff member'), flagged: () => _('Flag: needs attention') };
+
+function changeLabel(change, index, moments) {
+  if (change.item === 'notes') return _('Overall notes');
+  if (change.item === 'photo') return `${_('Photos')} · ${index[change.field] ? tr(index[change.field].text) : change.field}`;
+  if (change.item === 'moment') return `${_('Key moments')} · ${moments[change.field] || change.field}`;
+  const item = index[change.item];
+  return `${item ? tr(item.text) : change.item} · ${(FIELD_LABELS[change.field] || (() => change.field))()}`;
+}
+
+/** What the last submission changed, for the reviewer (and the author): item, old → new. */
+async function changesCard(visit, definition) {
+  if (visit.kind !== 'mystery' || !(reviewer || visit.author_id === user.id)) return null;
+  let versions = [];
+  try { versions = await getJson(`/api/v1/visits/${visit.id}/submissions`); } catch { return null; }
+  if (versions.length < 2) return null;
+  const last = versions[versions.length - 1];
+  const index = {};
+  for (const section of definition.sections) for (const item of section.items) index[item.id] = item;
+  const moments = Object.fromEntries((definition.moments || []).map((m) => [m.id, tr(m.title)]));
+  return h('div', { class: 'card changes', id: 'visit-changes' },
+    h('h2', {}, _('Changes since the last submission')),
+    h('p', { class: 'muted' }, _('Submission {n} · {time}', { n: last.number, time: fmt(last.submitted_at) })),
+    last.answers_comment ? h('p', { class: 'quote' }, _('Answers: {comment}', { comment: last.answers_comment })) : null,
+    last.changes.length
+      ? h('ul', { class: 'change-list' }, last.changes.map((change) => {
+        const item = index[change.item];
+        return h('li', { dataset: { item: change.item, field: change.field } },
+          h('div', { class: 'what' }, changeLabel(change, index, moments)),
+          h('div', { class: 'diff' }, h('span', { class: 'old' }, changedValue(change, change.old, item, definition)),
+            h('span', { class: 'arrow', 'aria-label': _('changed to') }, '→'),
+            h('span', { class: 'new' }, changedValue(change, change.new, item, definition))));
+      }))
+      : h('p', {}, _('Nothing changed: submitted again as it was.')));
 }
 
 async function actionsCard(visit) {
@@ -166,6 +245,8 @@ async function render() {
         onclick: (e) => downloadPdf(`/api/v1/visits/${visit.id}/report.pdf`, e.currentTarget, `visit-${visit.id.slice(0, 8)}.pdf`) },
       icon('download'), _('Coaching report (PDF)')) : null),
     h('div', { class: 'stack' },
+      await returnedCard(visit, store),
+      await changesCard(visit, definition.definition),
       reviewCard(visit),
       scoreCard(visit, definition.definition),
       momentsCard(visit, definition.definition),

@@ -1,9 +1,9 @@
 // Visits of the region (or one's own), with filters; the review queue is a preset of it.
 
 import { boot, user } from '../app.js';
-import { cachedJson, loadStores, rows } from '../data.js';
+import { cachedJson, deviceFirst, loadStores, rows } from '../data.js';
 import { _, fmt, storeName } from '../i18n.js';
-import { emptyState, h, icon, mount, params, scoreChip, statusBadge } from '../ui.js';
+import { emptyState, h, icon, mount, params, scoreChip, statusBadge, unavailable } from '../ui.js';
 
 await boot();
 const root = document.getElementById('view');
@@ -16,8 +16,8 @@ const filters = {
   from: query.get('from') || '',
   to: query.get('to') || '',
 };
-const stores = await loadStores().catch(() => []);
-const byId = Object.fromEntries(stores.map((s) => [s.id, s]));
+let stores = [];
+let byId = {};
 
 function select(id, label, value, options) {
   return h('div', { class: 'field' }, h('label', { for: id }, label),
@@ -63,23 +63,20 @@ function visitRow(v) {
 async function render() {
   const search = new URLSearchParams({ limit: '100' });
   for (const [k, v] of Object.entries(filters)) if (v) search.set(k, v);
-  let list = null;
-  let failed = false;
-  try {
-    list = rows(await cachedJson(`/api/v1/visits?${search}`));
-  } catch {
-    failed = true;
-  }
+  let list;
+  [stores, list] = await Promise.all([loadStores().catch(() => []),
+    cachedJson(`/api/v1/visits?${search}`).then(rows).catch(() => null)]);
+  byId = Object.fromEntries(stores.map((s) => [s.id, s]));
   const title = review ? _('Review queue') : user.role === 'shopper' ? _('My visits') : _('Visits');
   const sub = review ? _('Mystery visits waiting for a reviewer: publish them or return them with a comment.')
     : _('Newest first.');
   mount(root,
     h('div', { class: 'page-head' }, h('div', {}, h('h1', {}, title), h('p', { class: 'sub' }, sub))),
     review ? null : filterForm(),
-    failed ? h('div', { class: 'card' }, emptyState('upload', _('The list needs a network connection.')))
+    list === null ? unavailable()
       : list.length ? h('ul', { class: 'list card', id: 'visit-list', style: 'padding:0 12px' }, list.map(visitRow))
         : h('div', { class: 'card' }, emptyState('list', review ? _('Nothing waits for review.') : _('No visit matches.'))));
   root.removeAttribute('aria-busy');
 }
 
-await render();
+await deviceFirst(render);
