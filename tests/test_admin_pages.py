@@ -197,7 +197,12 @@ def test_a_checklist_file_name_is_kept_to_255_characters(app, make_user):
         "file": (io.BytesIO(CHECKLIST_V1.encode()), "长" * 300 + ".yaml")})
     assert answer.status_code == 302
     with app.app_context():
-        assert db.session.scalars(select(ChecklistVersion.source_name)).one() == "长" * 255
+        version = db.session.scalars(select(ChecklistVersion)).one()
+        assert version.source_name == "长" * 255
+        slug, items = version.checklist.slug, sum(
+            len(section["items"]) for section in version.definition["sections"])
+    history = admin.get(f"/admin/checklists/{slug}").get_data(as_text=True)
+    assert f'<td class="num">{items}</td>' in history and "built-in method" not in history
 
 
 def test_a_store_manager_account_on_the_users_pages(app, make_user, make_store):

@@ -81,6 +81,7 @@ def test_a_returned_visit_is_fixed_on_the_phone_and_the_manager_sees_the_change(
     shot(page, screenshots, f"{shopper_name}-returned-01-comment")
     page.click("#reopen-visit")
     page.wait_for_url(re.compile(rf"/mystery\?visit={visit_id}"))
+    assert page.inner_text("#returned-note .quote") == comment  # what to fix, on top
     # The photos already on the server show from their thumbnails and are not sent again.
     page.wait_for_selector("#item-arr_signage .thumb img")
     assert page.locator(f"[data-key='{CHANGED}:yes'][aria-pressed=true]").count() == 1

@@ -361,7 +361,7 @@ def test_a_mystery_visit_waits_for_review_and_reports_its_wait(client, world):
     visit_id = new_id()
     created = put(client, world, visit_id, mystery_body(world["store"].id), who="shopper")
     assert created.status_code == 201, created.json
-    assert created.json["wait_minutes"] == 12.5
+    assert (created.json["wait_minutes"], created.json["wait_seconds"]) == (12.5, 750)
     assert [m["moment"] for m in created.json["moments"]] == ["entered", "ticket_taken", "called"]
     done = submit(client, world, visit_id, who="shopper")
     assert done.json["status"] == "submitted" and done.json["score"]["total"] == 87.5

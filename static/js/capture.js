@@ -298,6 +298,13 @@ export async function questionnaire(options) {
     if (old) old.replaceWith(head(score));
   }
 
+  /** A visit the reviewer returned, reopened to be fixed: what the reviewer asks, on top. */
+  function returnedNote() {
+    return h('div', { class: 'card returned', id: 'returned-note' },
+      h('h2', {}, icon('alert'), ' ', _('Returned by the reviewer')),
+      h('p', { class: 'quote' }, visit.returned.comment));
+  }
+
   function render() {
     const focused = document.activeElement && document.activeElement.dataset
       ? document.activeElement.dataset.key : null;
@@ -305,6 +312,7 @@ export async function questionnaire(options) {
     ctx.statuses = score.statuses;
     mount(root,
       options.topExtras ? options.topExtras(visit) : null,
+      visit.returned ? returnedNote() : null,
       head(score),
       body(),
       actionbar());

@@ -157,13 +157,16 @@ function findingFields(item, answer, ctx, note) {
 }
 
 const urls = new Map();
+/** The photo's image on the device, else (a returned visit's photo already on the server) its
+ * thumbnail there. */
 function photoUrl(photo) {
+  if (!photo.blob) return photo.url;
   if (!urls.has(photo.id)) urls.set(photo.id, URL.createObjectURL(photo.blob));
   return urls.get(photo.id);
 }
 
 export function thumbs(photos, ctx) {
-  return h('div', { class: 'thumbs' }, photos.filter((p) => p.blob).map((photo) =>
+  return h('div', { class: 'thumbs' }, photos.filter((p) => p.blob || p.url).map((photo) =>
     h('div', { class: 'thumb' },
       h('img', { src: photoUrl(photo), alt: _('Photo'), loading: 'lazy' }),
       ctx.onRemovePhoto ? h('button', { type: 'button', 'aria-label': _('Remove photo'),

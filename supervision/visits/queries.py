@@ -40,13 +40,23 @@ def list_visits(user, args: dict) -> tuple[list[Visit], int]:
     return list(page), total
 
 
-def wait_minutes(visit: Visit) -> float | None:
-    """Minutes of the checklist's queue_wait interval, when both its moments were recorded."""
+def _wait(visit: Visit) -> float | None:
+    """Seconds of the checklist's queue_wait interval, when both its moments were recorded."""
     wait = definition_of(visit.checklist_version).interval_for("queue_wait")
     at = {m["moment"]: datetime.fromisoformat(m["at"]) for m in visit.moments or ()}
     if wait is None or wait.start not in at or wait.end not in at:
         return None
-    return round((at[wait.end] - at[wait.start]).total_seconds() / 60, 1)
+    return (at[wait.end] - at[wait.start]).total_seconds()
+
+
+def wait_minutes(visit: Visit) -> float | None:
+    seconds = _wait(visit)
+    return None if seconds is None else round(seconds / 60, 1)
+
+
+def wait_seconds(visit: Visit) -> int | None:
+    seconds = _wait(visit)
+    return None if seconds is None else round(seconds)
 
 
 def visit_document(visit: Visit) -> dict:
@@ -59,6 +69,7 @@ def visit_document(visit: Visit) -> dict:
         "moments": [{"moment": m["moment"], "at": datetime.fromisoformat(m["at"])}
                     for m in visit.moments or ()],
         "wait_minutes": wait_minutes(visit),
+        "wait_seconds": wait_seconds(visit),
         "responses": [{"item": r.item_id, "value": r.value, "na": r.na, "note": r.note,
                        "staff": r.staff, "at": r.at, "flagged": r.flagged,
                        "received_at": r.received_at}

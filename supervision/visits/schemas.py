@@ -182,6 +182,8 @@ class VisitSchema(ma.Schema):
     wait_minutes = ma.fields.Float(allow_none=True, metadata={
         "description": "Minutes of the checklist's queue_wait interval, when both its moments "
                        "were recorded."})
+    wait_seconds = ma.fields.Integer(allow_none=True, metadata={
+        "description": "The same wait in whole seconds."})
     notes = ma.fields.String(allow_none=True)
     flags = ma.fields.List(ma.fields.Raw())
     revision = ma.fields.Integer()

@@ -45,8 +45,9 @@ function scoreCard(visit, definition) {
           ? h('div', { class: 'redline-alert' }, icon('alert'), h('div', {}, _('Red line failed: the visit scores 0.'),
             h('ul', { style: 'margin:4px 0 0;padding-left:18px;font-weight:500' }, score.red_lines.map((r) => h('li', {}, tr(r.text))))))
           : h('p', { class: 'muted' }, _('No red line failed.')),
-        visit.wait_minutes !== null && visit.wait_minutes !== undefined
-          ? h('p', {}, icon('clock'), ' ', _('Waited {n} min', { n: visit.wait_minutes })) : null)),
+        visit.wait_seconds !== null && visit.wait_seconds !== undefined
+          ? h('p', {}, icon('clock'), ' ', _('Waited {m} min {s} s', {
+            m: Math.floor(visit.wait_seconds / 60), s: visit.wait_seconds % 60 })) : null)),
     h('div', { class: 'section-bars', style: 'margin-top:16px' }, (score.sections || []).map((s) => h('div', { class: 'row' },
       h('span', { class: 'name' }, titles[s.id] || s.id),
       h('div', { class: `bar ${band(s.percent)}` }, h('span', { style: `width:${s.percent ?? 0}%` })),
