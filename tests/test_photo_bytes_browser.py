@@ -145,6 +145,8 @@ def test_without_a_location_or_an_exif_date_the_capture_does_not_wait(browser, l
     file_time = datetime.fromtimestamp(1764547200, UTC)
     assert [datetime.fromisoformat(f["taken_at"].replace("Z", "+00:00")) for f in facts] == [
         file_time, datetime(2025, 6, 1, 17, 0, 0, tzinfo=UTC), file_time]
-    assert all(f["location"] is None and f["ms"] < 3000 for f in facts), facts
+    # Unanswered, the prompt would hold the capture for ever; photos.js gives up after 2 s (the
+    # rest of the bound is for a busy machine).
+    assert all(f["location"] is None and f["ms"] < 2000 + 5000 for f in facts), facts
     assert page.errors == []
     context.close()
