@@ -165,7 +165,7 @@ def test_a_store_manager_with_its_store(page, admin_server):
     page.select_option("#f-role", "store_manager")
     page.fill("#f-password", "first-pass-1")
     page.click("#user-form button[type=submit]")
-    assert "at least one store" in page.inner_text("#stores-pick .field-error")
+    assert "至少要关联一个营业厅" in page.inner_text("#stores-pick .field-error")  # in zh
     shot(page, "store-manager-error")
     page.fill("#f-password", "first-pass-1")
     page.check("text=SM-001 · 体育西营业厅")
