@@ -49,6 +49,9 @@ def _test_config(database_url: str, photo_dir: Path) -> dict:
         # Inline, four renders would run inside every submit; tests/test_prerender.py turns
         # them on.
         "REPORT_PRERENDER": (),
+        # No periodic sweep outlives its test (a thread-mode app would start one); the tests of
+        # the sweep set their own period.
+        "ACTION_SWEEP_SECONDS": 0,
     }
 
 

@@ -662,15 +662,17 @@ def test_without_a_worker_the_web_process_sweeps(app_config, world, app):
     _agreed_action(app, world, TODAY)
     web = create_app({**app_config, "TASK_MODE": "thread", "ACTION_SWEEP_SECONDS": 0.2})
     assert "periodic" not in web.extensions  # nothing sweeps before a request
+    before = set(threading.enumerate())  # other tests' servers may be sweeping too
     try:
         web.test_client().get("/healthz")
         wait_until(lambda: len(_notifications(app, "action_due")) == 2,
                    "the web process's sweep to remind the store managers", seconds=60)
     finally:
         web.extensions["periodic"].set()
-        for thread in threading.enumerate():
+        for thread in set(threading.enumerate()) - before:
             if thread.name.startswith("periodic-"):
                 thread.join(timeout=60)
+                assert not thread.is_alive(), thread.name
         with web.app_context():
             db.engine.dispose()
     assert {n.user_id for n in _notifications(app, "action_due")} == {
