@@ -6,7 +6,6 @@ screens keep touch targets of 44 px and text of 14 px."""
 
 import re
 import subprocess
-from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -16,12 +15,12 @@ from tests.browser_fixtures import (
     new_page,
     photo_file,
     shot,
-    store_id,
     wait_for_script,
     wait_outbox_empty,
     walk_sections,
 )
 from tests.servers import wait_until
+from tests.test_pwa_browser import plan_assignment
 
 pytestmark = pytest.mark.browser
 
@@ -177,18 +176,6 @@ def item_word(definition: dict, item_id: str, lang: str) -> str:
     item = next(i for s in definition["sections"] for i in s["items"] if i["id"] == item_id)
     text = item["text"][lang]
     return text[:6] if lang == "zh" else " ".join(text.split()[:3])
-
-
-def plan_assignment(live_server, code: str) -> int:
-    now = datetime.now(UTC)
-    shopper = live_server.api("GET", "/api/v1/me", "shopper@example.com").json
-    response = live_server.api("POST", "/api/v1/assignments", "manager@example.com", json={
-        "store_id": store_id(live_server, code), "checklist": "mystery-visit",
-        "shopper_id": shopper["id"], "window_start": (now - timedelta(hours=2)).isoformat(),
-        "window_end": (now + timedelta(days=3)).isoformat(),
-        "scenario": "询问流量套餐 / Ask about a data plan"})
-    assert response.status_code == 201, response.json
-    return response.json["id"]
 
 
 SECONDS = re.compile(r"\d{1,2}:\d{2}:\d{2}")

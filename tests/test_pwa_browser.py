@@ -118,6 +118,29 @@ def plan_assignment(live_server, code: str) -> int:
 MOMENTS = ["entered", "greeted", "ticket_taken", "called", "service_ended", "departed"]
 
 
+def submit_mystery_visit(page, live_server, assignment: int, tmp_path) -> str:
+    """The shopper's visit as in the store: the moments, four quick photos, the questionnaire,
+    submit; waits until the outbox is empty and returns the visit's id."""
+    page.click(f"[data-assignment='{assignment}'] button")
+    page.wait_for_url(re.compile(r"/mystery\?visit="))
+    visit_id = page.url.split("visit=")[1].split("#")[0]
+    for moment in MOMENTS:
+        page.click(f"[data-moment={moment}]")
+        page.wait_for_selector(f"[data-moment={moment}].done")
+    page.set_input_files("#quick-photo", [photo_file(tmp_path, f"quick-{n}.jpg", hue=40 * n)
+                                          for n in range(4)])
+    wait_for_script(page, "document.querySelectorAll('.quick .thumb').length === 4", "the photos")
+    page.click("#leave-store")
+    walk_sections(page, checklist(live_server, "mystery-visit"),
+                  {"scenario_transaction": "yes", "scenario_dispute": "no"}, None)
+    page.select_option("select[id^=move-] >> nth=0", "arr_signage")
+    page.wait_for_selector("#submit-visit:not([disabled])")
+    page.click("#submit-visit")
+    page.wait_for_url(re.compile(r"/outbox"))
+    wait_outbox_empty(page)
+    return visit_id
+
+
 @pytest.mark.parametrize(("viewport", "lang", "store"), [
     ("tablet", "en", "SH003"), ("phone", "zh", "NJ001")])
 def test_offline_mystery_visit_syncs_exactly_once(browser, live_server, screenshots, tmp_path,

@@ -16,9 +16,8 @@ from tests.browser_fixtures import (
     wait_for_script,
     wait_for_worker,
     wait_outbox_empty,
-    walk_sections,
 )
-from tests.test_pwa_browser import MOMENTS, plan_assignment
+from tests.test_pwa_browser import plan_assignment, submit_mystery_visit
 
 pytestmark = pytest.mark.browser
 
@@ -28,26 +27,7 @@ COMMENTS = {"zh": "门口的海报请再核对一次，并补拍照片。",
 
 
 def _submit_first_version(page, live_server, assignment, tmp_path) -> str:
-    """The shopper's visit, as in the store: moments, photos, the questionnaire, submit (the
-    overall impression asks for 3 photos, the signage for 1)."""
-    page.click(f"[data-assignment='{assignment}'] button")
-    page.wait_for_url(re.compile(r"/mystery\?visit="))
-    visit_id = page.url.split("visit=")[1].split("#")[0]
-    for moment in MOMENTS:
-        page.click(f"[data-moment={moment}]")
-        page.wait_for_selector(f"[data-moment={moment}].done")
-    page.set_input_files("#quick-photo", [photo_file(tmp_path, f"quick-{n}.jpg", hue=30 * n)
-                                          for n in range(4)])
-    wait_for_script(page, "document.querySelectorAll('.quick .thumb').length === 4", "the photos")
-    page.click("#leave-store")
-    walk_sections(page, checklist(live_server, "mystery-visit"),
-                  {"scenario_transaction": "yes", "scenario_dispute": "no"}, None)
-    page.select_option("select[id^=move-] >> nth=0", "arr_signage")
-    page.wait_for_selector("#submit-visit:not([disabled])")
-    page.click("#submit-visit")
-    page.wait_for_url(re.compile(r"/outbox"))
-    wait_outbox_empty(page)
-    return visit_id
+    return submit_mystery_visit(page, live_server, assignment, tmp_path)
 
 
 @pytest.mark.parametrize(("shopper_lang", "manager_lang", "store"), [

@@ -9,18 +9,13 @@ import time
 import pytest
 
 from tests.browser_fixtures import (
-    checklist,
     login,
     new_page,
-    photo_file,
     shot,
-    wait_for_script,
     wait_for_worker,
-    wait_outbox_empty,
-    walk_sections,
 )
 from tests.servers import DEADLINE
-from tests.test_pwa_browser import MOMENTS, plan_assignment
+from tests.test_pwa_browser import plan_assignment, submit_mystery_visit
 
 pytestmark = pytest.mark.browser
 
@@ -153,23 +148,7 @@ def test_a_failed_step_is_retried_within_5_s_once_the_link_recovers(browser, liv
 
     context.route(re.compile(r".*/api/v1/visits/[0-9a-f-]+(/photos/.*)?$"), flaky)
 
-    page.click(f"[data-assignment='{assignment}'] button")
-    page.wait_for_url(re.compile(r"/mystery\?visit="))
-    visit_id = page.url.split("visit=")[1].split("#")[0]
-    for moment in MOMENTS:
-        page.click(f"[data-moment={moment}]")
-        page.wait_for_selector(f"[data-moment={moment}].done")
-    page.set_input_files("#quick-photo", [photo_file(tmp_path, f"p{n}.jpg", hue=40 * n)
-                                          for n in range(4)])
-    wait_for_script(page, "document.querySelectorAll('.quick .thumb').length === 4", "four photos")
-    page.click("#leave-store")
-    walk_sections(page, checklist(live_server, "mystery-visit"),
-                  {"scenario_transaction": "yes", "scenario_dispute": "no"}, None)
-    page.select_option("select[id^=move-] >> nth=0", "arr_signage")
-    page.wait_for_selector("#submit-visit:not([disabled])")
-    page.click("#submit-visit")
-    page.wait_for_url(re.compile(r"/outbox"))
-    wait_outbox_empty(page)
+    visit_id = submit_mystery_visit(page, live_server, assignment, tmp_path)
     shot(page, screenshots, "phone-zh-51-outbox-after-retries")
 
     assert failures == {"visit": 0, "photo": 0}
