@@ -2,9 +2,7 @@
 
 import { all, byIndex, del, get, put, transact } from './db.js';
 import { enqueue } from './outbox.js';
-import { downscale, photoFacts, takenAt } from './photos.js';
-
-export { takenAt };
+import { downscale, photoFacts } from './photos.js';
 
 const uuid = () => crypto.randomUUID();
 const now = () => new Date().toISOString();
