@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field, fields, is_dataclass
+from datetime import timedelta
 from functools import cached_property
 from types import MappingProxyType
 from typing import Any
@@ -28,6 +29,9 @@ ITEM_ROLES = ("dispute_record", "impression", "best_moment")
 INTERVAL_ROLES = ("queue_wait",)
 # Fields added later are left out of `to_dict` while unset, so older files keep their hash.
 SPARSE = MappingProxyType({"sparse": True})
+# The store's query window after a mystery result is published: 72 hours unless the checklist
+# says otherwise, a week at most (what mystery-shopping providers give).
+QUERY_WINDOW_HOURS, QUERY_WINDOW_MAX_HOURS = 72, 168
 
 
 @dataclass(frozen=True)
@@ -187,6 +191,12 @@ class ChecklistDefinition:
     moments: tuple[TimedMoment, ...] = ()
     intervals: tuple[Interval, ...] = field(default=(), metadata=SPARSE)
     sections: tuple[Section, ...] = ()
+    # How long a store may query a published result, in hours (None: QUERY_WINDOW_HOURS).
+    query_window_hours: int | None = field(default=None, metadata=SPARSE)
+
+    @property
+    def query_window(self) -> timedelta:
+        return timedelta(hours=self.query_window_hours or QUERY_WINDOW_HOURS)
 
     def items(self) -> Iterator[tuple[Section, Item]]:
         """Every (section, item) pair in document order."""

@@ -16,6 +16,7 @@ from supervision.checklists.definition import (
     KINDS,
     MOMENTS,
     PHOTO_RULES,
+    QUERY_WINDOW_MAX_HOURS,
     ChecklistDefinition,
     Condition,
     Grade,
@@ -313,6 +314,8 @@ class ChecklistSchema(Schema):
         min=1, error="List the grades, or leave grades out for the default bands."))
     moments = fields.List(fields.Nested(TimedMomentSchema))
     intervals = fields.List(fields.Nested(IntervalSchema))
+    query_window_hours = fields.Integer(validate=validate.Range(
+        min=1, max=QUERY_WINDOW_MAX_HOURS, error="Must be between 1 and 168 hours (a week)."))
     sections = fields.List(fields.Nested(SectionSchema), required=True,
                            validate=validate.Length(min=1, error="A checklist needs sections."))
 

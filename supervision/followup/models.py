@@ -3,7 +3,7 @@
 import uuid
 from datetime import date, datetime
 
-from sqlalchemy import Date, ForeignKey, Integer, String, Text, Uuid
+from sqlalchemy import Date, ForeignKey, Integer, String, Text, UniqueConstraint, Uuid
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from supervision.db import JSONType, UTCDateTime, db, utcnow
@@ -20,6 +20,10 @@ ACTION_PENDING = ("agreed", "reopened")
 # The seeds' time limits for closing a complaint, by class.
 DISPUTE_CATEGORIES = ("service", "return", "quality_check", "factory_repair", "emergency")
 DISPUTE_STATUSES = ("open", "closed")
+# A store's query of an item of a published mystery result: open until the reviewer rules to
+# uphold the result, amend the answer (the visit is scored again) or order a re-shop.
+QUERY_STATUSES = ("open", "upheld", "amended", "reshop")
+QUERY_RULINGS = {"uphold": "upheld", "amend": "amended", "reshop": "reshop"}
 
 
 class Assignment(db.Model):
@@ -41,7 +45,7 @@ class Assignment(db.Model):
     shopper: Mapped["User"] = relationship(foreign_keys=[shopper_id])  # noqa: F821
     # The visits made for it (one once submitted; Visit.assignment_id is the link).
     visits: Mapped[list["Visit"]] = relationship(  # noqa: F821
-        viewonly=True, order_by="Visit.started_at"
+        viewonly=True, order_by="Visit.started_at", foreign_keys="Visit.assignment_id"
     )
 
 
@@ -163,3 +167,55 @@ class Dispute(db.Model):
         """The promised time of the first reply has passed with no callback recorded."""
         return (self.status == "open" and not self.callbacks
                 and self.promised_reply_at is not None and self.promised_reply_at < utcnow())
+
+
+class Query(db.Model):
+    """The store's query of one item of a published mystery result, within the query window:
+    a factual reason and optional counter-evidence photos; the reviewer's ruling and its
+    reason. Never names the shopper."""
+
+    __tablename__ = "visit_queries"
+    __table_args__ = (UniqueConstraint("visit_id", "item_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    visit_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("visits.id", ondelete="CASCADE"), index=True)
+    item_id: Mapped[str] = mapped_column(String(64))
+    reason: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(16), default="open", index=True)
+    raised_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    raised_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    body_hash: Mapped[str] = mapped_column(String(64))  # the same query again is harmless
+    ruling_comment: Mapped[str | None] = mapped_column(Text)
+    ruled_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    ruled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # An amended answer: the response's value before and after ({value, na}).
+    old_value: Mapped[dict | None] = mapped_column(JSONType)
+    new_value: Mapped[dict | None] = mapped_column(JSONType)
+    # A re-shop ruling's new assignment (its visit replaces this visit's result).
+    reshop_assignment_id: Mapped[int | None] = mapped_column(ForeignKey("assignments.id"))
+
+    evidence: Mapped[list["QueryEvidence"]] = relationship(
+        back_populates="query", order_by="QueryEvidence.received_at")
+
+
+class QueryEvidence(db.Model):
+    """A photo the store sent with its query (a receipt, the queue ticket…), stored like
+    visit photos."""
+
+    __tablename__ = "query_evidence"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)  # made by the client
+    query_id: Mapped[int] = mapped_column(
+        ForeignKey("visit_queries.id", ondelete="CASCADE"), index=True)
+    status: Mapped[str] = mapped_column(String(16), default="received")
+    content_hash: Mapped[str] = mapped_column(String(64), index=True)
+    content_type: Mapped[str] = mapped_column(String(32))
+    width: Mapped[int | None] = mapped_column(Integer)
+    height: Mapped[int | None] = mapped_column(Integer)
+    size_bytes: Mapped[int | None] = mapped_column(Integer)
+    taken_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # the device's clock
+    uploaded_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    query: Mapped[Query] = relationship(back_populates="evidence")

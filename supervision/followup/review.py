@@ -68,6 +68,7 @@ def _reject(user: User, visit: Visit) -> None:
 def _publish(user: User, visit: Visit) -> None:
     visit.status, visit.published_at = "published", utcnow()
     definition = definition_of(visit.checklist_version)
+    visit.queries_close_at = visit.published_at + definition.query_window
     dispute_id = check_dispute_record(user, visit, definition)
     on_visit_published(visit, definition)
     prerender.after_commit(visit)

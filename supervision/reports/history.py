@@ -108,6 +108,7 @@ def _previous_start(visit):
     return db.session.scalar(
         select(Visit.started_at).where(Visit.store_id == visit.store_id,
                                        Visit.status == "published",
+                                       Visit.excluded.is_(None),
                                        Visit.started_at < visit.started_at)
         .order_by(Visit.started_at.desc()).limit(1))
 
@@ -117,7 +118,8 @@ def _comparable(visit, *columns):
     return (select(*(columns or (Visit,)))
             .join(ChecklistVersion, Visit.checklist_version_id == ChecklistVersion.id)
             .where(ChecklistVersion.checklist_id == visit.checklist_version.checklist_id,
-                   Visit.status == "published", Visit.started_at < visit.started_at,
+                   Visit.status == "published", Visit.excluded.is_(None),
+                   Visit.started_at < visit.started_at,
                    Visit.id != visit.id, Visit.score.is_not(None)))
 
 

@@ -67,6 +67,7 @@ def visit_rows(store_ids: list[int], period: Period) -> list[dict]:
                Visit.checklist_version_id, ChecklistVersion.checklist_id)
         .join(ChecklistVersion, Visit.checklist_version_id == ChecklistVersion.id)
         .where(Visit.store_id.in_(store_ids), Visit.status == "published",
+               Visit.excluded.is_(None),  # a re-shop pending, a calibration rating
                Visit.started_at >= period.begins, Visit.started_at < period.ends,
                Visit.total.is_not(None))
         .order_by(Visit.started_at, Visit.id)

@@ -13,6 +13,9 @@ VISIT_KINDS = ("audit", "mystery")
 # mystery visit back to the shopper, who fixes and submits it again.
 VISIT_STATUSES = ("draft", "submitted", "published", "rejected")
 PHOTO_STATUSES = ("announced", "received", "processed", "corrupt")
+EXCLUSION_REASONS = ("reshop", "calibration")
+# What changed a visit after its submission (see VisitChange).
+CHANGE_KINDS = ("review_edit", "query_amend", "resubmission")
 
 
 class Visit(db.Model):
@@ -52,9 +55,20 @@ class Visit(db.Model):
     published_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
     reviewed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     review_comment: Mapped[str | None] = mapped_column(Text)
+    # The reviewer's grade of the shop (1–10), with a comment: the shopper's track record.
+    review_grade: Mapped[int | None] = mapped_column(Integer)
+    review_grade_comment: Mapped[str | None] = mapped_column(Text)
+    # Until when the store may query a published mystery result (set at publication).
+    queries_close_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Why the visit is left out of averages and counts (kept and shown all the same):
+    # "reshop" (a query ruled for a re-shop), "calibration" (a second rating of another visit).
+    excluded: Mapped[str | None] = mapped_column(String(16))
+    # A calibration visit: the visit of the same store and time it double-scores.
+    calibrates_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("visits.id"), index=True)
 
     store: Mapped["Store"] = relationship()  # noqa: F821
     author: Mapped["User"] = relationship(foreign_keys=[author_id])  # noqa: F821
+    calibrates: Mapped["Visit | None"] = relationship(remote_side=[id])
     checklist_version: Mapped["ChecklistVersion"] = relationship()  # noqa: F821
     responses: Mapped[list["Response"]] = relationship(
         back_populates="visit", cascade="all, delete-orphan", order_by="Response.id"
@@ -159,3 +173,24 @@ class Submission(db.Model):
     # The visit as submitted: {responses, photos, moments, notes, total}.
     snapshot: Mapped[dict] = mapped_column(JSONType)
     changes: Mapped[list] = mapped_column(JSONType, default=list)
+
+
+class VisitChange(db.Model):
+    """A change to a visit after its submission, kept for good: a reviewer's edit, an answer
+    amended on the store's query, a resubmission after the visit was returned. Who, when, why,
+    each old and new value ([{item, field, old, new}], as in Submission.changes), and the total
+    before and after."""
+
+    __tablename__ = "visit_changes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    visit_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("visits.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))  # None: the system
+    reason: Mapped[str | None] = mapped_column(Text)
+    query_id: Mapped[int | None] = mapped_column(ForeignKey("visit_queries.id"))
+    changes: Mapped[list] = mapped_column(JSONType, default=list)
+    total_before: Mapped[float | None] = mapped_column(Float)
+    total_after: Mapped[float | None] = mapped_column(Float)
