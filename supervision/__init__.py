@@ -86,11 +86,14 @@ def _register_blueprints(app: Flask, api) -> None:
     from supervision.checklists import api as checklists_api
     from supervision.extensions import csrf
     from supervision.followup import api as followup_api
+    from supervision.followup import queries_api
+    from supervision.followup import shoppers as shoppers_api
     from supervision.health import blp as health_blp
     from supervision.jobs import api as jobs_api
     from supervision.notifications import api as notifications_api
     from supervision.pwa import views as pwa_views
     from supervision.reports import api as reports_api
+    from supervision.reports import calibration_api
     from supervision.stores import api as stores_api
     from supervision.visits import api as visits_api
 
@@ -99,7 +102,8 @@ def _register_blueprints(app: Flask, api) -> None:
     app.register_blueprint(pwa_views.blp)
     app.register_blueprint(admin_views.blp)
     for module in (accounts_api, stores_api, checklists_api, admin_api, followup_api,
-                   visits_api, reports_api, jobs_api, notifications_api):
+                   visits_api, reports_api, jobs_api, notifications_api, shoppers_api, queries_api,
+                   calibration_api):
         # The API checks CSRF itself, only for cookie-authenticated writes (see auth.py).
         csrf.exempt(module.blp)
         api.register_blueprint(module.blp)

@@ -82,6 +82,13 @@ TEMPLATES = (
     "Assignment {assignment} is for another store.",
     "Assignment {assignment} uses another checklist.",
     "Assignment {assignment} already has a submitted visit.",
+    # the store's queries of mystery results (supervision/followup/queries.py)
+    "The query window closed at {time}.",
+    "Item {item} of this visit was already queried.",
+    "Query {query} was ruled ({status}): no more photos.",
+    "Query {query} was already ruled: {status}.",
+    "Already {status}.",
+    "The query is {status}.",
     # anything not found (supervision/scoping.py and the like), and HTTP's own
     "{what} {id} not found.",
     "The request body is too large: the limit is {limit} bytes.",

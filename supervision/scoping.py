@@ -8,7 +8,7 @@ from sqlalchemy import Select, false, or_, select
 from supervision.accounts.models import User
 from supervision.db import db
 from supervision.errors import Forbidden, NotFound
-from supervision.followup.models import Action, Assignment, Dispute
+from supervision.followup.models import Action, Assignment, Dispute, Query
 from supervision.stores.models import Region, Staff, Store
 from supervision.visits.models import Visit
 
@@ -74,7 +74,9 @@ def scoped_visits(user: User) -> Select:
     if user.role == "shopper":
         return query.where(Visit.author_id == user.id)
     if user.role == "store_manager":  # its stores' published visits, in the store version
-        return query.where(Visit.status == "published", Visit.store_id.in_(store_ids(user)))
+        # (not a calibration visit: a second rating that rates the raters, not the store)
+        return query.where(Visit.status == "published", Visit.store_id.in_(store_ids(user)),
+                           or_(Visit.excluded.is_(None), Visit.excluded != "calibration"))
     in_regions = Visit.store_id.in_(
         select(Store.id).where(Store.region_id.in_(region_ids(user)))
     )
@@ -211,3 +213,16 @@ def get_dispute(user: User, dispute_id: int):
 
 def get_staff(user: User, staff_id: int):
     return get_scoped(user, scoped_staff(user), Staff, staff_id, "Staff member")
+
+
+def scoped_queries(user: User) -> Select:
+    """The store's queries of the visits the user may see; shoppers see none (a query is
+    between the store and the reviewer)."""
+    if user.role == "shopper":
+        return select(Query).where(false())
+    visible = scoped_visits(user).with_only_columns(Visit.id)
+    return select(Query).where(Query.visit_id.in_(visible))
+
+
+def get_query(user: User, query_id: int):
+    return get_scoped(user, scoped_queries(user), Query, query_id, "Query")

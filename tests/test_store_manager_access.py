@@ -76,6 +76,17 @@ MATRIX = {
     ("get", "/api/v1/assignments/{assignment_id}"): (403, 403),
     ("patch", "/api/v1/assignments/{assignment_id}"): (403, 403),
     ("post", "/api/v1/visits/{visit_id}/review"): (403, 403),
+    # its queries of a published mystery result, with photos; the ruling is the reviewer's
+    ("get", "/api/v1/queries"): LIST,
+    ("get", "/api/v1/visits/{visit_id}/queries"): (200, 404),
+    ("post", "/api/v1/visits/{visit_id}/queries"): (201, 404),
+    ("get", "/api/v1/queries/{query_id}"): (200, 404),
+    ("patch", "/api/v1/queries/{query_id}"): (403, 403),
+    ("get", "/api/v1/queries/{query_id}/evidence/{photo_id}"): (200, 404),
+    ("put", "/api/v1/queries/{query_id}/evidence/{photo_id}"): (201, 404),
+    # the shoppers' track record (the reviewer's grades, flag history): managers only
+    ("put", "/api/v1/visits/{visit_id}/grade"): (403, 403),
+    ("get", "/api/v1/shoppers"): 403,
     # its actions: read, agree, dismiss, mark done with evidence; never create or approve
     ("get", "/api/v1/actions"): LIST,
     ("post", "/api/v1/actions"): 403,
@@ -96,6 +107,8 @@ MATRIX = {
     ("post", "/api/v1/visits/{visit_id}/submit"): (403, 403),
     # the versions of a visit would show the shopper's edits: not for the store
     ("get", "/api/v1/visits/{visit_id}/submissions"): (404, 404),
+    # the change record, store side: only the answers corrected on its queries, by no one named
+    ("get", "/api/v1/visits/{visit_id}/history"): (200, 404),
     ("get", "/api/v1/visits/{visit_id}/photos/{photo_id}"): (200, 404),
     ("put", "/api/v1/visits/{visit_id}/photos/{photo_id}"): (403, 403),
     ("post", "/api/v1/visits/{visit_id}/signoff"): (200, 404),
@@ -107,6 +120,9 @@ MATRIX = {
     ("get", "/api/v1/stores/{store_id}/report.html"): (200, 404),
     ("get", "/api/v1/regions/{region_id}/report.pdf"): (403, 403),
     ("get", "/api/v1/regions/{region_id}/report.html"): (403, 403),
+    # calibration rates the raters: managers' business
+    ("get", "/api/v1/visits/{visit_id}/calibration"): (403, 403),
+    ("get", "/api/v1/calibration"): 403,
     ("get", "/api/v1/jobs/{job_id}"): (None, 404),
     # its own notifications
     ("get", "/api/v1/notifications"): LIST,
@@ -118,7 +134,7 @@ MATRIX = {
     ("patch", "/api/v1/staff/{staff_id}"): (200, 404),
 }
 # The lists that take a store_id filter.
-FILTERED = ("/api/v1/visits", "/api/v1/actions", "/api/v1/disputes")
+FILTERED = ("/api/v1/visits", "/api/v1/actions", "/api/v1/disputes", "/api/v1/queries")
 # Sent last: it ends the store manager's sessions.
 LAST = ("post", "/api/v1/me/logout-everywhere")
 JPEG = picture(64, 48, "orange", "JPEG", gps=True)
@@ -253,6 +269,28 @@ def _mystery_visits(app, client, world):
     assert internal["photos"][0]["location"] == SHOPPER_SPOT
     world["assignment"] = assignment["id"]
     world["store_objects"].update(visits)
+    _queries(app, client, world)
+
+
+def _queries(app, client, world):
+    """The store manager queries an item of the published visit with a photo (open); a query
+    of the unpublished visit (made by hand: the store cannot) stands for one out of scope."""
+    from supervision.followup.models import Query
+
+    own = world["store_objects"]
+    photo = new_id()
+    query = _ok(client.post(f"/api/v1/visits/{own['mystery']}/queries",
+                            headers=world["headers"]["store_manager"],
+                            json={"item": "courtesy", "reason": "店员全程微笑接待，有监控为证",
+                                  "evidence": [photo]}), 201)
+    _ok(client.put(f"/api/v1/queries/{query['id']}/evidence/{photo}", data=JPEG,
+                   content_type="image/jpeg", headers=world["headers"]["store_manager"]), 201)
+    with app.app_context():
+        hidden = Query(visit_id=uuid.UUID(own["hidden"]), item_id="courtesy", reason="–",
+                       status="open", raised_by_id=world["admin"].id, body_hash="-")
+        db.session.add(hidden)
+        db.session.commit()
+        own.update(query=query["id"], query_photo=photo, hidden_query=hidden.id)
 
 
 def _notifications_and_job(app, world):
@@ -289,7 +327,8 @@ def scopes(world) -> dict:
               "user_id": world["store_manager"].id, "job_id": None,
               "notification_id": world["store_manager_notification"],
               "signed_visit": own["audit"], "agreed_action": own["agreed"],
-              "evidence": own["evidence"]}
+              "evidence": own["evidence"], "query_id": own["query"],
+              "query_photo": own["query_photo"]}
     outside = {**common, "store_id": world["neighbour"].id, "region_id": world["west"].id,
                "visit_id": other["audit"], "photo_id": other["photo"],
                "action_id": other["proposed"], "dispute_id": other["dispute"],
@@ -297,7 +336,8 @@ def scopes(world) -> dict:
                "user_id": world["admin"].id, "job_id": world["job"],
                "notification_id": world["neighbour_manager_notification"],
                "signed_visit": other["audit"], "agreed_action": other["agreed"],
-               "evidence": other["evidence"]}
+               "evidence": other["evidence"], "query_id": own["hidden_query"],
+               "query_photo": own["query_photo"]}
     hidden = {**outside, "visit_id": own["hidden"], "photo_id": own["hidden_photo"],
               "signed_visit": own["hidden"]}
     return {"own store": inside, "neighbour": outside, "unpublished mystery visit": hidden}
@@ -309,7 +349,9 @@ def path_values(method: str, template: str, values: dict) -> dict:
     values = dict(values)
     if template.endswith("/signoff/signature"):
         values["visit_id"] = values["signed_visit"]
-    if "/evidence/" in template or template.endswith("/decision"):
+    if template.startswith("/api/v1/queries/") and "/evidence/" in template:
+        values["photo_id"] = new_id() if method == "put" else values["query_photo"]
+    elif "/evidence/" in template or template.endswith("/decision"):
         values["action_id"] = values["agreed_action"]
         values["photo_id"] = new_id() if method == "put" else values["evidence"]
     return values
@@ -329,6 +371,8 @@ def body_of(method: str, template: str, world) -> dict:
         ("post", "/api/v1/stores/{store_id}/staff"): {"name": "新员工", "badge": "N-7",
                                                       "position": "营业员"},
         ("patch", "/api/v1/staff/{staff_id}"): {"position": "值班长"},
+        ("post", "/api/v1/visits/{visit_id}/queries"): {
+            "item": "greeted", "reason": "进门即被问候，有监控为证"},
     }
     return bodies.get((method, template), {} if method != "get" else None)
 
@@ -408,6 +452,7 @@ def check_list(app, client, world, template) -> list[str]:
         "/api/v1/regions": ("id", {world["east"].id}),
         "/api/v1/stores": ("id", {world["store"].id}),
         "/api/v1/notifications": ("id", _notification_ids(app, world["store_manager"])),
+        "/api/v1/queries": ("visit_id", {world["store_objects"]["mystery"]}),
     }.get(template, ("store_id", {world["store"].id}))
     failures = []
     filters = ({}, {"store_id": world["neighbour"].id}) if template in FILTERED else ({},)
@@ -471,6 +516,8 @@ def test_a_mystery_shopper_never_reaches_the_store_manager(app, client, world, t
     reviewer, nor where the shopper stood."""
     own, headers = world["store_objects"], world["headers"]["store_manager"]
     _action_of_the_visit_rejected(app, client, world)
+    _ok(client.patch(f"/api/v1/queries/{own['query']}", headers=world["headers"]["manager"],
+                     json={"ruling": "amend", "value": 4, "comment": "复核后更正为 4 分"}))
 
     document = _ok(client.get(f"/api/v1/visits/{own['mystery']}", headers=headers))
     assert {key: document[key] for key in ("author_id", "assignment_id", "location", "flags",

@@ -426,3 +426,47 @@ def printed_images(data: bytes, tmp_path: Path) -> list[dict]:
                           check=True).stdout.splitlines()[2:]
     return [{"type": r.split()[2], "width": int(r.split()[3]), "height": int(r.split()[4])}
             for r in rows]
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_changes_after_submission_show_in_the_internal_version_only(app, client, world, tmp_path,
+                                                                     database_url, lang):
+    """A resubmission (a note, photos, a moment and the visit notes changed) is listed in the
+    internal version's change record and marks its item; the store version shows nothing of
+    it (it lists only the answers corrected on the store's queries)."""
+    from supervision.visits.changes import record_change
+
+    reason = "请补拍取号机照片 / add a photo of the ticket machine"
+    with app.app_context():
+        visit = db.session.get(Visit, world["mystery"])
+        definition = definition_of(visit.checklist_version)
+        answered = {r.item_id for r in visit.responses}
+        item = min((item for _, item in definition.items() if item.id in answered),
+                   key=lambda item: len((item.report_text or item.text).get("en")))
+        moment = definition.moments[0]
+        record_change(visit, "resubmission", visit.author, [
+            {"item": item.id, "field": "note", "old": None, "new": "补充说明"},
+            {"item": "photo", "field": item.id, "old": [], "new": [str(uuid.uuid4())] * 2},
+            {"item": "moment", "field": moment.id, "old": "2025-03-02T14:00:05+08:00",
+             "new": "2025-03-02T14:01:35+08:00"},
+            {"item": "notes", "field": "notes", "old": None, "new": "门口有保安。"}],
+            visit.total, reason=reason)
+        db.session.commit()
+        item_text, moment_title = (item.report_text or item.text).get(lang), moment.title.get(lang)
+    zh = lang == "zh"
+    data = report(client, world, world["mystery"], lang, "internal")
+    if database_url.startswith("sqlite"):
+        assert save_pages(data, f"visit-changes-internal-{lang}")
+    internal = flat(layout(data, tmp_path))
+    for expected in ("修改记录" if zh else "Changerecord",
+                     "退回后重新提交" if zh else "Resubmittedafterreturn",
+                     flat(reason), SHOPPER_NAME, flat(item_text),
+                     "照片0→2张" if zh else "photos0→2", "备注已更改" if zh else "notechanged",
+                     flat(moment_title), "14:00:05→14:01:35",
+                     "访问备注" if zh else "Visitnotes"):
+        assert expected in internal, expected
+    assert ("已修改" if zh else "Modified") in internal  # the item's mark
+    store = flat(layout(report(client, world, world["mystery"], lang), tmp_path))
+    for hidden in ("修改记录" if zh else "Changerecord", "申诉后更正" if zh else "Correctedafter",
+                   "已修改" if zh else "Modified", flat(reason)):
+        assert hidden not in store, hidden

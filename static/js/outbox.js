@@ -179,6 +179,7 @@ export function visitBody(visit) {
   if (visit.location) body.location = visit.location;
   if (visit.moments && visit.moments.length) body.moments = visit.moments;
   if (visit.notes) body.notes = visit.notes;
+  if (visit.calibrates) body.calibrates = visit.calibrates;
   return body;
 }
 

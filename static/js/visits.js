@@ -8,7 +8,9 @@ const uuid = () => crypto.randomUUID();
 const now = () => new Date().toISOString();
 
 /** A new draft visit holding its own copy of the checklist version it follows. */
-export async function createVisit({ kind, store, checklist, user, assignment = null, location = null }) {
+/** `calibrates`: the published audit this one scores a second time (a calibration visit). */
+export async function createVisit({ kind, store, checklist, user, assignment = null, location = null,
+  calibrates = null }) {
   const visit = {
     id: uuid(),
     user_id: user.id,
@@ -20,6 +22,7 @@ export async function createVisit({ kind, store, checklist, user, assignment = n
     definition: checklist.definition,
     scoring: checklist.scoring || null,
     assignment_id: assignment ? assignment.id : null,
+    calibrates,
     scenario: assignment ? assignment.scenario || null : null,
     started_at: now(),
     ended_at: null,

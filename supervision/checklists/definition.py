@@ -26,7 +26,9 @@ SCALE = (1, 2, 3, 4, 5)
 # record (review fails it when the store has none), the shopper's written overall impression and
 # best moment (page one of the mystery report), and the interval that is the queue wait.
 ITEM_ROLES = ("dispute_record", "impression", "best_moment")
-INTERVAL_ROLES = ("queue_wait",)
+# The interval of role `dwell` measures the time spent in the store (the shortest plausible
+# one is set by `min_dwell_minutes`, see below).
+INTERVAL_ROLES = ("queue_wait", "dwell")
 # Fields added later are left out of `to_dict` while unset, so older files keep their hash.
 SPARSE = MappingProxyType({"sparse": True})
 # The store's query window after a mystery result is published: 72 hours unless the checklist
@@ -167,6 +169,9 @@ class Item:
     report_text: Text | None = field(default=None, metadata=SPARSE)
     # A number item that states the duration of this interval (by id): the timers are the truth.
     interval: str | None = field(default=None, metadata=SPARSE)
+    # A scenario item (yes_no): answered yes, the visit cannot plausibly last less than this
+    # many minutes (the dwell interval's timers); a shorter one is flagged to the reviewer.
+    min_dwell_minutes: int | None = field(default=None, metadata=SPARSE)
 
 
 @dataclass(frozen=True)
@@ -193,6 +198,8 @@ class ChecklistDefinition:
     sections: tuple[Section, ...] = ()
     # How long a store may query a published result, in hours (None: QUERY_WINDOW_HOURS).
     query_window_hours: int | None = field(default=None, metadata=SPARSE)
+    # The shortest plausible visit of any scenario, in minutes (its dwell interval's timers).
+    min_dwell_minutes: int | None = field(default=None, metadata=SPARSE)
 
     @property
     def query_window(self) -> timedelta:

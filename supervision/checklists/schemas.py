@@ -42,6 +42,8 @@ ID = validate.Regexp(r"^[a-z][a-z0-9_]{0,63}$", error=(
 SLUG = validate.Regexp(r"^(?=.{1,64}$)[a-z0-9]+(-[a-z0-9]+)*$", error=(
     "Must be a slug of lower-case letters, digits and dashes (at most 64)."))
 AT_LEAST_ZERO = validate.Range(min=0, error="Must be ≥ 0.")
+# A dwell minimum: a whole number of minutes, at most a working day.
+DWELL_MINUTES = validate.Range(min=1, max=480, error="Must be between 1 and 480 minutes.")
 
 
 def _translated(value: str) -> None:
@@ -169,6 +171,7 @@ class ItemSchema(Schema):
     standard = _optional_text()
     report_text = _optional_text()
     interval = fields.String(allow_none=True, validate=ID)
+    min_dwell_minutes = fields.Integer(strict=True, allow_none=True, validate=DWELL_MINUTES)
 
     @validates_schema
     def check(self, data: dict, **kwargs: Any) -> None:
@@ -215,6 +218,9 @@ def _type_problems(item: dict) -> Iterator[Problem]:
         yield ("role",), f"Only a text item can be the {item['role']}: reports quote it as written."
     if item.get("interval") and kind != "number":
         yield ("interval",), "Only number items state the duration of an interval."
+    if item.get("min_dwell_minutes") and kind != "yes_no":
+        yield ("min_dwell_minutes",), (
+            "Only a yes_no scenario item sets a minimum dwell (it applies when answered yes).")
 
 
 def _duplicates(path: tuple, ids: list[str], what: str) -> Iterator[Problem]:
@@ -316,6 +322,7 @@ class ChecklistSchema(Schema):
     intervals = fields.List(fields.Nested(IntervalSchema))
     query_window_hours = fields.Integer(validate=validate.Range(
         min=1, max=QUERY_WINDOW_MAX_HOURS, error="Must be between 1 and 168 hours (a week)."))
+    min_dwell_minutes = fields.Integer(strict=True, validate=DWELL_MINUTES)
     sections = fields.List(fields.Nested(SectionSchema), required=True,
                            validate=validate.Length(min=1, error="A checklist needs sections."))
 
@@ -330,6 +337,7 @@ class ChecklistSchema(Schema):
             *_duplicates(("moments",), [m.id for m in data.get("moments", ())], "moment id"),
             *_interval_problems(data.get("intervals", ()), data.get("moments", ())),
             *_item_interval_problems(sections, data.get("intervals", ())),
+            *_dwell_problems(data),
             *_role_problems("item", [(("sections", si, "items", ii), item.id, item.role)
                                      for si, s in enumerate(sections)
                                      for ii, item in enumerate(s.items)]),
@@ -390,6 +398,20 @@ def _item_interval_problems(sections: Sequence[Section],
                 yield ("sections", si, "items", ii, "interval"), (
                     f"Unknown interval '{item.interval}'; list it under intervals."
                 )
+
+
+def _dwell_problems(data: dict) -> Iterator[Problem]:
+    """A minimum dwell is measured by the timers: the checklist needs an interval of role
+    dwell (from entering to leaving)."""
+    if any(i.role == "dwell" for i in data.get("intervals", ())):
+        return
+    message = "A minimum dwell needs an interval of role dwell (entering to leaving)."
+    if data.get("min_dwell_minutes"):
+        yield ("min_dwell_minutes",), message
+    for si, section in enumerate(data["sections"]):
+        for ii, item in enumerate(section.items):
+            if item.min_dwell_minutes:
+                yield ("sections", si, "items", ii, "min_dwell_minutes"), message
 
 
 def _condition_problems(sections: Sequence[Section]) -> Iterator[Problem]:

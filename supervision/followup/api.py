@@ -89,7 +89,8 @@ class ReviewView(MethodView):
     @blp.alt_response(409, response="CONFLICT")
     def post(self, data, visit_id):
         """Publish a submitted mystery visit, or reject it (409 when the other decision won)."""
-        visit = review.review_visit(current_user, visit_id, data["decision"], data["comment"])
+        visit = review.review_visit(current_user, visit_id, data["decision"], data["comment"],
+                                    data["edits"])
         db.session.commit()
         return visit
 

@@ -12,7 +12,7 @@ from supervision.followup.models import (
     DISPUTE_STATUSES,
 )
 from supervision.followup.review import linked_dispute_ids
-from supervision.schemas import LocalDay, day, identifier, instant
+from supervision.schemas import LocalDay, Name, day, identifier, instant
 
 
 def _one_of(choices) -> validate.OneOf:
@@ -88,11 +88,24 @@ class AssignmentSchema(ma.Schema):
 
 # Review --------------------------------------------------------------------------------------
 
+class ReviewEditSchema(ma.Schema):
+    item = ma.fields.String(required=True, validate=validate.Length(min=1, max=64))
+    value = ma.fields.Raw(allow_none=True, load_default=None)
+    na = ma.fields.Boolean(load_default=False, metadata={"description": "Not applicable."})
+    reason = Name(_NOTE, required=True, metadata={
+        "description": "Why the answer changes: kept in the visit's change record."})
+
+
 class ReviewSchema(ma.Schema):
     decision = ma.fields.String(required=True, validate=_one_of(("publish", "reject")))
     comment = ma.fields.String(load_default=None, allow_none=True,
                                validate=validate.Length(max=_NOTE),
                                metadata={"description": "Required to reject: what to fix."})
+    edits = ma.fields.List(ma.fields.Nested(ReviewEditSchema), load_default=list,
+                           validate=validate.Length(max=100), metadata={
+        "description": "Publishing only: the reviewer's corrections of answers, each with its "
+                       "reason; the visit is scored again and each change kept "
+                       "(GET /api/v1/visits/{visit_id}/history)."})
 
 
 class ReviewResultSchema(ma.Schema):

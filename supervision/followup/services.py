@@ -18,6 +18,7 @@ from supervision.followup.models import Action, Assignment
 from supervision.followup.proposals import propose_actions
 from supervision.notifications import triggers as notifications
 from supervision.transitions import locked
+from supervision.visits import integrity
 from supervision.visits.models import Visit
 from supervision.visits.timers import (
     interval_seconds,
@@ -29,7 +30,8 @@ from supervision.visits.timers import (
 # Mean Earth radius (IUGG), for the haversine distance.
 EARTH_RADIUS_M = 6_371_008.8
 # The flags this module sets; others' flags on the visit are left alone.
-OWN_FLAGS = ("outside_window", "far_from_store", "assignment_cancelled", "timer_mismatch")
+OWN_FLAGS = ("outside_window", "far_from_store", "assignment_cancelled", "timer_mismatch",
+             *integrity.CODES)
 
 
 def on_visit_submitted(visit: Visit, definition: ChecklistDefinition,
@@ -42,14 +44,17 @@ def on_visit_submitted(visit: Visit, definition: ChecklistDefinition,
        (422) or Conflict (409) when the named assignment does not fit;
     2. flags it for the reviewer (never refuses it): started outside the assignment window,
        sent from farther from the store than its geofence, made for a cancelled assignment,
-       or stating a duration its timers contradict;
-    3. for a visit published at once (an audit), does what publication does (see below).
+       or stating a duration its timers contradict, and the evidence integrity signals
+       (supervision/visits/integrity.py: reused photos and text, photo times, dwell, totals);
+    3. for a visit published at once (an audit), does what publication does (see below) —
+       unless it is a calibration visit (supervision/reports/calibration.py).
 
     Safe to call again when a rejected visit is submitted anew: the flags are computed afresh.
     """
     tie_assignment(visit)
     set_flags(visit, definition)
-    if visit.status == "published":
+    # A calibration visit is a second rating of another visit: no actions, no one told.
+    if visit.status == "published" and visit.calibrates_id is None:
         on_visit_published(visit, definition, visit.score if score is None else score)
 
 
@@ -149,6 +154,7 @@ def set_flags(visit: Visit, definition: ChecklistDefinition) -> None:
             "accuracy_m": visit.accuracy_m,
         })
     flags.extend(timer_flags(visit, definition))
+    flags.extend(integrity.integrity_flags(visit, definition, assignment))
     visit.flags = flags
 
 

@@ -14,8 +14,9 @@ from zoneinfo import ZoneInfo
 from flask_babel import gettext as _
 
 from supervision.accounts.models import User
+from supervision.checklists.services import definition_of
 from supervision.db import db
-from supervision.followup.models import Action, Assignment
+from supervision.followup.models import Action, Assignment, Query
 from supervision.i18n import current_language
 from supervision.notifications.models import Notification
 from supervision.notifications.services import notify, region_managers, store_managers
@@ -77,6 +78,27 @@ def action_escalated(action, days_late: int) -> list:
                    {"action": action.id, "due": action.due_date.isoformat(), "days": days_late},
                    f"/api/v1/actions/{action.id}",
                    once_key=f"action:{action.id}:escalated-{action.due_date.isoformat()}")
+
+
+def results_open_to_query(visit) -> None:
+    """The store's managers learn that a mystery result was published, and until when they may
+    query it (never who made the visit)."""
+    _notify(store_managers(visit.store_id), "query_window",
+            {"visit": str(visit.id), "closes": visit.queries_close_at.isoformat()},
+            f"/api/v1/visits/{visit.id}")
+
+
+def query_raised(query, visit) -> None:
+    """The region's managers (the reviewers) learn of a query to rule on."""
+    _notify(region_managers(visit.store.region_id), "query_raised",
+            {"query": query.id, "visit": str(visit.id)}, f"/api/v1/queries/{query.id}")
+
+
+def query_ruled(query, visit) -> None:
+    """The store's managers learn the ruling on their query and its reason."""
+    _notify(store_managers(visit.store_id), "query_ruled",
+            {"query": query.id, "visit": str(visit.id), "status": query.status,
+             "comment": query.ruling_comment}, f"/api/v1/queries/{query.id}")
 
 
 def _notify(users, kind: str, params: dict, link: str, once_key: str | None = None) -> list:
@@ -143,6 +165,50 @@ def _escalated(params: dict) -> tuple[str, str]:
     lines = [_("Store: %(store)s (%(code)s)", store=store, code=action.store.code),
              _("Owner: %(owner)s", owner=action.owner or "–"),
              _("Due: %(date)s", date=params["due"])]
+    return subject, "\n".join(lines)
+
+
+def _query_window(params: dict) -> tuple[str, str]:
+    visit = _visit(params)
+    store = _store_name(visit.store)
+    closes = _local(datetime.fromisoformat(params["closes"]), visit.store)
+    subject = _("Mystery result published: %(store)s, scored %(score)s", store=store,
+                score=number(visit.total))
+    lines = [_("Visited: %(time)s (store time)", time=_local(visit.started_at, visit.store)),
+             _("You may query an item with facts until %(time)s (store time).", time=closes)]
+    return subject, "\n".join(lines)
+
+
+def _item_words(visit, item_id: str) -> str:
+    try:
+        item = definition_of(visit.checklist_version).item(item_id)
+    except KeyError:
+        return item_id
+    return pick(item.report_text or item.text, current_language())
+
+
+def _query_raised(params: dict) -> tuple[str, str]:
+    visit = _visit(params)
+    query = _get(Query, params["query"])
+    store = _store_name(visit.store)
+    subject = _("Query to rule: %(store)s, %(item)s", store=store,
+                item=_item_words(visit, query.item_id))
+    lines = [_("Store: %(store)s (%(code)s)", store=store, code=visit.store.code),
+             _("The store's facts: %(reason)s", reason=query.reason)]
+    return subject, "\n".join(lines)
+
+
+def _query_ruled(params: dict) -> tuple[str, str]:
+    visit = _visit(params)
+    query = _get(Query, params["query"])
+    item = _item_words(visit, query.item_id)
+    outcome = {"upheld": _("upheld"), "amended": _("amended"),
+               "reshop": _("re-shop ordered")}[params["status"]]
+    subject = _("Your query was ruled: %(item)s, %(outcome)s", item=item, outcome=outcome)
+    lines = [_("Reason for the ruling: %(comment)s", comment=params["comment"])]
+    if params["status"] == "amended":
+        lines.append(_("The answer was corrected and the visit scored again: %(score)s.",
+                       score=number(visit.total)))
     return subject, "\n".join(lines)
 
 
@@ -228,5 +294,6 @@ WORDING: dict[str, Callable[[dict], tuple[str, str]]] = {
     "visit_published": _published, "visit_rejected": _rejected,
     "assignment_created": _assigned, "report_ready": _report_ready,
     "report_failed": _report_failed, "action_rejected": _fix_rejected, "action_due": _due,
-    "action_escalated": _escalated,
+    "action_escalated": _escalated, "query_window": _query_window,
+    "query_raised": _query_raised, "query_ruled": _query_ruled,
 }

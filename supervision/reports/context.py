@@ -2,6 +2,7 @@
 
 from zoneinfo import ZoneInfo
 
+from supervision.accounts.models import User
 from supervision.checklists.definition import (
     FUNCTION_LABELS,
     FUNCTIONS,
@@ -18,8 +19,9 @@ from supervision.reports import moments as timers
 from supervision.reports.charts import heat_color
 from supervision.reports.figures import SCORED, group, shown, tally, total_parts
 from supervision.reports.history import comparison, earlier_actions, visit_actions
-from supervision.reports.items import item_rows, photo_refs
+from supervision.reports.items import change_rows, item_rows, photo_refs
 from supervision.scoring import score_visit
+from supervision.visits.changes import STORE_SIDE_KINDS, changes_of
 from supervision.visits.models import Visit
 from supervision.visits.snapshot import answers_of
 from supervision.visits.timers import interval_seconds, moment_times
@@ -47,6 +49,7 @@ def visit_context(visit: Visit, lang: str, audience: str) -> dict:
     facts = {"tz": tz, "phase_times": timers.phase_times(times, definition),
              "intervals": interval_seconds(times, definition), "photos": photos}
     items = item_rows(definition, score, visit, lang, facts)
+    changes = _changes(visit, definition, items, lang, audience, tz)
     timeline = timers.timeline(times, definition, lang)
     return {
         "kind": "visit",
@@ -66,6 +69,7 @@ def visit_context(visit: Visit, lang: str, audience: str) -> dict:
         "signoff": signoff_block(visit.signoff, tz),
         "earlier_actions": earlier_actions(visit, definition, lang),
         "comparison": comparison(visit, score, lang),
+        "changes": changes,
         "grid": _grid(score, lang),
         "timeline": timeline,
         "sections": _sections(definition, score, items, lang),
@@ -73,6 +77,18 @@ def visit_context(visit: Visit, lang: str, audience: str) -> dict:
         "explanation": _explanation(score, items),
         "photos": photos,
     }
+
+
+def _changes(visit: Visit, definition, items: dict, lang: str, audience: str, tz) -> list[dict]:
+    """The change record (marking the changed items): the internal version has every change
+    and who made it; the store version only the answers corrected on the store's queries."""
+    if audience == "store":
+        return change_rows(definition, changes_of(visit.id, STORE_SIDE_KINDS), items, lang, tz,
+                           None)
+    changes = changes_of(visit.id)
+    names = {user_id: db.session.get(User, user_id).name
+             for user_id in {c.by_id for c in changes if c.by_id is not None}}
+    return change_rows(definition, changes, items, lang, tz, names)
 
 
 def store_dict(store, lang: str) -> dict:

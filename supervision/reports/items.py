@@ -1,6 +1,9 @@
 """One row per checklist item of a visit: the item as the store reads it, the answer, points,
 facts (time, staff, note), photos. Collector guidance never enters a row."""
 
+from datetime import datetime
+from types import SimpleNamespace
+
 from supervision.checklists.definition import FUNCTION_LABELS, MOMENT_LABELS, PEAK_END_MOMENTS
 from supervision.reports import labels
 from supervision.visits.timers import timer_mismatch, whole_minutes
@@ -80,6 +83,7 @@ def _row(order, section, item, scored, response, lang) -> dict:
         "praisable": status == "met" and not item.red_line and not item.inverse
         and item.type != "text" and possible + bonus > 0,
         "timer": None,
+        "changes": [],  # after submission (change_rows): what, when, who and why
     }
 
 
@@ -112,6 +116,76 @@ def _points(item, status: str, scored: dict) -> str:
     if item.kano == "delighter":
         return f"+{labels.number(scored['bonus'], 2)}"
     return f"{labels.number(scored['earned'], 2)} / {labels.number(scored['possible'], 2)}"
+
+
+def change_rows(definition, changes, rows: dict, lang: str, tz, names: dict | None) -> list[dict]:
+    """The visit's change record as the report lists it, oldest first: kind, time, who (names:
+    user id → name; None in the store version, which does not say who), why, what changed
+    (old → new) and the totals. Each changed item's row gets its part in row["changes"]."""
+    t = labels.translator(lang)
+    record = []
+    for change in changes:
+        entry = {"kind": change.kind, "label": t("change_" + change.kind),
+                 "time": labels.minute(change.at.astimezone(tz)),
+                 "by": names.get(change.by_id) if names is not None else None,
+                 "reason": change.reason,
+                 "total_before": labels.number(change.total_before),
+                 "total_after": labels.number(change.total_after),
+                 "lines": _change_lines(definition, change.changes, rows, lang, tz)}
+        record.append(entry)
+        for line in entry["lines"]:
+            if line["item"] in rows:
+                rows[line["item"]]["changes"].append({**entry, "diff": line["diff"]})
+    return record
+
+
+def _change_lines(definition, changed: list[dict], rows: dict, lang: str, tz) -> list[dict]:
+    """[{item, text, diff}]: one line per checklist item (its answer, photos, note…), then a
+    line per moment, then the visit notes."""
+    t = labels.translator(lang)
+    by_item: dict[str, list[dict]] = {}
+    for row in changed:
+        by_item.setdefault(row["field"] if row["item"] == "photo" else row["item"], []).append(row)
+    lines = [{"item": item_id, "text": rows[item_id]["text"],
+              "diff": " · ".join(_item_diff(definition.item(item_id), fields, rows[item_id], t,
+                                            lang))}
+             for item_id, fields in by_item.items() if item_id in rows]
+    moments = {m.id: labels.pick(m.title, lang) for m in definition.moments}
+    for row in by_item.get("moment", []):
+        lines.append({"item": "moment",
+                      "text": f"{t('moment_changed')} · {moments.get(row['field'], row['field'])}",
+                      "diff": f"{_clock(row['old'], tz)} → {_clock(row['new'], tz)}"})
+    if "notes" in by_item:
+        lines.append({"item": "notes", "text": t("visit_notes_changed"), "diff": t("changed")})
+    return lines
+
+
+def _item_diff(item, fields: list[dict], row: dict, t, lang: str) -> list[str]:
+    """What changed of one item's answer, as the reader says it (Yes → No, photos 1 → 2)."""
+    by_field = {f["item"] if f["item"] == "photo" else f["field"]: f for f in fields}
+    parts = []
+    if "value" in by_field or "na" in by_field:
+        sides = []
+        for side in ("old", "new"):
+            value = by_field["value"][side] if "value" in by_field else row["value"]
+            na = by_field["na"][side] if "na" in by_field else False
+            sides.append(answer_text(item, SimpleNamespace(value=value, na=bool(na)), lang))
+        parts.append(" → ".join(sides))
+    if "photo" in by_field:
+        old, new = by_field["photo"]["old"] or [], by_field["photo"]["new"] or []
+        parts.append(t("photos_changed", old=len(old), new=len(new)))
+    if "staff" in by_field:
+        staff = by_field["staff"]
+        parts.append(t("staff_changed", old=staff["old"] or "–", new=staff["new"] or "–"))
+    if "note" in by_field:
+        parts.append(t("note_changed"))
+    if "flagged" in by_field:
+        parts.append(t("flag_changed"))
+    return parts
+
+
+def _clock(at: str | None, tz) -> str:
+    return datetime.fromisoformat(at).astimezone(tz).strftime("%H:%M:%S") if at else "–"
 
 
 def answer_text(item, response, lang: str) -> str:

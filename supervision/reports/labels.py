@@ -379,6 +379,55 @@ LABELS: dict[str, tuple[str, str]] = {
         "close = the median of the days from agreement to verification of those verified. "
         "n = actions agreed in the period.",
     ),
+    # the store's queries of mystery results
+    "queries": ("申诉 · 门店对暗访结果的质疑",
+                "Queries · the store's challenges of mystery results"),
+    "queries_line": ("{published} 次暗访结果中 {queried} 次被申诉（{rate}）",
+                     "{queried} of {published} mystery results queried ({rate})"),
+    "queried_n": ("被申诉", "Queried"),
+    "mystery_results": ("暗访结果", "Mystery results"),
+    "query_rate": ("申诉率", "Query rate"),
+    "q_upheld": ("维持", "Upheld"),
+    "q_amended": ("更正", "Amended"),
+    "q_reshop": ("重访", "Re-shop"),
+    "q_open": ("待裁定", "Open"),
+    "queries_footnote": (
+        "申诉率 = 本期已发布的暗访结果中至少被门店申诉一次的比例；结果按每条申诉计。"
+        "重访的原结果不计入平均分。",
+        "Query rate = of the mystery results published in the period, the share the store "
+        "queried at least once; outcomes count each query. A result ordered re-shopped is left "
+        "out of the averages.",
+    ),
+    # the change record (issue 19): what changed after submission
+    "change_record": ("修改记录 · 提交后的每一次修改",
+                      "Change record · every change after submission"),
+    "change_record_hint": (
+        "谁、何时、为何修改；修改前后的答案和总分。",
+        "Who changed what, when and why; the answers and the total before and after.",
+    ),
+    "corrections": ("申诉后更正", "Corrected after query"),
+    "corrections_hint": (
+        "门店对下列检查项提出申诉，复核人据实更正；理由即复核人的裁定理由。",
+        "The store queried these items and the reviewer corrected them; the reason is the "
+        "reviewer's ruling.",
+    ),
+    "change_review_edit": ("复核修改", "Review edit"),
+    "change_query_amend": ("申诉更正", "Amended on query"),
+    "change_resubmission": ("退回后重新提交", "Resubmitted after return"),
+    "modified_mark": ("已修改", "Modified"),
+    "corrected_mark": ("申诉后更正", "Corrected after query"),
+    "change_when": ("时间 · 类别", "When · kind"),
+    "change_what": ("改动", "What changed"),
+    "change_why": ("原因", "Why"),
+    "ruling_reason": ("裁定理由", "Ruling"),
+    "change_total": ("总分", "Total"),
+    "photos_changed": ("照片 {old} → {new} 张", "photos {old} → {new}"),
+    "note_changed": ("备注已更改", "note changed"),
+    "staff_changed": ("员工 {old} → {new}", "staff {old} → {new}"),
+    "flag_changed": ("需关注标记已更改", "needs-attention mark changed"),
+    "moment_changed": ("时间点", "Moment"),
+    "visit_notes_changed": ("访问备注", "Visit notes"),
+    "changed": ("已更改", "changed"),
 }
 
 FREQUENCY = {

@@ -15,7 +15,7 @@ from supervision.checklists.models import ChecklistVersion
 from supervision.checklists.services import definition_of
 from supervision.db import db
 from supervision.followup.duedates import is_overdue_date
-from supervision.followup.models import ACTION_PENDING, Action, Dispute
+from supervision.followup.models import ACTION_PENDING, QUERY_STATUSES, Action, Dispute, Query
 from supervision.localtime import day_begins, day_ends
 from supervision.reports import labels
 from supervision.scoring.rules import FULL_MARKS, LOST_CEILING
@@ -244,3 +244,37 @@ def _timeliness(dispute, now: datetime) -> str:
 def dispute_counts(disputes: list[dict]) -> dict:
     counts = Counter(d["timeliness"] for d in disputes)
     return {key: counts.get(key, 0) for key in ("on_time", "late", "open_overdue", "open_in_time")}
+
+
+def query_rows(store_ids: list[int], period: Period) -> list[dict]:
+    """The published mystery visits of the period (a re-shopped one too: it was queried), one
+    row per query of each, or one row with no query: (store, visit, query status or None)."""
+    if not store_ids:
+        return []
+    found = db.session.execute(
+        select(Visit.store_id, Visit.id, Query.status)
+        .outerjoin(Query, Query.visit_id == Visit.id)
+        .where(Visit.store_id.in_(store_ids), Visit.kind == "mystery",
+               Visit.status == "published", Visit.started_at >= period.begins,
+               Visit.started_at < period.ends))
+    return [{"store_id": row.store_id, "visit_id": row.id, "status": row.status}
+            for row in found]
+
+
+def query_summary(rows: list[dict]) -> dict:
+    """Query rate = published mystery results queried at least once ÷ published mystery
+    results; the outcome of each query (open, upheld, amended, re-shop)."""
+    published = len({r["visit_id"] for r in rows})
+    queried = len({r["visit_id"] for r in rows if r["status"] is not None})
+    outcomes = Counter(r["status"] for r in rows if r["status"] is not None)
+    return {"published": published, "queried": queried,
+            "rate": round(100 * queried / published) if published else None,
+            **{status: outcomes[status] for status in QUERY_STATUSES}}
+
+
+def query_counts(rows: list[dict]) -> dict[int, dict]:
+    """query_summary per store (the stores with a published mystery result in the period)."""
+    by_store = defaultdict(list)
+    for row in rows:
+        by_store[row["store_id"]].append(row)
+    return {store_id: query_summary(found) for store_id, found in by_store.items()}

@@ -9,19 +9,22 @@ from zoneinfo import ZoneInfo
 
 from flask import current_app, render_template
 from markupsafe import Markup
+from sqlalchemy import select
 
 from supervision.audit.services import record
 from supervision.db import db, utcnow
 from supervision.errors import Forbidden
 from supervision.jobs import services as jobs
+from supervision.localtime import local_zone
 from supervision.reports import cache as report_cache
-from supervision.reports import labels
+from supervision.reports import calibration, labels
 from supervision.reports.context import visit_context
 from supervision.reports.pdf import RestrictedFetcher, render_pdf
+from supervision.reports.period import Period
 from supervision.reports.summaries import region_context, store_context
 from supervision.scoping import get_region, get_store, get_visit
 from supervision.storage import get_storage
-from supervision.stores.models import Region
+from supervision.stores.models import Region, Store
 from supervision.visits import photos as pipeline
 from supervision.visits.models import Visit
 
@@ -56,7 +59,7 @@ def visit_report(user, visit_id, lang: str, audience: str, fmt: str) -> Report:
         raise Forbidden("Only administrators and managers may read the internal version.")
     visit = get_visit(user, visit_id)
     _process_received_photos(visit)
-    context = visit_context(visit, lang, audience)
+    context = _visit_context(visit, lang, audience)
     if audience == "internal":
         record(user, "read_internal_report", "visit", visit.id, format=fmt)
     day = visit.started_at.astimezone(ZoneInfo(visit.store.timezone)).date().isoformat()
@@ -77,7 +80,7 @@ def prerender_visit(visit_id: str) -> list[str]:
     rendered = []
     for lang in current_app.config["REPORT_PRERENDER"]:
         for audience in audiences:
-            context = visit_context(visit, lang, audience)
+            context = _visit_context(visit, lang, audience)
             key = report_cache.cache_key("visit", lang, audience, context)
             if not report_cache.exists(key):
                 report_cache.put(key, render("visit", context))
@@ -102,7 +105,7 @@ def region_report(user, region_id: int, start: date | None, end: date | None, la
     if user.role not in REGION_REPORT_ROLES:
         raise Forbidden("Region reports are for managers and administrators.")
     region = get_region(user, region_id)
-    context = region_context(region, start, end, lang, utcnow())
+    context = _region_context(region, start, end, lang)
     filename = _region_filename(region.code, context, lang)
     if fmt == "html":
         return _produce("region", context, "manager", fmt, filename)
@@ -119,13 +122,32 @@ def run_region_report(job, progress) -> str:
     params = job.params
     region = db.session.get(Region, params["region_id"])
     start, end = date.fromisoformat(params["from"]), date.fromisoformat(params["to"])
-    context = region_context(region, start, end, params["lang"], utcnow())
+    context = _region_context(region, start, end, params["lang"])
     progress(20)
     key = report_cache.cache_key("region", params["lang"], "manager", context)
     if not report_cache.exists(key):
         pdf = render("region", context, lambda percent: progress(20 + percent * 3 // 4))
         report_cache.put(key, pdf)
     return key
+
+
+def _visit_context(visit, lang: str, audience: str) -> dict:
+    """The visit's context; the internal version compares it with its calibration visit."""
+    context = visit_context(visit, lang, audience)
+    if audience == "internal":
+        context["calibrations"] = calibration.report_blocks(visit, lang)
+    return context
+
+
+def _region_context(region, start: date | None, end: date | None, lang: str) -> dict:
+    """The region's context, with the items its calibration pairs scored differently."""
+    context = region_context(region, start, end, lang, utcnow())
+    days = {key: date.fromisoformat(value) for key, value in context["period"].items()}
+    period = Period(days["from"], days["to"], local_zone())
+    stores = db.session.scalars(select(Store.id).where(Store.region_id == region.id))
+    context["calibration"] = calibration.region_block(list(stores), period.begins, period.ends,
+                                                      lang)
+    return context
 
 
 def _region_filename(code: str, context: dict, lang: str) -> str:

@@ -45,6 +45,7 @@ def store_context(store, start, end, lang: str, now: datetime) -> dict:
                     "proposals": [a for a in actions
                                   if a["status"] == "proposed"][:p.LIST_LIMIT]},
         "disputes": {"counts": p.dispute_counts(disputes), "list": disputes[-p.LIST_LIMIT:]},
+        "queries": p.query_summary(p.query_rows([store.id], period)),
     }
 
 
@@ -158,6 +159,7 @@ def region_context(region, start, end, lang: str, now: datetime) -> dict:
         "disputes": {"counts": p.dispute_counts(disputes),
                      "list": [{**d, "store": names[d["store_id"]]} for d in disputes
                               if d["timeliness"] in ("open_overdue", "late")][:15]},
+        "queries": _queries_by_store(stores, names, p.query_rows(ids, period)),
     }
 
 
@@ -228,3 +230,12 @@ def _red_lines(visits: list[dict], texts: dict, names: dict) -> list[dict]:
     return [{"store": names[v["store_id"]], "date": labels.day(v["date"]),
              "what": [p.text_of(texts, v["checklist_id"], item) for item in v["red_lines"]]}
             for v in reversed(visits) if v["red_lines"]][:15]
+
+
+def _queries_by_store(stores, names: dict, rows: list[dict]) -> dict:
+    """The region's query rate and outcomes, and each store's with a published mystery result
+    in the period (the most queried first)."""
+    counts = p.query_counts(rows)
+    listed = [{"name": names[s.id], **counts[s.id]} for s in stores if s.id in counts]
+    listed.sort(key=lambda row: (-row["rate"], row["name"]))
+    return {"region": p.query_summary(rows), "stores": listed}

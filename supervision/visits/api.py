@@ -13,12 +13,14 @@ from supervision.scoping import get_visit, reads_store_version, roles_required
 from supervision.storage import get_storage
 from supervision.visits import photos as pipeline
 from supervision.visits import queries, services, submissions
+from supervision.visits.changes import STORE_SIDE_KINDS, changed_items_of
 from supervision.visits.schemas import (
     PhotoQueryArgsSchema,
     PhotoSchema,
     PhotoSizeQueryArgsSchema,
     SubmissionSchema,
     SubmitResultSchema,
+    VisitChangeSchema,
     VisitDraftSchema,
     VisitQueryArgsSchema,
     VisitSchema,
@@ -61,16 +63,21 @@ def send_photo(found, photo_id):
 
 
 # What the store version of a mystery visit leaves out: who made it and for which assignment,
-# where the device was, the reviewer's flags, who reviewed it and what they said.
+# where the device was, the reviewer's flags, who reviewed it and what they said, and the
+# reviewer's grade of the shop (the shopper's track record).
 STORE_VERSION_BLANKS = {"author_id": None, "assignment_id": None, "location": None, "flags": [],
-                        "reviewed_by_id": None, "review_comment": None}
+                        "reviewed_by_id": None, "review_comment": None,
+                        "review_grade": None, "review_grade_comment": None}
 
 
-def _document(visit):
-    document = queries.visit_document(visit)
+def _document(visit, changed: dict | None = None):
+    document = queries.visit_document(visit, changed)
     if reads_store_version(current_user, visit):
         document.update(STORE_VERSION_BLANKS)
         document["photos"] = [{**photo, "location": None} for photo in document["photos"]]
+        document["responses"] = [
+            {**row, "changes": [k for k in row["changes"] if k in STORE_SIDE_KINDS]}
+            for row in document["responses"]]
     return document
 
 
@@ -89,7 +96,8 @@ class VisitsView(MethodView):
     def get(self, args):
         """Visits the caller may see, newest first; filters: store_id, from, to, status, kind."""
         page, total = queries.list_visits(current_user, args)
-        return with_total([_document(v) for v in page], total)
+        changed = changed_items_of([v.id for v in page])
+        return with_total([_document(v, changed[v.id]) for v in page], total)
 
 
 @blp.route("/visits/<uuid:visit_id>")
@@ -130,6 +138,15 @@ class SubmissionsView(MethodView):
                  "submitted_by_id": s.submitted_by_id, "answers_comment": s.answers_comment,
                  "total": s.snapshot.get("total"), "changes": s.changes}
                 for s in submissions.submissions_of(current_user, visit_id)]
+
+
+@blp.route("/visits/<uuid:visit_id>/history")
+class HistoryView(MethodView):
+    @blp.response(200, VisitChangeSchema(many=True))
+    def get(self, visit_id):
+        """Every change after submission, oldest first: who, when, why, the old and new answers,
+        the total before and after. The store's side: only answers corrected on its queries."""
+        return submissions.history_of(current_user, visit_id)
 
 
 @blp.route("/visits/<uuid:visit_id>/photos/<uuid:photo_id>")

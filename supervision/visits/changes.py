@@ -6,7 +6,7 @@ reports mark the changed items from it."""
 from sqlalchemy import select
 
 from supervision.db import db, utcnow
-from supervision.visits.models import VisitChange, Visit
+from supervision.visits.models import Visit, VisitChange
 
 # Seen from the store's side: only what was corrected on its own query (the rest happened
 # before the store saw the result, or would show the shopper's edits).
@@ -36,13 +36,23 @@ def changes_of(visit_id, kinds: tuple[str, ...] | None = None) -> list[VisitChan
 
 def changed_items(visit_id, kinds: tuple[str, ...] | None = None) -> dict[str, list[str]]:
     """{checklist item id: [kinds of change, oldest first]} of the items whose answer changed."""
-    items: dict[str, list[str]] = {}
-    for change in changes_of(visit_id, kinds):
+    return changed_items_of([visit_id], kinds)[visit_id]
+
+
+def changed_items_of(visit_ids: list, kinds: tuple[str, ...] | None = None) -> dict:
+    """changed_items of several visits in one query: {visit id: {item: [kinds]}}."""
+    found: dict = {visit_id: {} for visit_id in visit_ids}
+    if not found:
+        return found
+    query = select(VisitChange).where(VisitChange.visit_id.in_(found))
+    if kinds is not None:
+        query = query.where(VisitChange.kind.in_(kinds))
+    for change in db.session.scalars(query.order_by(VisitChange.at, VisitChange.id)):
         for row in change.changes:
-            kinds_of_item = items.setdefault(_item_of(row), [])
+            kinds_of_item = found[change.visit_id].setdefault(_item_of(row), [])
             if change.kind not in kinds_of_item:
                 kinds_of_item.append(change.kind)
-    return items
+    return found
 
 
 def _item_of(row: dict) -> str:

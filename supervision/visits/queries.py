@@ -10,6 +10,7 @@ from supervision.checklists.services import definition_of
 from supervision.db import db
 from supervision.localtime import day_begins, day_ends, local_zone
 from supervision.scoping import scoped_visits
+from supervision.visits.changes import changed_items
 from supervision.visits.models import Photo, Signoff, Visit
 
 # What visit_document reads, loaded for a whole page at once (no query per visit).
@@ -59,12 +60,15 @@ def wait_seconds(visit: Visit) -> int | None:
     return None if seconds is None else round(seconds)
 
 
-def visit_document(visit: Visit) -> dict:
-    """The visit as the API shows it (VisitSchema)."""
+def visit_document(visit: Visit, changed: dict | None = None) -> dict:
+    """The visit as the API shows it (VisitSchema); `changed` is the visit's changed_items
+    (read here when not given)."""
+    changed = changed_items(visit.id) if changed is None else changed
     version = visit.checklist_version
     return {
         **{c.key: getattr(visit, c.key) for c in Visit.__table__.columns},
         "checklist": {"slug": version.checklist.slug, "version": version.version},
+        "calibrates": visit.calibrates_id,
         "location": _place(visit),
         "moments": [{"moment": m["moment"], "at": datetime.fromisoformat(m["at"])}
                     for m in visit.moments or ()],
@@ -72,7 +76,7 @@ def visit_document(visit: Visit) -> dict:
         "wait_seconds": wait_seconds(visit),
         "responses": [{"item": r.item_id, "value": r.value, "na": r.na, "note": r.note,
                        "staff": r.staff, "at": r.at, "flagged": r.flagged,
-                       "received_at": r.received_at}
+                       "received_at": r.received_at, "changes": changed.get(r.item_id, [])}
                       for r in visit.responses],
         "photos": [{**{c.key: getattr(p, c.key) for c in Photo.__table__.columns},
                     "item": p.item_id, "location": _place(p)} for p in visit.photos],

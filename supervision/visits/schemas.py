@@ -75,6 +75,10 @@ class VisitDraftSchema(ma.Schema):
                              validate=validate.Length(max=VISIT_NOTES_MAX))
     assignment_id = identifier(strict=True, allow_none=True, load_default=None, metadata={
         "description": "The mystery-shop assignment this visit carries out, when known."})
+    calibrates = ma.fields.UUID(allow_none=True, metadata={
+        "description": "A calibration visit: the published audit it scores a second time (same "
+                       "store and checklist, another author, started within 4 hours of it). "
+                       "It is left out of averages and proposes no actions."})
     revision = integer(
         strict=True, load_default=0,
         metadata={"description": "Optional counter the client raises with each edit: a body "
@@ -116,6 +120,10 @@ class ResponseSchema(ma.Schema):
     at = ma.fields.AwareDateTime(allow_none=True)
     flagged = ma.fields.Boolean()
     received_at = ma.fields.AwareDateTime()
+    changes = ma.fields.List(ma.fields.String(), metadata={
+        "description": "How the answer changed after submission, oldest first: review_edit, "
+                       "query_amend, resubmission (GET /api/v1/visits/{visit_id}/history has "
+                       "the detail); the store version lists only query_amend."})
 
 
 class PhotoSchema(ma.Schema):
@@ -185,7 +193,12 @@ class VisitSchema(ma.Schema):
     wait_seconds = ma.fields.Integer(allow_none=True, metadata={
         "description": "The same wait in whole seconds."})
     notes = ma.fields.String(allow_none=True)
-    flags = ma.fields.List(ma.fields.Raw())
+    flags = ma.fields.List(ma.fields.Raw(), metadata={
+        "description": "For the reviewer, computed at submission, never refusing the visit: "
+                       "each {code, message (中文 / English), …facts}. Codes: outside_window, "
+                       "assignment_cancelled, far_from_store, timer_mismatch, duplicate_photo, "
+                       "photo_time_outside, short_dwell, duplicate_text, outlier_total, "
+                       "no_dispute_record (at publication). Empty in the store version."})
     revision = ma.fields.Integer()
     responses = ma.fields.List(ma.fields.Nested(ResponseSchema))
     photos = ma.fields.List(ma.fields.Nested(PhotoSchema))
@@ -204,6 +217,21 @@ class VisitSchema(ma.Schema):
     reviewed_by_id = ma.fields.Integer(allow_none=True)
     review_comment = ma.fields.String(allow_none=True, metadata={
         "description": "The reviewer's comment, shown to the shopper when the visit is rejected."})
+    queries_close_at = ma.fields.AwareDateTime(allow_none=True, metadata={
+        "description": "A published mystery result: until when its store may query an item "
+                       "(POST /api/v1/visits/{visit_id}/queries)."})
+    excluded = ma.fields.String(allow_none=True, metadata={
+        "description": "Why the visit is left out of averages and counts (kept and shown all "
+                       "the same): reshop (a query ruled for a re-shop) or calibration (a "
+                       "second rating of another visit); null: it counts."})
+    calibrates = ma.fields.UUID(allow_none=True, metadata={
+        "description": "A calibration visit: the visit it scores a second time "
+                       "(GET /api/v1/visits/{visit_id}/calibration compares the two)."})
+    review_grade = ma.fields.Integer(allow_none=True, metadata={
+        "description": "The reviewer's grade of the shop, 1–10 (PUT /api/v1/visits/{visit_id}/"
+                       "grade); null in the store version."})
+    review_grade_comment = ma.fields.String(allow_none=True, metadata={
+        "description": "The reviewer's comment on the grade; null in the store version."})
     signoff = ma.fields.Nested(SignoffSchema, allow_none=True, metadata={
         "description": "The store's sign-off; a signed visit is locked. null: not signed off."})
 
@@ -222,6 +250,24 @@ class ChangeSchema(ma.Schema):
                        "checklist item, for a moment the moment."})
     old = ma.fields.Raw(allow_none=True, metadata={"description": "Before (photos: their ids)."})
     new = ma.fields.Raw(allow_none=True, metadata={"description": "After (photos: their ids)."})
+
+
+class VisitChangeSchema(ma.Schema):
+    kind = ma.fields.String(metadata={
+        "description": "review_edit (the reviewer corrected an answer), query_amend (an answer "
+                       "amended on the store's query) or resubmission (the shopper sent the "
+                       "returned visit again)."})
+    at = ma.fields.AwareDateTime()
+    by_id = ma.fields.Integer(allow_none=True, metadata={
+        "description": "Who changed it (null for the system, and on the store's side)."})
+    reason = ma.fields.String(allow_none=True, metadata={
+        "description": "Why: the reviewer's reason, the ruling's comment, or the comment the "
+                       "resubmission answers."})
+    query_id = ma.fields.Integer(allow_none=True, metadata={
+        "description": "The store's query the amendment rules on."})
+    changes = ma.fields.List(ma.fields.Nested(ChangeSchema))
+    total_before = ma.fields.Float(allow_none=True)
+    total_after = ma.fields.Float(allow_none=True)
 
 
 class SubmissionSchema(ma.Schema):

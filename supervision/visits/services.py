@@ -4,7 +4,7 @@ import hashlib
 import json
 import uuid
 from collections import Counter
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import insert, select, update
 from sqlalchemy.orm.attributes import set_committed_value
@@ -17,7 +17,7 @@ from supervision.db import db, utcnow
 from supervision.errors import Conflict, Forbidden, Invalid, NotFound
 from supervision.followup.services import on_visit_submitted
 from supervision.reports import prerender
-from supervision.scoping import get_own_visit, get_visit, scoped_stores
+from supervision.scoping import get_own_visit, get_visit, scoped_stores, scoped_visits
 from supervision.scoring import item_fraction
 from supervision.storage import get_storage
 from supervision.stores.models import Store
@@ -34,6 +34,8 @@ EDITABLE = ("draft", "rejected")
 CAPTURE_ROLES = {"audit": ("admin", "supervisor"), "mystery": ("admin", "shopper")}
 RECEIVED = ("received", "processed")
 ANSWER_FIELDS = ("value", "na", "note", "staff", "at", "flagged")
+# A calibration visit starts at most this long before or after the visit it scores again.
+CALIBRATION_WINDOW = timedelta(hours=4)
 
 
 def body_hash(body: dict) -> str:
@@ -155,8 +157,33 @@ def _validate(user, definition: ChecklistDefinition, body: dict) -> None:
     errors = body_errors(definition, body)
     if body["assignment_id"] is not None and not _assignment_fits(user, body["assignment_id"]):
         errors["assignment_id"] = ["Unknown assignment, or not yours."]
+    if problem := _calibration_problem(user, body):
+        errors["calibrates"] = [problem]
     if errors:
         raise Invalid("", {"json": errors})
+
+
+def _calibration_problem(user, body: dict) -> str | None:
+    """Why `calibrates` cannot name its visit: a calibration visit scores a published audit of
+    the same store and checklist a second time, by another author, started near the same time
+    (supervision/reports/calibration.py)."""
+    if body.get("calibrates") is None:
+        return None
+    target = db.session.scalars(
+        scoped_visits(user).where(Visit.id == body["calibrates"])).first()
+    if target is None or target.kind != "audit" or target.status != "published":
+        return "Not a published audit you may see."
+    if target.calibrates_id is not None:
+        return "A calibration visit cannot itself be calibrated."
+    if target.store_id != body["store_id"]:
+        return "That visit is of another store."
+    if target.checklist_version.checklist.slug != body["checklist"]["slug"]:
+        return "That visit uses another checklist."
+    if target.author_id == user.id:
+        return "Your own visit: another supervisor scores the calibration."
+    if abs(utc(body["started_at"]) - target.started_at) > CALIBRATION_WINDOW:
+        return "Started more than 4 hours apart from that visit."
+    return None
 
 
 def _apply(visit: Visit, body: dict, digest: str) -> None:
@@ -168,6 +195,9 @@ def _apply(visit: Visit, body: dict, digest: str) -> None:
     visit.accuracy_m = location.get("accuracy_m")
     visit.moments = [{"moment": m["moment"], "at": m["at"].isoformat()} for m in body["moments"]]
     visit.notes, visit.assignment_id = body["notes"], body["assignment_id"]
+    visit.calibrates_id = body.get("calibrates")
+    if visit.calibrates_id is not None or visit.excluded == "calibration":  # never a re-shop's
+        visit.excluded = "calibration" if visit.calibrates_id is not None else None
     visit.revision, visit.body_hash, visit.updated_at = body["revision"], digest, utcnow()
 
 

@@ -5,7 +5,8 @@ shopper fixed, and no answer changes without a trace."""
 from sqlalchemy import select
 
 from supervision.db import db, utcnow
-from supervision.scoping import get_visit_history
+from supervision.scoping import get_visit, get_visit_history, sees_store_version
+from supervision.visits.changes import STORE_SIDE_KINDS, changes_of, record_change
 from supervision.visits.models import Submission, Visit
 
 # The fields of an answer compared between submissions (not `at`: re-answering moves it).
@@ -15,7 +16,8 @@ BLANK = {"value": None, "na": False, "note": None, "staff": None, "flagged": Fal
 
 def record_submission(user, visit: Visit) -> Submission:
     """Keep the visit as it is submitted now, numbered after the submissions before; a
-    returned visit's submission answers the reviewer's comment."""
+    returned visit's submission answers the reviewer's comment, and goes into the visit's
+    change record (call it once the visit was scored: its total is the total after)."""
     previous = db.session.scalars(
         select(Submission).where(Submission.visit_id == visit.id)
         .order_by(Submission.number.desc()).limit(1)).first()
@@ -26,6 +28,9 @@ def record_submission(user, visit: Visit) -> Submission:
         answers_comment=visit.review_comment if visit.status == "rejected" else None,
         snapshot=snapshot, changes=changes_between(previous.snapshot, snapshot) if previous else [])
     db.session.add(submission)
+    if previous is not None:
+        record_change(visit, "resubmission", user, submission.changes,
+                      previous.snapshot.get("total"), reason=submission.answers_comment)
     return submission
 
 
@@ -89,3 +94,15 @@ def submissions_of(user, visit_id) -> list[Submission]:
     visit = get_visit_history(user, visit_id)
     return list(db.session.scalars(select(Submission).where(Submission.visit_id == visit.id)
                                    .order_by(Submission.number)))
+
+
+def history_of(user, visit_id) -> list[dict]:
+    """The visit's change record, oldest first, for whoever may see the visit: its author and
+    its reviewers read every change; the store's side only the answers corrected on its
+    queries, and not who corrected them."""
+    visit = get_visit(user, visit_id)
+    store_side = sees_store_version(user) and visit.author_id != user.id
+    return [{"kind": c.kind, "at": c.at, "by_id": None if store_side else c.by_id,
+             "reason": c.reason, "query_id": c.query_id, "changes": c.changes,
+             "total_before": c.total_before, "total_after": c.total_after}
+            for c in changes_of(visit.id, STORE_SIDE_KINDS if store_side else None)]

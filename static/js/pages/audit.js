@@ -1,17 +1,28 @@
 // The supervisor's audit: six functions section by section, then submission and the sign-off.
 
-import { boot, setCaptureOpen } from '../app.js';
+import { getJson } from '../api.js';
+import { boot, setCaptureOpen, user } from '../app.js';
 import { questionnaire } from '../capture.js';
+import { currentChecklist } from '../checklists.js';
+import { storesById } from '../data.js';
 import { _, storeName } from '../i18n.js';
 import { emptyState, h, icon, mount, params } from '../ui.js';
-import { loadVisit } from '../visits.js';
+import { createVisit, loadVisit } from '../visits.js';
 
 await boot();
 const root = document.getElementById('view');
 const id = params().get('visit');
+// ?store=…&calibrates=<published audit>: score that audit a second time (a calibration visit).
+const calibrates = id ? null : params().get('calibrates');
 const visit = id ? await loadVisit(id) : null;
+// The server takes a calibration visit started within 4 hours of the audit it scores again.
+const CALIBRATION_HOURS = 4;
 
-if (!visit || visit.kind !== 'audit') {
+if (calibrates) {
+  const problem = await startCalibration(calibrates, Number(params().get('store')));
+  mount(root, emptyState('clipboard', problem),
+    h('p', { class: 'center' }, h('a', { class: 'btn', href: `/visit?id=${calibrates}` }, _('Back'))));
+} else if (!visit || visit.kind !== 'audit') {
   mount(root, emptyState('clipboard', _('This visit is not on this device.')),
     h('p', { class: 'center' }, h('a', { class: 'btn primary', href: '/stores' }, _('Start an audit'))));
 } else if (visit.outbox !== 'draft') {
@@ -23,8 +34,39 @@ if (!visit || visit.kind !== 'audit') {
       h('a', { class: 'btn', href: '/outbox' }, _('Open the outbox')))));
 } else {
   setCaptureOpen(true);
-  questionnaire({ visit, root, summaryExtras: actionsEditor, submitLabel: _('Submit audit'),
-    afterSubmit: (done) => `/signoff?visit=${done.id}` });
+  // A calibration visit rates the raters: no actions, no sign-off by the store.
+  questionnaire(visit.calibrates
+    ? { visit, root, topExtras: calibrationNote, submitLabel: _('Submit audit') }
+    : { visit, root, summaryExtras: actionsEditor, submitLabel: _('Submit audit'),
+      afterSubmit: (done) => `/signoff?visit=${done.id}` });
+}
+
+/** Creates the calibration visit on this device and opens it; otherwise says why not. */
+async function startCalibration(originalId, storeId) {
+  let original;
+  try {
+    original = await getJson(`/api/v1/visits/${encodeURIComponent(originalId)}`);
+  } catch {
+    return _('The audit to score again could not be loaded: connect and try again.');
+  }
+  if (Math.abs(Date.now() - Date.parse(original.started_at)) > CALIBRATION_HOURS * 3600000) {
+    return _('A calibration visit starts within 4 hours of the audit it scores again.');
+  }
+  const stores = await storesById();
+  const store = stores[original.store_id] || stores[storeId];
+  const checklist = await currentChecklist({ kind: 'audit', slug: original.checklist.slug });
+  if (!store || !checklist) {
+    return _('The checklist is not on this device yet: connect once to download it.');
+  }
+  const made = await createVisit({ kind: 'audit', store, checklist, user, calibrates: original.id });
+  window.location.replace(`/audit?visit=${made.id}`);
+  return _('Opening the calibration visit…');
+}
+
+function calibrationNote() {
+  return h('div', { class: 'card calibration-note' },
+    h('h2', {}, icon('clipboard'), ' ', _('Calibration visit')),
+    h('p', { class: 'muted' }, _('You score the same store at the same time as another supervisor did: the two are compared item by item. This visit is left out of averages and proposes no actions.')));
 }
 
 const inDays = (days) => new Date(Date.now() + days * 86400000).toISOString().slice(0, 10);
