@@ -16,6 +16,7 @@ from tests.conftest import PEOPLE, ROOT
 from tests.images import picture
 
 SH = ZoneInfo("Asia/Shanghai")
+PAGES = ROOT / "test-output" / "reports"
 VISIT_AT = datetime.combine(date.today() - timedelta(days=3), datetime.min.time(),
                             SH).replace(hour=15)
 ITEM = "arr_greeted_10s"  # yes/no: greeted within 10 seconds
@@ -225,6 +226,11 @@ def test_amend_changes_the_answer_and_scores_the_visit_again(app, client, world,
     assert len(amend) == 1 and amend[0]["reason"] == RULING
     assert amend[0]["total_before"] == before.total and amend[0]["query_id"] == query["id"]
     assert {"item": ITEM, "field": "value", "old": False, "new": True} in amend[0]["changes"]
+    proposals = client.get(f"/api/v1/actions?visit_id={visit_id}",
+                           headers=_h(world, "manager")).json
+    corrected = [a for a in proposals if a["item_id"] == ITEM]
+    assert corrected and all(a["status"] == "dismissed" for a in corrected)
+    assert any(a["status"] == "proposed" for a in proposals if a["item_id"] != ITEM)
     store_view = client.get(f"/api/v1/visits/{visit_id}", headers=_h(world, "store_manager")).json
     row = next(r for r in store_view["responses"] if r["item"] == ITEM)
     assert row["value"] is True and "query_amend" in row["changes"]
@@ -310,6 +316,19 @@ def test_query_counts_in_the_store_report(app, client, world, make_visit):
     assert report.status_code == 200
     text = report.get_data(as_text=True)
     assert "Queries" in text and "2 of 4" in text
+    region = client.get(f"/api/v1/regions/{world['east'].id}/report.html?lang=zh",
+                        headers=_h(world, "manager")).get_data(as_text=True)
+    assert "申诉率" in region and "50%" in region
+    pdf = client.get(f"/api/v1/stores/{world['store'].id}/report.pdf?lang=zh",
+                     headers=_h(world, "manager"))
+    assert pdf.status_code == 200
+    PAGES.mkdir(parents=True, exist_ok=True)
+    (PAGES / "queries-store-zh.pdf").write_bytes(pdf.data)
+    printed = subprocess.run(["pdftotext", str(PAGES / "queries-store-zh.pdf"), "-"],
+                             capture_output=True, text=True, check=True).stdout
+    assert "4 次暗访结果中 2 次被申诉（50%）" in printed
+    subprocess.run(["pdftoppm", "-r", "70", "-png", str(PAGES / "queries-store-zh.pdf"),
+                    str(PAGES / "queries-store-zh")], check=True)
 
 
 def test_the_store_never_learns_the_shopper_through_a_query(app, client, world, make_visit,

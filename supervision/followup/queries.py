@@ -25,7 +25,13 @@ from supervision.checklists.services import definition_of
 from supervision.db import db, utcnow
 from supervision.errors import Conflict, Invalid, NotFound
 from supervision.followup import assignments, evidence
-from supervision.followup.models import QUERY_RULINGS, Assignment, Query, QueryEvidence
+from supervision.followup.models import (
+    QUERY_RULINGS,
+    Action,
+    Assignment,
+    Query,
+    QueryEvidence,
+)
 from supervision.followup.review import _answer, _check_edits, _response_of
 from supervision.notifications import triggers as notifications
 from supervision.reports import prerender
@@ -36,6 +42,8 @@ from supervision.visits.models import Visit
 from supervision.visits.services import body_hash
 from supervision.visits.snapshot import freeze_score
 
+# Why a proposal of a gap corrected on the store's query was dismissed.
+CORRECTED_ON_QUERY = "申诉后更正：该项已达标 / Corrected after query: the item is met."
 # A re-shop's window when the ruling names none: the next two weeks.
 RESHOP_DAYS = 14
 # Who queries a result (the store's managers), who rules (the reviewers).
@@ -184,7 +192,20 @@ def _amend(user: User, visit: Visit, query: Query, body: dict, comment: str) -> 
            old_total=old_total, new_total=visit.total)
     record_change(visit, "query_amend", user, rows, old_total, reason=comment,
                   query_id=query.id)
+    _drop_proposals_now_met(user, visit, query.item_id)
     prerender.after_commit(visit)
+
+
+def _drop_proposals_now_met(user: User, visit: Visit, item_id: str) -> None:
+    """A proposal made from the gap the ruling corrected is dismissed, with the ruling as its
+    reason (an action the store already agreed stays: the store dismisses it if it wants)."""
+    if any(row["item"] == item_id and row["status"] == "met"
+           for row in visit.score.get("items", [])):
+        for action in db.session.scalars(select(Action).where(
+                Action.visit_id == visit.id, Action.item_id == item_id,
+                Action.status == "proposed")):
+            action.status, action.dismiss_reason = "dismissed", CORRECTED_ON_QUERY
+            record(user, "dismiss", "action", action.id, reason="query_amend")
 
 
 def _reshop(user: User, visit: Visit, query: Query, body: dict) -> None:
