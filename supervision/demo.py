@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from supervision.accounts.models import User
 from supervision.db import db
-from supervision.followup.models import Action, ActionEvidence
+from supervision.followup.models import Action, ActionEvidence, Query
 from supervision.storage import get_storage
 from supervision.stores.models import Region, Staff, Store
 from supervision.visits import photos as pipeline
@@ -80,6 +80,11 @@ REJECTED = ("照片只拍到一角，看不出是否全部整改，请拍全景�
             "only; send a photo of the whole area.")
 DISMISSED = ("门店装修期间该区域封闭，装修后再评估。/ The area is closed while the store is "
              "refitted; to be looked at again afterwards.")
+QUERY_WINDOW = timedelta(hours=72)
+QUERY_REASON = ("门店当天的监控显示这一项做到了，请复核。/ The store's CCTV of that day shows "
+                "this was done: please check again.")
+QUERY_RULING = ("监控片段的时间与暗访时间不符，维持原结果。/ The CCTV clip is not from the time "
+                "of the visit: the result stands.")
 
 
 def seed(password: str) -> str:
@@ -174,6 +179,23 @@ def _seed_loop(users: dict[str, User], staff: dict[str, Staff]) -> None:
     if mystery is not None and mystery.published_at is not None:
         for action in _proposals(mystery)[:1]:  # agreed in the app; the others wait
             _agree(action, next(owners), mystery.published_at)
+        _query_upheld(mystery, store_manager, users["manager"])
+
+
+def _query_upheld(mystery: Visit, store_manager: User, manager: User) -> None:
+    """The store queried one failed item of the mystery result within its window; the reviewer
+    upheld the result, with the reason."""
+    mystery.queries_close_at = mystery.published_at + QUERY_WINDOW
+    failed = next((row["item"] for row in mystery.score["items"]
+                   if row["status"] == "failed"), None)
+    if failed is None:
+        return
+    raised = mystery.published_at + timedelta(hours=20)
+    db.session.add(Query(
+        visit_id=mystery.id, item_id=failed, reason=QUERY_REASON, status="upheld",
+        raised_by_id=store_manager.id, raised_at=raised, body_hash="demo",
+        ruling_comment=QUERY_RULING, ruled_by_id=manager.id,
+        ruled_at=raised + timedelta(hours=26)))
 
 
 def _follow_earlier_audit(earlier: Visit, signed: Visit, owners, store_manager, supervisor):

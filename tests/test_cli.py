@@ -47,6 +47,10 @@ def test_demo_seed_is_idempotent(app, runner):
         emails = set(db.session.scalars(select(User.email)))
         assert {"admin@example.com", "manager@example.com", "supervisor@example.com",
                 "shopper@example.com", "store@example.com"} <= emails
+        from supervision.followup.models import Query
+
+        [query] = db.session.scalars(select(Query)).all()  # the store's query, upheld
+        assert query.status == "upheld" and query.ruling_comment
 
 
 def test_demo_accounts_get_tokens(app, runner, client):
