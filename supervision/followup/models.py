@@ -100,13 +100,10 @@ class Action(db.Model):
         return _in(self.texts, "question", lang) or self.coaching_question
 
 
-class ActionEvidence(db.Model):
-    """A photo the store took in the app to show an action fixed (stored like visit photos)."""
+class StorePhoto:
+    """The columns of a photo the store takes in its app (stored like visit photos, by content
+    hash): received → processed, or corrupt."""
 
-    __tablename__ = "action_evidence"
-
-    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)  # made by the client
-    action_id: Mapped[int] = mapped_column(ForeignKey("actions.id"), index=True)
     status: Mapped[str] = mapped_column(String(16), default="received")
     content_hash: Mapped[str] = mapped_column(String(64), index=True)
     content_type: Mapped[str] = mapped_column(String(32))
@@ -116,6 +113,15 @@ class ActionEvidence(db.Model):
     taken_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # the device's clock
     uploaded_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class ActionEvidence(StorePhoto, db.Model):
+    """A photo the store took in the app to show an action fixed (stored like visit photos)."""
+
+    __tablename__ = "action_evidence"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)  # made by the client
+    action_id: Mapped[int] = mapped_column(ForeignKey("actions.id"), index=True)
 
     action: Mapped[Action] = relationship(back_populates="evidence")
 
@@ -199,7 +205,7 @@ class Query(db.Model):
         back_populates="query", order_by="QueryEvidence.received_at")
 
 
-class QueryEvidence(db.Model):
+class QueryEvidence(StorePhoto, db.Model):
     """A photo the store sent with its query (a receipt, the queue ticket…), stored like
     visit photos."""
 
@@ -208,14 +214,5 @@ class QueryEvidence(db.Model):
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)  # made by the client
     query_id: Mapped[int] = mapped_column(
         ForeignKey("visit_queries.id", ondelete="CASCADE"), index=True)
-    status: Mapped[str] = mapped_column(String(16), default="received")
-    content_hash: Mapped[str] = mapped_column(String(64), index=True)
-    content_type: Mapped[str] = mapped_column(String(32))
-    width: Mapped[int | None] = mapped_column(Integer)
-    height: Mapped[int | None] = mapped_column(Integer)
-    size_bytes: Mapped[int | None] = mapped_column(Integer)
-    taken_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # the device's clock
-    uploaded_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
-    received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     query: Mapped[Query] = relationship(back_populates="evidence")

@@ -16,8 +16,8 @@ from supervision.errors import Invalid, NotFound
 from supervision.localtime import local_zone
 from supervision.reports import calibration
 from supervision.reports.period import period_of
-from supervision.reports.schemas import MAX_PERIOD_DAYS
-from supervision.schemas import LocalDay, identifier
+from supervision.reports.schemas import PeriodQueryArgsSchema
+from supervision.schemas import identifier
 from supervision.scoping import get_region, get_visit, roles_required, scoped_stores
 from supervision.stores.models import Store
 
@@ -70,22 +70,10 @@ class DisagreementSchema(ma.Schema):
     rate = ma.fields.Float(metadata={"description": "disagreements ÷ pairs, 0 to 1."})
 
 
-class CalibrationQueryArgsSchema(ma.Schema):
+class CalibrationQueryArgsSchema(PeriodQueryArgsSchema):
     region_id = identifier(metadata={"description": "Only this region's stores."})
-    start = LocalDay(data_key="from", metadata={
-        "description": "Visits started on or after this day (default: 90 days ago)."})
-    end = LocalDay(data_key="to", metadata={
-        "description": "Visits started on or before this day (default: today)."})
     checklist = ma.fields.String(load_default=None, validate=ma.validate.Length(min=1, max=64),
                                  metadata={"description": "Only this checklist (its slug)."})
-
-    @ma.validates_schema
-    def _check_period(self, data, **_kwargs):
-        start, end = data.get("start"), data.get("end")
-        if start and end and start > end:
-            raise ma.ValidationError("Must not be after 'to'.", "from")
-        if start and end and (end - start).days >= MAX_PERIOD_DAYS:
-            raise ma.ValidationError(f"The period may span at most {MAX_PERIOD_DAYS} days.", "from")
 
 
 @blp.route("/visits/<uuid:visit_id>/calibration")

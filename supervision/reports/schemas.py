@@ -26,7 +26,7 @@ class VisitReportQueryArgsSchema(ReportQueryArgsSchema):
                                  "(admins and managers)"})
 
 
-class ReportPeriodQueryArgsSchema(ReportQueryArgsSchema):
+class PeriodQueryArgsSchema(ma.Schema):
     start = LocalDay(data_key="from", metadata={
         "description": "first day, YYYY-MM-DD (default: 90 days ago); days are the store's "
                        "own, or the TIMEZONE setting's for a region"})
@@ -39,3 +39,7 @@ class ReportPeriodQueryArgsSchema(ReportQueryArgsSchema):
             raise ma.ValidationError("Must not be after 'to'.", "from")
         if start and end and (end - start).days >= MAX_PERIOD_DAYS:
             raise ma.ValidationError(f"The period may span at most {MAX_PERIOD_DAYS} days.", "from")
+
+
+class ReportPeriodQueryArgsSchema(ReportQueryArgsSchema, PeriodQueryArgsSchema):
+    pass
