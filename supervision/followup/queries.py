@@ -32,15 +32,13 @@ from supervision.followup.models import (
     Query,
     QueryEvidence,
 )
-from supervision.followup.review import _answer, _check_edits, _response_of
+from supervision.followup.review import check_edits, correct_answer
 from supervision.notifications import triggers as notifications
 from supervision.reports import prerender
 from supervision.scoping import get_query, get_visit, scoped_queries, sees_store_version
 from supervision.transitions import locked
-from supervision.visits.changes import record_change
 from supervision.visits.models import Visit
 from supervision.visits.services import body_hash
-from supervision.visits.snapshot import freeze_score
 
 # Why a proposal of a gap corrected on the store's query was dismissed.
 CORRECTED_ON_QUERY = "申诉后更正：该项已达标 / Corrected after query: the item is met."
@@ -173,25 +171,14 @@ def _amend(user: User, visit: Visit, query: Query, body: dict, comment: str) -> 
     edit = {"item": query.item_id, "value": None if body.get("na") else body.get("value"),
             "na": bool(body.get("na"))}
     try:
-        _check_edits(visit, definition, [edit])
+        check_edits(visit, definition, [edit])
     except Invalid as error:  # name the ruling's fields, not the review's edits
         problems = error.errors["json"]["edits"][0]
         raise Invalid(str(error), {"json": {"value": sum(problems.values(), [])}}) from None
-    response = _response_of(visit, query.item_id)
-    before = _answer(response)
-    response.value, response.na = edit["value"], edit["na"]
-    after = _answer(response)
-    rows = [{"item": query.item_id, "field": key, "old": before[key], "new": after[key]}
-            for key in ("value", "na") if before[key] != after[key]]
+    before, after = correct_answer(user, visit, definition, edit, comment, "query_amend",
+                                   query.id)
     query.old_value = {"value": before["value"], "na": before["na"]}
     query.new_value = {"value": after["value"], "na": after["na"]}
-    old_total = visit.total
-    freeze_score(visit, definition)
-    visit.updated_at = utcnow()
-    record(user, "rescore", "visit", visit.id, item=query.item_id, reason="query_amend",
-           old_total=old_total, new_total=visit.total)
-    record_change(visit, "query_amend", user, rows, old_total, reason=comment,
-                  query_id=query.id)
     _drop_proposals_now_met(user, visit, query.item_id)
     prerender.after_commit(visit)
 

@@ -78,15 +78,24 @@ def _apply_edits(user: User, visit: Visit, edits: list[dict]) -> None:
     """The reviewer's corrections, one after the other, each scored and kept with its reason;
     an edit that changes nothing leaves no trace."""
     definition = definition_of(visit.checklist_version)
-    _check_edits(visit, definition, edits)
+    check_edits(visit, definition, edits)
     for edit in edits:
-        response = _response_of(visit, edit["item"])
-        before = _answer(response)
-        response.value, response.na = (None, True) if edit["na"] else (edit["value"], False)
-        _rescore(user, visit, definition, edit["item"], before, edit["reason"], "review_edit")
+        correct_answer(user, visit, definition, edit, edit["reason"])
 
 
-def _check_edits(visit: Visit, definition: ChecklistDefinition, edits: list[dict]) -> None:
+def correct_answer(user: User, visit: Visit, definition: ChecklistDefinition, edit: dict,
+                   reason: str, kind: str = "review_edit", query_id: int | None = None
+                   ) -> tuple[dict, dict]:
+    """Give the edit's item its new answer (checked by check_edits), score the visit again and
+    keep the change (`kind`, `reason`); returns the answer before and after."""
+    response = _response_of(visit, edit["item"])
+    before = _answer(response)
+    response.value, response.na = (None, True) if edit["na"] else (edit["value"], False)
+    _rescore(user, visit, definition, edit["item"], before, reason, kind, kind, query_id)
+    return before, _answer(response)
+
+
+def check_edits(visit: Visit, definition: ChecklistDefinition, edits: list[dict]) -> None:
     """422 naming each edit's problem: an unknown item, one edited twice, an answer the item
     does not take, an item the answers after the edits switch off."""
     known = {item.id for _, item in definition.items()}
@@ -185,11 +194,13 @@ def _fail_item(user: User, visit: Visit, definition: ChecklistDefinition, item_i
     before = _answer(response)
     response.value, response.na = failing, False
     response.note = f"{response.note}\n{NOTE_NO_RECORD}" if response.note else NOTE_NO_RECORD
-    _rescore(user, visit, definition, item_id, before, NOTE_NO_RECORD, "no_dispute_record")
+    _rescore(user, visit, definition, item_id, before, NOTE_NO_RECORD, "no_dispute_record",
+             "review_edit")
 
 
 def _rescore(user: User, visit: Visit, definition: ChecklistDefinition, item_id: str,
-             before: dict, reason: str, cause: str) -> None:
+             before: dict, reason: str, cause: str, kind: str, query_id: int | None = None
+             ) -> None:
     """Score the visit again after its answer to `item_id` changed from `before`; the audit
     log and the change record keep the old and the new answer and total."""
     after = _answer(_response_of(visit, item_id))
@@ -201,4 +212,5 @@ def _rescore(user: User, visit: Visit, definition: ChecklistDefinition, item_id:
     freeze_score(visit, definition)
     record(user, "rescore", "visit", visit.id, item=item_id, reason=cause,
            old_total=old_total, new_total=visit.total)
-    record_change(visit, "review_edit", user, rows, old_total, reason=reason)
+    visit.updated_at = utcnow()
+    record_change(visit, kind, user, rows, old_total, reason=reason, query_id=query_id)
