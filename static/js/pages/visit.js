@@ -9,6 +9,7 @@ import { storesById } from '../data.js';
 import { downloadPdf } from '../download.js';
 import { _, fmt, storeName, tr } from '../i18n.js';
 import { plan } from '../plan.js';
+import { queriesOf, queryBlock, queryForm, windowOpen } from '../queries.js';
 import { captureUrl, reopen, reopened } from '../returned.js';
 import { band, emptyState, h, icon, mount, params, scoreText, statusBadge, toast } from '../ui.js';
 
@@ -62,7 +63,28 @@ function momentsCard(visit, definition) {
       h('span', { class: 't' }, fmt(m.at, 'time')), h('span', {}, titles[m.moment] || m.moment)))));
 }
 
-function answersCard(visit, definition) {
+/** "Corrected after query" (the store's side sees only these), or "Modified" for the inside. */
+function changeMark(response) {
+  const kinds = response.changes || [];
+  if (kinds.includes('query_amend')) return h('span', { class: 'badge green changed-mark' }, _('Corrected after query'));
+  return kinds.length ? h('span', { class: 'badge amber changed-mark' }, _('Modified')) : null;
+}
+
+/** Under an item: its query (with the ruling, or the reviewer's form), or the store's button. */
+function queryPart(visit, item, queries, refresh) {
+  const query = queries.find((q) => q.item === item.id);
+  if (query) return queryBlock(query, item, answerText, reviewer, refresh);
+  if (user.role !== 'store_manager' || !windowOpen(visit)) return null;
+  const scored = (visit.score?.items || []).find((row) => row.item === item.id);
+  if (!scored || scored.status === 'unscored') return null;  // nothing to contest
+  const slot = h('div', { class: 'query-slot' });
+  const button = h('button', { type: 'button', class: 'query-open', dataset: { item: item.id },
+    onclick: () => { button.remove(); slot.append(queryForm(visit, item, refresh)); } }, icon('flag'), _('Query this item'));
+  slot.append(button);
+  return slot;
+}
+
+function answersCard(visit, definition, queries = [], refresh = () => {}) {
   const responses = Object.fromEntries((visit.responses || []).map((r) => [r.item, r]));
   const photos = (visit.photos || []).filter((p) => p.status === 'received' || p.status === 'processed');
   return definition.sections.map((section) => {
@@ -71,15 +93,41 @@ function answersCard(visit, definition) {
     return h('div', { class: 'card' }, h('h2', {}, tr(section.title)), answered.map((item) => {
       const response = responses[item.id];
       const mine = photos.filter((p) => p.item === item.id);
-      return h('div', { class: 'resp' },
-        h('div', { class: 'q' }, h('div', {}, tr(item.text)),
+      return h('div', { class: 'resp', dataset: { item: item.id } },
+        h('div', { class: 'q' }, h('div', {}, changeMark(response), ' ', tr(item.text)),
           item.type === 'text' && response.value ? h('p', { class: 'muted', style: 'margin:4px 0 0' }, response.value) : null,
           response.note ? h('p', { class: 'muted small', style: 'margin:4px 0 0' }, icon('note'), ' ', response.note) : null,
           mine.length ? h('div', { class: 'thumbs' }, mine.map((p) => h('a', { class: 'thumb', href: `/api/v1/visits/${visit.id}/photos/${p.id}?size=display`, target: '_blank' },
-            h('img', { src: `/api/v1/visits/${visit.id}/photos/${p.id}?size=thumb`, alt: tr(item.text), loading: 'lazy' })))) : null),
+            h('img', { src: `/api/v1/visits/${visit.id}/photos/${p.id}?size=thumb`, alt: tr(item.text), loading: 'lazy' })))) : null,
+          queryPart(visit, item, queries, refresh)),
         h('div', { class: 'a' }, answerText(item, response)));
     }));
   });
+}
+
+/** The reviewer's grade of the shop (1–10) and the shopper's record so far. */
+async function gradeCard(visit) {
+  if (!reviewer || visit.kind !== 'mystery' || visit.status === 'draft') return null;
+  let record = null;
+  try { [record] = await getJson(`/api/v1/shoppers?shopper_id=${visit.author_id}`); } catch { /* not shown */ }
+  const grade = h('select', { id: 'review-grade' }, h('option', { value: '' }, '–'),
+    [10, 9, 8, 7, 6, 5, 4, 3, 2, 1].map((n) => h('option', { value: n, selected: visit.review_grade === n }, String(n))));
+  const comment = h('input', { id: 'review-grade-comment', type: 'text', value: visit.review_grade_comment || '',
+    placeholder: _('What made this shop good or weak (optional)') });
+  const save = h('button', { type: 'button', class: 'btn', id: 'save-grade', onclick: async () => {
+    if (!grade.value) { toast(_('Pick a grade from 1 to 10.')); return; }
+    try {
+      await writeJson('PUT', `/api/v1/visits/${visit.id}/grade`, { grade: Number(grade.value), comment: comment.value.trim() || null });
+      toast(_('Grade saved.'));
+    } catch (error) { toast(error.message); }
+  } }, _('Save the grade'));
+  const flags = record ? Object.entries(record.flags || {}) : [];
+  return h('div', { class: 'card', id: 'grade-card' }, h('h2', {}, _('Grade of the shop')),
+    record ? h('p', { class: 'muted', id: 'shopper-record' }, record.average_grade === null
+      ? _('This shopper has no graded shop yet ({n} visits).', { n: record.visits })
+      : _('This shopper: average grade {g} over {n} graded shops ({v} visits).', { g: record.average_grade, n: record.graded_visits, v: record.visits }),
+    flags.length ? ` · ${_('Flags so far')}: ${flags.map(([code, n]) => `${code} ×${n}`).join(', ')}` : '') : null,
+    h('div', { class: 'row', style: 'gap:8px;flex-wrap:wrap' }, h('label', { for: 'review-grade' }, _('Grade (1–10)')), grade, comment, save));
 }
 
 function reviewCard(visit) {
@@ -179,6 +227,24 @@ async function changesCard(visit, definition) {
       : h('p', {}, _('Nothing changed: submitted again as it was.')));
 }
 
+/** The window to query a published mystery result, and the queries in order (for everyone but
+ * the shopper): the store reads its rulings here, the reviewer finds what to rule on. */
+function queriesCard(visit, queries, definition) {
+  if (visit.kind !== 'mystery' || visit.status !== 'published' || user.role === 'shopper') return null;
+  const open = windowOpen(visit);
+  if (!queries.length && !(open && user.role === 'store_manager')) return null;
+  const texts = {};
+  for (const section of definition.sections) for (const item of section.items) texts[item.id] = tr(item.text);
+  return h('div', { class: 'card', id: 'queries-card' }, h('h2', {}, icon('flag'), ' ', _('Queries')),
+    h('p', { class: 'muted' }, open
+      ? _('The store may query an item with facts until {time}.', { time: fmt(visit.queries_close_at) })
+      : _('The query window closed on {time}.', { time: fmt(visit.queries_close_at) })),
+    queries.length ? h('ul', { class: 'query-list' }, queries.map((q) => h('li', {},
+      h('a', { href: `#query-${q.id}` }, texts[q.item] || q.item), ' · ',
+      h('span', { class: `muted q-${q.status}` }, q.status === 'open' ? _('waiting for the ruling') : (q.ruling_comment || ''))))) : null,
+    !queries.length ? h('p', {}, _('Under each answer below, the store can query it with its facts and photos.')) : null);
+}
+
 async function actionsCard(visit) {
   if (user.role === 'shopper') return null;
   let list = [];
@@ -225,6 +291,14 @@ function signoffCard(visit) {
     h('div', { class: 'row', style: 'margin-top:10px' }, button));
 }
 
+/** Another supervisor scores the same store at the same time again: a calibration visit. */
+function calibrateLink(visit) {
+  if (user.role !== 'supervisor' || visit.kind !== 'audit' || visit.status !== 'published'
+    || visit.author_id === user.id || visit.calibrates) return null;
+  return h('a', { class: 'btn', id: 'calibrate', href: `/audit?store=${visit.store_id}&calibrates=${visit.id}` },
+    icon('target'), _('Score it again (calibration)'));
+}
+
 async function render() {
   let visit;
   try {
@@ -234,7 +308,9 @@ async function render() {
     mount(root, h('div', { class: 'card' }, emptyState('list', offline ? _('This page needs a network connection.') : _('Visit not found.'))));
     return;
   }
-  const [definition, stores] = await Promise.all([definitionFor(visit.checklist.slug, visit.checklist.version), storesById()]);
+  const [definition, stores, queries] = await Promise.all([
+    definitionFor(visit.checklist.slug, visit.checklist.version), storesById(), queriesOf(visit)]);
+  const refresh = () => render();
   const store = stores[visit.store_id];
   mount(root,
     h('div', { class: 'page-head' },
@@ -244,17 +320,20 @@ async function render() {
           h('span', { class: 'badge' }, visit.kind === 'audit' ? _('Audit') : _('Mystery visit')))),
       visit.status !== 'draft' ? h('button', { type: 'button', class: 'btn primary', id: 'download-report',
         onclick: (e) => downloadPdf(`/api/v1/visits/${visit.id}/report.pdf`, e.currentTarget, `visit-${visit.id.slice(0, 8)}.pdf`) },
-      icon('download'), _('Coaching report (PDF)')) : null),
+      icon('download'), _('Coaching report (PDF)')) : null,
+      calibrateLink(visit)),
     h('div', { class: 'stack' },
       await returnedCard(visit, store),
       await changesCard(visit, definition.definition),
       reviewCard(visit),
+      await gradeCard(visit),
+      queriesCard(visit, queries, definition.definition),
       scoreCard(visit, definition.definition),
       momentsCard(visit, definition.definition),
       visit.notes ? h('div', { class: 'card' }, h('h2', {}, _('Overall notes')), h('p', { style: 'white-space:pre-line' }, visit.notes)) : null,
       signoffCard(visit),
       await actionsCard(visit),
-      answersCard(visit, definition.definition)));
+      answersCard(visit, definition.definition, queries, refresh)));
   root.removeAttribute('aria-busy');
 }
 
