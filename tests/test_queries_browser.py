@@ -80,8 +80,9 @@ def test_the_store_queries_an_item_and_sees_it_corrected(
     # The manager reads it on the tablet, sees the photo, and amends the answer.
     tablet, review = new_page(browser, live_server, "tablet", manager_lang)
     login(review, "manager@example.com")
-    review.goto(f"/visit?id={visit_id}")
+    review.click(f"#queries-to-rule a[href*='{visit_id}']")  # found on the overview
     review.wait_for_selector(f"{item} .ruling-form")
+    shot(review, screenshots, f"tablet-{manager_lang}-query-0-review")
     review.wait_for_function(
         "sel => { const img = document.querySelector(sel); return img && img.naturalWidth > 0; }",
         arg=f"{item} .query .thumb img")

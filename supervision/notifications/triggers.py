@@ -89,16 +89,17 @@ def results_open_to_query(visit) -> None:
 
 
 def query_raised(query, visit) -> None:
-    """The region's managers (the reviewers) learn of a query to rule on."""
+    """The region's managers (the reviewers) learn of a query to rule on (the link opens the
+    visit, where the query is ruled)."""
     _notify(region_managers(visit.store.region_id), "query_raised",
-            {"query": query.id, "visit": str(visit.id)}, f"/api/v1/queries/{query.id}")
+            {"query": query.id, "visit": str(visit.id)}, f"/api/v1/visits/{visit.id}")
 
 
 def query_ruled(query, visit) -> None:
     """The store's managers learn the ruling on their query and its reason."""
     _notify(store_managers(visit.store_id), "query_ruled",
             {"query": query.id, "visit": str(visit.id), "status": query.status,
-             "comment": query.ruling_comment}, f"/api/v1/queries/{query.id}")
+             "comment": query.ruling_comment}, f"/api/v1/visits/{visit.id}")
 
 
 def _notify(users, kind: str, params: dict, link: str, once_key: str | None = None) -> list:

@@ -14,11 +14,12 @@ async function safe(path) {
 
 export async function managerHome(root) {
   const period = lastDays(PERIOD_DAYS);
-  const [stores, regions, visits, queue, overdue] = await Promise.all([
+  const [stores, regions, visits, queue, overdue, queries] = await Promise.all([
     safe('/api/v1/stores'), safe('/api/v1/regions'),
     safe(`/api/v1/visits?from=${period.from}&limit=200`),
     safe('/api/v1/visits?kind=mystery&status=submitted&limit=200'),
     safe('/api/v1/actions?overdue=true'),
+    safe('/api/v1/queries?status=open'),
   ]);
   const scored = (visits || []).filter((v) => v.total !== null && v.total !== undefined);
   const average = scored.length ? scored.reduce((sum, v) => sum + v.total, 0) / scored.length : null;
@@ -31,8 +32,19 @@ export async function managerHome(root) {
       stat(_('Average score'), average === null ? '–' : fmtNumber(average, 1)),
       stat(_('Awaiting review'), queue ? queue.length : '–', '/visits?queue=review', queue && queue.length > 0),
       stat(_('Overdue actions'), overdue ? overdue.length : '–', '/actions?filter=overdue', overdue && overdue.length > 0)),
+    queriesCard(queries || []),
     stores === null ? unavailable() : storesCard(stores, visits || [], period),
     regionsCard(regions || [], period));
+}
+
+/** The stores' queries of mystery results waiting for a ruling, oldest first. */
+function queriesCard(queries) {
+  if (!queries.length) return null;
+  return h('div', { class: 'card', id: 'queries-to-rule', style: 'margin-bottom:16px' },
+    h('h2', {}, icon('flag'), ' ', _('Queries to rule ({n})', { n: queries.length })),
+    h('ul', { class: 'query-list' }, [...queries].reverse().map((q) => h('li', {},
+      h('a', { href: `/visit?id=${q.visit_id}#query-${q.id}` }, q.reason.length > 60 ? `${q.reason.slice(0, 60)}…` : q.reason),
+      h('span', { class: 'muted small' }, ` · ${fmt(q.raised_at)}`)))));
 }
 
 function stat(label, value, href = null, alert = false) {

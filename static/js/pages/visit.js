@@ -105,6 +105,15 @@ function answersCard(visit, definition, queries = [], refresh = () => {}) {
   });
 }
 
+const FLAG_LABELS = {
+  outside_window: () => _('outside the window'), far_from_store: () => _('far from the store'),
+  assignment_cancelled: () => _('assignment cancelled'), timer_mismatch: () => _('timers contradict'),
+  no_dispute_record: () => _('no dispute record'), duplicate_photo: () => _('reused photo'),
+  photo_time_outside: () => _('photo time outside'), short_dwell: () => _('visit too short'),
+  duplicate_text: () => _('copied text'), outlier_total: () => _('unusual total'),
+};
+const flagLabel = (code) => (FLAG_LABELS[code] || (() => code))();
+
 /** The reviewer's grade of the shop (1–10) and the shopper's record so far. */
 async function gradeCard(visit) {
   if (!reviewer || visit.kind !== 'mystery' || visit.status === 'draft') return null;
@@ -126,7 +135,7 @@ async function gradeCard(visit) {
     record ? h('p', { class: 'muted', id: 'shopper-record' }, record.average_grade === null
       ? _('This shopper has no graded shop yet ({n} visits).', { n: record.visits })
       : _('This shopper: average grade {g} over {n} graded shops ({v} visits).', { g: record.average_grade, n: record.graded_visits, v: record.visits }),
-    flags.length ? ` · ${_('Flags so far')}: ${flags.map(([code, n]) => `${code} ×${n}`).join(', ')}` : '') : null,
+    flags.length ? ` · ${_('Flags so far')}: ${flags.map(([code, n]) => `${flagLabel(code)} ×${n}`).join(', ')}` : '') : null,
     h('div', { class: 'row', style: 'gap:8px;flex-wrap:wrap' }, h('label', { for: 'review-grade' }, _('Grade (1–10)')), grade, comment, save));
 }
 
