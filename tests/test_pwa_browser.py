@@ -285,6 +285,32 @@ def test_outbox_survives_a_captive_portal_and_an_expired_sign_in(browser, live_s
     context.close()
 
 
+def test_a_store_tapped_before_the_checklists_arrive_opens_the_storefront_audit(browser, live_server):
+    """The list of checklists is late (a weak signal): the store is tapped before the picker
+    shows; the audit still opens on the storefront audit, the picker's first choice."""
+    context, page = new_page(browser, live_server, "phone", "en")
+    late = {"on": True}
+
+    def checklist_list(route):
+        if late["on"]:
+            route.fulfill(status=503, content_type="application/json", body='{"message": "late"}')
+        else:
+            route.continue_()
+
+    context.route(re.compile(r".*/api/v1/checklists(\?.*)?$"), checklist_list)
+    login(page, "supervisor@example.com")
+    page.click("#start-audit")
+    page.wait_for_selector("#store-list [data-store=SH001]")
+    assert page.locator("#checklist-pick").count() == 0  # nothing on the device to pick from
+    late["on"] = False
+    page.click("[data-store=SH001]")
+    page.wait_for_url(re.compile(r"/audit\?visit="))
+    first = checklist(live_server, "storefront-audit")["sections"][0]
+    page.wait_for_selector(f"section[aria-label='{first['title']['en']}']")
+    assert page.errors == []
+    context.close()
+
+
 RED_LINE = "svc_red_argue_mock"  # storefront audit: staff argued with or mocked the customer
 
 

@@ -56,6 +56,8 @@ function km(metres) {
 }
 
 async function start(store, slug) {
+  // Tapped before the list reached the device: the same first choice the picker would offer.
+  slug ||= ofKind(await refreshChecklists().catch(() => []))[0]?.slug;
   const checklist = await currentChecklist({ kind, slug });
   if (!checklist) {
     toast(_('The checklist is not on this device yet: connect once to download it.'));
