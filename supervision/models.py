@@ -6,10 +6,12 @@ from supervision.checklists.models import Checklist, ChecklistVersion
 from supervision.followup.models import Action, Assignment, Dispute
 from supervision.jobs.models import Job
 from supervision.notifications.models import Notification
+from supervision.plans.models import AuditPlan, DueVisit, Wave
 from supervision.stores.models import Region, Store
 from supervision.visits.models import Photo, Response, Visit
 
 __all__ = [
-    "Action", "Assignment", "AuditEntry", "Checklist", "ChecklistVersion", "Dispute", "Job",
-    "Notification", "Photo", "Region", "Response", "Store", "User", "Visit", "user_regions",
+    "Action", "Assignment", "AuditEntry", "AuditPlan", "Checklist", "ChecklistVersion", "Dispute",
+    "DueVisit", "Job", "Notification", "Photo", "Region", "Response", "Store", "User", "Visit",
+    "Wave", "user_regions",
 ]

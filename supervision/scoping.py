@@ -9,6 +9,7 @@ from supervision.accounts.models import User
 from supervision.db import db
 from supervision.errors import Forbidden, NotFound
 from supervision.followup.models import Action, Assignment, Dispute, Query
+from supervision.plans.models import AuditPlan, DueVisit, Wave
 from supervision.stores.models import Region, Staff, Store
 from supervision.visits.models import Visit
 
@@ -59,7 +60,8 @@ def scoped_stores(user: User) -> Select:
     if user.role == "shopper":
         from supervision.followup.models import Assignment
 
-        assigned = select(Assignment.store_id).where(Assignment.shopper_id == user.id)
+        assigned = select(Assignment.store_id).where(Assignment.shopper_id == user.id,
+                                                     Assignment.status != "proposed")
         return query.where(or_(in_regions, Store.id.in_(assigned)))
     return query.where(in_regions)
 
@@ -113,8 +115,8 @@ def scoped_assignments(user: User) -> Select:
     query = select(Assignment).order_by(Assignment.window_start, Assignment.id)
     if user.role == "admin":
         return query
-    if user.role == "shopper":
-        return query.where(Assignment.shopper_id == user.id)
+    if user.role == "shopper":  # a wave's proposal is not the shopper's until confirmed
+        return query.where(Assignment.shopper_id == user.id, Assignment.status != "proposed")
     if user.role == "manager":
         return query.where(Assignment.store_id.in_(_region_store_ids(user)))
     return query.where(false())  # supervisors and store managers: the store's side
@@ -226,3 +228,52 @@ def scoped_queries(user: User) -> Select:
 
 def get_query(user: User, query_id: int):
     return get_scoped(user, scoped_queries(user), Query, query_id, "Query")
+
+
+def scoped_plans(user: User) -> Select:
+    """Audit plans of the user's regions: managers make them, supervisors read them; the
+    store's managers and shoppers see none (an audit is not announced)."""
+    query = select(AuditPlan).order_by(AuditPlan.id)
+    if user.role == "admin":
+        return query
+    if user.role not in ("manager", "supervisor"):
+        return query.where(false())
+    return query.where(AuditPlan.region_id.in_(region_ids(user)))
+
+
+def get_plan(user: User, plan_id: int):
+    return get_scoped(user, scoped_plans(user), AuditPlan, plan_id, "Plan")
+
+
+def scoped_due_visits(user: User) -> Select:
+    """Due visits (of plans, and follow-ups) of the stores of the user's regions; a supervisor
+    sees those for it or for any supervisor of the region; the store's side and shoppers none."""
+    query = select(DueVisit).order_by(DueVisit.due_from, DueVisit.id)
+    if user.role == "admin":
+        return query
+    if user.role not in ("manager", "supervisor"):
+        return query.where(false())
+    query = query.where(DueVisit.store_id.in_(_region_store_ids(user)))
+    if user.role == "supervisor":
+        query = query.where(or_(DueVisit.supervisor_id.is_(None),
+                                DueVisit.supervisor_id == user.id))
+    return query
+
+
+def get_due_visit(user: User, due_id: int):
+    return get_scoped(user, scoped_due_visits(user), DueVisit, due_id, "Due visit")
+
+
+def scoped_waves(user: User) -> Select:
+    """Mystery waves of the user's regions, for its managers; nobody on the store's side, no
+    shopper and no supervisor (the waves say which stores will be shopped when)."""
+    query = select(Wave).order_by(Wave.starts_on.desc(), Wave.id)
+    if user.role == "admin":
+        return query
+    if user.role != "manager":
+        return query.where(false())
+    return query.where(Wave.region_id.in_(region_ids(user)))
+
+
+def get_wave(user: User, wave_id: int):
+    return get_scoped(user, scoped_waves(user), Wave, wave_id, "Wave")

@@ -43,7 +43,8 @@ export async function boot() {
 
 function markNav() {
   const queue = new URLSearchParams(window.location.search).get('queue');
-  const key = page === 'visits' && queue === 'review' ? 'review' : page === 'visit' ? 'visits' : page;
+  const key = page === 'visits' && queue === 'review' ? 'review' : page === 'visit' ? 'visits'
+    : ['waves', 'coverage'].includes(page) ? 'plans' : page;
   for (const link of document.querySelectorAll(`[data-nav="${key}"]`)) link.setAttribute('aria-current', 'page');
 }
 

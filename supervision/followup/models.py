@@ -9,7 +9,8 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from supervision.db import JSONType, UTCDateTime, db, utcnow
 from supervision.followup.duedates import COMPLAINT_CLASS, is_overdue_date
 
-ASSIGNMENT_STATUSES = ("planned", "done", "cancelled")
+# proposed: made by a wave and not confirmed yet (the shopper is not told; it is not shown).
+ASSIGNMENT_STATUSES = ("proposed", "planned", "done", "cancelled")
 # proposed (from a visit's gaps) → agreed (with the store: owner from the roster, due date) →
 # done (the store's note and photos) → verified (approved, or passed at a later visit); a
 # rejected fix is reopened (and can be done again); a proposal not taken up is dismissed with
@@ -37,6 +38,8 @@ class Assignment(db.Model):
     window_end: Mapped[datetime] = mapped_column(UTCDateTime)
     scenario: Mapped[str | None] = mapped_column(Text)
     status: Mapped[str] = mapped_column(String(16), default="planned")
+    wave_id: Mapped[int | None] = mapped_column(ForeignKey("waves.id"), index=True)
+    slot: Mapped[str | None] = mapped_column(String(16))  # a wave's "peak" or "offpeak"
     created_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 

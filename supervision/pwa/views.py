@@ -28,6 +28,9 @@ SHELLS = {
     "visit": "/visit",
     "actions": "/actions",
     "notifications": "/notifications",
+    "plans": "/plans",  # a manager's audit plans, mystery waves and coverage
+    "waves": "/waves",
+    "coverage": "/coverage",
 }
 
 

@@ -6,7 +6,7 @@ from sqlalchemy import Boolean, Float, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from supervision.accounts.models import user_regions
-from supervision.db import UTCDateTime, db, utcnow
+from supervision.db import JSONType, UTCDateTime, db, utcnow
 from supervision.localtime import local_zone
 
 
@@ -41,6 +41,8 @@ class Store(db.Model):
     # Days of this store's visits, actions and disputes are counted in it; TIMEZONE by default.
     timezone: Mapped[str] = mapped_column(String(64), default=local_zone)
     manager_name: Mapped[str | None] = mapped_column(String(120))
+    # Labels plans and waves select stores by, such as the store class ("A", "B", "C").
+    tags: Mapped[list | None] = mapped_column(JSONType, default=list)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
