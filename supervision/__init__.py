@@ -91,6 +91,8 @@ def _register_blueprints(app: Flask, api) -> None:
     from supervision.health import blp as health_blp
     from supervision.jobs import api as jobs_api
     from supervision.notifications import api as notifications_api
+    from supervision.plans import api as plans_api
+    from supervision.plans import coverage_api, waves_api
     from supervision.pwa import views as pwa_views
     from supervision.reports import api as reports_api
     from supervision.reports import calibration_api
@@ -103,7 +105,7 @@ def _register_blueprints(app: Flask, api) -> None:
     app.register_blueprint(admin_views.blp)
     for module in (accounts_api, stores_api, checklists_api, admin_api, followup_api,
                    visits_api, reports_api, jobs_api, notifications_api, shoppers_api, queries_api,
-                   calibration_api):
+                   calibration_api, plans_api, waves_api, coverage_api):
         # The API checks CSRF itself, only for cookie-authenticated writes (see auth.py).
         csrf.exempt(module.blp)
         api.register_blueprint(module.blp)
