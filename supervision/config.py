@@ -69,6 +69,9 @@ class Defaults:
     # stores of actions due and escalates overdue ones (each step is notified once, whoever
     # sweeps); 0: never (cron `flask actions sweep`).
     ACTION_SWEEP_SECONDS = 300
+    # Audit plans' due visits are generated this many days ahead (the same sweep extends them
+    # and marks the late ones overdue, then missed).
+    PLAN_HORIZON_DAYS = 62
     RATELIMIT_HEADERS_ENABLED = True
     # Demo password for `flask demo seed`.
     DEMO_PASSWORD = "demo1234"

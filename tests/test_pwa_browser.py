@@ -285,7 +285,8 @@ def test_outbox_survives_a_captive_portal_and_an_expired_sign_in(browser, live_s
     context.close()
 
 
-def test_a_store_tapped_before_the_checklists_arrive_opens_the_storefront_audit(browser, live_server):
+def test_a_store_tapped_before_the_checklists_arrive_opens_the_storefront_audit(browser,
+                                                                               live_server):
     """The list of checklists is late (a weak signal): the store is tapped before the picker
     shows; the audit still opens on the storefront audit, the picker's first choice."""
     context, page = new_page(browser, live_server, "phone", "en")

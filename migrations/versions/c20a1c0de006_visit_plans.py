@@ -38,6 +38,7 @@ def upgrade():
         sa.Column('starts_on', sa.Date(), nullable=False),
         sa.Column('ends_on', sa.Date(), nullable=True),
         sa.Column('active', sa.Boolean(), nullable=False),
+        sa.Column('generated_until', sa.Date(), nullable=True),
         sa.Column('created_by_id', sa.Integer(), nullable=False),
         sa.Column('created_at', UTC, nullable=False),
         sa.Column('updated_at', UTC, nullable=False),

@@ -48,8 +48,13 @@ def _due_actions(now: datetime) -> list[Action]:
 
 
 def sweep_task() -> dict[str, int]:
-    """A sweep now, committed: what the job worker runs every ACTION_SWEEP_SECONDS."""
-    sent = sweep(utcnow())
+    """A sweep now, committed: what the job worker runs every ACTION_SWEEP_SECONDS (the plans'
+    due visits too: lateness and the horizon)."""
+    from supervision.plans import services as plans
+
+    now = utcnow()
+    sent = sweep(now)
+    plans.sweep(now)
     db.session.commit()
     if any(sent.values()):
         current_app.logger.info("action sweep: %(reminded)s reminded, %(escalated)s escalated",

@@ -17,6 +17,7 @@ from supervision.errors import Conflict, Invalid
 from supervision.followup.models import Action, Assignment
 from supervision.followup.proposals import propose_actions
 from supervision.notifications import triggers as notifications
+from supervision.plans.services import fulfil_due_visits
 from supervision.transitions import locked
 from supervision.visits import integrity
 from supervision.visits.models import Visit
@@ -52,6 +53,7 @@ def on_visit_submitted(visit: Visit, definition: ChecklistDefinition,
     Safe to call again when a rejected visit is submitted anew: the flags are computed afresh.
     """
     tie_assignment(visit)
+    fulfil_due_visits(visit)
     set_flags(visit, definition)
     # A calibration visit is a second rating of another visit: no actions, no one told.
     if visit.status == "published" and visit.calibrates_id is None:
