@@ -51,13 +51,14 @@ def create_assignment(user: User, data: dict) -> Assignment:
 
 
 def update_assignment(user: User, assignment_id: int, data: dict) -> Assignment:
-    """Reschedule (window, shopper, scenario) or cancel a planned assignment; a cancel of a
+    """Reschedule (window, shopper, scenario) or cancel a planned assignment (or a wave's
+    proposal, within the wave's rules); a cancel of a
     cancelled one is a replay. Its state is read under its lock: a change crossing a cancel or
     the visit that completes it is decided on the state that won."""
     assignment = locked(get_assignment(user, assignment_id))
     if data.get("status") == "cancelled" and assignment.status == "cancelled":
         return assignment
-    if assignment.status != "planned":
+    if assignment.status not in ("planned", "proposed"):  # proposed: a wave's, not confirmed
         raise Conflict(f"Assignment {assignment.id} is {assignment.status}; "
                        "only a planned assignment can change.",
                        {"json": {"status": [f"The assignment is {assignment.status}."]}})
@@ -71,6 +72,10 @@ def update_assignment(user: User, assignment_id: int, data: dict) -> Assignment:
         setattr(assignment, name, value)
     if {"window_start", "window_end"} & changes.keys():
         _check_window(assignment)
+    if assignment.wave_id and changes and data.get("status") != "cancelled":
+        from supervision.plans.waves import check_wave_change
+
+        check_wave_change(assignment)
     if data.get("status") == "cancelled":
         assignment.status = changes["status"] = "cancelled"
     if changes:

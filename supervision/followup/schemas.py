@@ -82,6 +82,8 @@ class AssignmentSchema(ma.Schema):
     visit_ids = ma.fields.Function(lambda a: [str(v.id) for v in a.visits], metadata={
         "type": "array", "items": {"type": "string", "format": "uuid"},
         "description": "The visits made for it."})
+    wave_id = ma.fields.Integer(allow_none=True)
+    slot = ma.fields.String(allow_none=True, metadata={"description": "A wave's peak or offpeak."})
     created_by_id = ma.fields.Integer()
     created_at = ma.fields.AwareDateTime()
 

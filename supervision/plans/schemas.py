@@ -49,7 +49,7 @@ class PlanQueryArgsSchema(ma.Schema):
     region_id = identifier()
 
 
-class FiguresSchema(ma.Schema):
+class DueFiguresSchema(ma.Schema):
     due = ma.fields.Integer()
     done = ma.fields.Integer()
     overdue = ma.fields.Integer()
@@ -72,7 +72,7 @@ class PlanSchema(ma.Schema):
     ends_on = ma.fields.Date(allow_none=True)
     active = ma.fields.Boolean()
     generated_until = ma.fields.Date(allow_none=True)
-    figures = ma.fields.Nested(FiguresSchema)
+    figures = ma.fields.Nested(DueFiguresSchema)
 
 
 class DueQueryArgsSchema(ma.Schema):
