@@ -385,3 +385,23 @@ def test_staff_import_problems(app, client, with_stores):
                    kind="staff", dry_run=True).json
     assert missing["problems"][0] == {"line": 1, "column": "store",
                                       "message": "Missing column store (门店编码)."}
+
+
+def test_store_classes_import_as_tags_that_plans_select_by(app, client, headers):
+    data = csv_bytes([["编码", "名称", "区域", "门店分类"],
+                      ["GZ001", "天河城营业厅", "GZ", "A"],
+                      ["GZ002", "北京路营业厅", "GZ", "B、旗舰"],
+                      ["GZ003", "番禺营业厅", "GZ", ""]])
+    assert send(client, headers, data).json["applied"] is True
+    with app.app_context():
+        tags = {s.code: s.tags for s in db.session.scalars(select(Store))}
+    assert tags == {"GZ001": ["A"], "GZ002": ["B", "旗舰"], "GZ003": []}
+    listed = client.get("/api/v1/stores", headers=headers).json
+    assert {s["code"]: s["tags"] for s in listed}["GZ002"] == ["B", "旗舰"]
+    store_id = next(s["id"] for s in listed if s["code"] == "GZ003")
+    changed = client.patch(f"/api/v1/admin/stores/{store_id}", json={"tags": "C"},
+                           headers=headers)
+    assert changed.status_code == 200 and changed.json["tags"] == ["C"]
+    wrong = client.patch(f"/api/v1/admin/stores/{store_id}", json={"tags": ["x" * 40]},
+                         headers=headers)
+    assert wrong.status_code == 422 and "tags" in wrong.json["errors"]["json"]

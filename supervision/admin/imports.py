@@ -39,6 +39,7 @@ STORE_COLUMNS = {
     "geofence_m": ("geofencem", "geofence", "geofenceradius", "radius", "围栏半径", "半径"),
     "timezone": ("timezone", "tz", "时区"),
     "manager_name": ("managername", "manager", "店长", "厅主任", "负责人"),
+    "tags": ("tags", "tag", "class", "storeclass", "分类", "门店分类", "标签", "等级", "门店等级"),
     "active": ("active", "启用", "状态"),
 }
 USER_COLUMNS = {

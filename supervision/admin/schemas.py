@@ -47,6 +47,21 @@ class RegionUpdateSchema(RegionCreateSchema):
     name = Name(120)
 
 
+class Tags(ma.fields.Field):
+    """A store's tags (such as its class A, B or C): a list, or one text with the tags separated
+    by commas, spaces or 、 (an import cell); each 1–32 printable characters, at most 20."""
+
+    def _deserialize(self, value, attr, data, **kwargs) -> list[str]:
+        import re
+
+        if isinstance(value, str):
+            value = [tag for tag in re.split(r"[;,，；、\s]+", value) if tag]
+        if not isinstance(value, list) or len(value) > 20 or any(
+                not isinstance(tag, str) or not 1 <= len(tag.strip()) <= 32 for tag in value):
+            raise ma.ValidationError("Up to 20 tags of 1–32 characters.")
+        return sorted({tag.strip() for tag in value})
+
+
 class StoreFieldsSchema(ma.Schema):
     """Every store field but its code and region, shared by the API and the import rows."""
 
@@ -58,6 +73,8 @@ class StoreFieldsSchema(ma.Schema):
     geofence_m = integer(10, 10_000, error="Must be 10–10000 m.")
     timezone = ma.fields.String(validate=_timezone)
     manager_name = optional(120)
+    tags = Tags(allow_none=True, metadata={"description": "Labels plans select stores by, "
+                                                           "such as the store class (A, B, C)."})
     active = ma.fields.Boolean()
 
 

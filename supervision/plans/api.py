@@ -13,6 +13,8 @@ from supervision.plans.schemas import (
     PlanQueryArgsSchema,
     PlanSchema,
     PlanUpdateSchema,
+    SupervisorQueryArgsSchema,
+    SupervisorSchema,
 )
 from supervision.scoping import get_plan, roles_required
 
@@ -73,3 +75,13 @@ class DueVisitsView(MethodView):
         own and those for any supervisor of its regions; a manager's regions'."""
         filters["from"] = filters.pop("from_", None)
         return services.list_due_visits(current_user, filters)
+
+
+@blp.route("/supervisors")
+class SupervisorsView(MethodView):
+    @roles_required(*PLANNERS)
+    @blp.arguments(SupervisorQueryArgsSchema, location="query")
+    @blp.response(200, SupervisorSchema(many=True))
+    def get(self, filters):
+        """The active supervisors of the manager's regions, to name in a plan."""
+        return services.list_supervisors(current_user, filters.get("region_id"))

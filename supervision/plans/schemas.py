@@ -105,3 +105,14 @@ class DueVisitSchema(ma.Schema):
     source_visit_id = ma.fields.UUID(allow_none=True)
     visit_id = ma.fields.UUID(allow_none=True)
     done_at = ma.fields.AwareDateTime(allow_none=True)
+
+
+class SupervisorQueryArgsSchema(ma.Schema):
+    region_id = identifier()
+
+
+class SupervisorSchema(ma.Schema):
+    id = ma.fields.Integer()
+    name = ma.fields.String()
+    region_ids = ma.fields.Function(lambda u: [r.id for r in u.regions],
+                                    metadata={"type": "array", "items": {"type": "integer"}})

@@ -293,6 +293,19 @@ def sweep(now: datetime) -> dict[str, int]:
 
 # Lists ---------------------------------------------------------------------------------------
 
+def list_supervisors(user: User, region_id: int | None) -> list[User]:
+    """The active supervisors of the user's regions (of one region), to name in a plan."""
+    regions = [get_region(user, region_id).id] if region_id else None
+    query = (select(User).join(user_regions, user_regions.c.user_id == User.id)
+             .where(User.role == "supervisor", User.active).order_by(User.name, User.id)
+             .distinct())
+    if regions is None and user.role != "admin":
+        regions = [region.id for region in user.regions]
+    if regions is not None:
+        query = query.where(user_regions.c.region_id.in_(regions))
+    return db.session.scalars(query).all()
+
+
 def list_due_visits(user: User, filters: dict) -> list[DueVisit]:
     query = scoped_due_visits(user)
     if filters.get("status"):

@@ -24,6 +24,7 @@ class StoreSchema(ma.Schema):
     geofence_m = ma.fields.Integer()
     timezone = ma.fields.String()
     manager_name = ma.fields.String(allow_none=True)
+    tags = ma.fields.List(ma.fields.String(), allow_none=True)
     active = ma.fields.Boolean()
 
 
