@@ -89,6 +89,12 @@ TEMPLATES = (
     "Query {query} was already ruled: {status}.",
     "Already {status}.",
     "The query is {status}.",
+    # visit plans and mystery waves (supervision/plans/)
+    "A whole number from {low} to {high}.",
+    "{checklist} is not a current audit checklist.",
+    "This shopper was at this store less than {days} days before or after: the lockout would "
+    "be broken.",
+    "Lockout of {days} days broken.",
     # anything not found (supervision/scoping.py and the like), and HTTP's own
     "{what} {id} not found.",
     "The request body is too large: the limit is {limit} bytes.",

@@ -17,6 +17,7 @@ from supervision.db import db
 from supervision.followup.duedates import is_overdue_date
 from supervision.followup.models import ACTION_PENDING, QUERY_STATUSES, Action, Dispute, Query
 from supervision.localtime import day_begins, day_ends
+from supervision.plans.coverage import coverage
 from supervision.reports import labels
 from supervision.scoring.rules import FULL_MARKS, LOST_CEILING
 from supervision.visits.models import Visit
@@ -278,3 +279,46 @@ def query_counts(rows: list[dict]) -> dict[int, dict]:
     for row in rows:
         by_store[row["store_id"]].append(row)
     return {store_id: query_summary(found) for store_id, found in by_store.items()}
+
+
+# Coverage (supervision/plans/coverage.py) in the region report -------------------------------
+
+COVERAGE_LABELS = {
+    "title": ("巡访覆盖", "Coverage"),
+    "due": ("待完成", "Due"), "done": ("已完成", "Done"),
+    "overdue": ("已逾期", "Overdue"), "missed": ("漏访", "Missed"),
+    "plan": ("计划 / 波次", "Plan / wave"), "followups": ("复访", "Follow-up visits"),
+    "wave": ("暗访波次", "Mystery wave"), "last_visit": ("最近到访", "Last visit"),
+    "days_since": ("间隔天数", "Days since"), "never": ("从未到访", "never"),
+    "not_visited": ("超过 {n} 天未到访的门店", "Stores not visited for more than {n} days"),
+    "quiet": ("另有 {n} 家门店本期无应访且 {days} 天内到访过。",
+              "{n} more stores had nothing due in the period and were visited within {days} days."),
+    "footnote": ("应访：本期开始的计划巡店、复访与已确认的暗访任务。"
+                 "待完成：仍在完成期限内或尚未开始；已逾期：期限已过、仍可补做；漏访：未完成且已不再补做。",
+                 "Counted: the plans' audits, follow-up visits and confirmed mystery-wave visits "
+                 "whose window opens in the period. Due: window open or to come; overdue: window "
+                 "passed, can still be done; missed: never done, no longer expected."),
+}
+
+
+def coverage_section(region_id: int, period: Period, now: datetime, lang: str,
+                     days: int = 30) -> dict:
+    """The region's coverage over the report's period: totals, by plan and wave, the stores with
+    something due or not visited for `days` days, in the report's language."""
+    result = coverage(region_id, period.start, period.end, days, now=now)
+    index = 0 if labels.is_zh(lang) else 1
+    texts = {key: pair[index] for key, pair in COVERAGE_LABELS.items()}
+
+    def name(row):
+        return row["name"] if index == 0 else (row["name_en"] or row["name"])
+
+    late = {row["id"] for row in result["not_visited"]}
+    stores = [{**row, "name": name(row), "late": row["id"] in late} for row in result["stores"]
+              if any(row["figures"].values()) or row["id"] in late]
+    groups = [{"name": g["name"] if g["kind"] == "plan" else texts["followups"],
+               "figures": g["figures"]} for g in result["plans"]]
+    groups += [{"name": f"{texts['wave']} · {w['name']}", "figures": w["figures"]}
+               for w in result["waves"]]
+    return {"t": texts, "days": days, "totals": result["totals"], "groups": groups,
+            "stores": stores, "quiet": len(result["stores"]) - len(stores),
+            "not_visited": [{**row, "name": name(row)} for row in result["not_visited"]]}

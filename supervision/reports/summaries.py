@@ -160,6 +160,7 @@ def region_context(region, start, end, lang: str, now: datetime) -> dict:
                      "list": [{**d, "store": names[d["store_id"]]} for d in disputes
                               if d["timeliness"] in ("open_overdue", "late")][:15]},
         "queries": _queries_by_store(stores, names, p.query_rows(ids, period)),
+        "coverage": p.coverage_section(region.id, period, now, lang),
     }
 
 

@@ -23,16 +23,17 @@ export async function captureHome(root) {
   const [mine, waiting] = await Promise.all([drafts(user.id), pending(user.id)]);
   const shopper = user.role === 'shopper';
   // The cards read the network side by side: a slow link costs one wait, not one per card.
-  const [notice, assignments, followUp, recent] = await Promise.all([
+  const [notice, assignments, due, followUp, recent] = await Promise.all([
     mine.length || waiting.length ? persistenceNotice() : null,
     shopper ? assignmentsCard(mine) : startCard(),
+    shopper ? null : dueCard(mine),
     shopper ? null : followUpCard(),
     recentCard(shopper)]);
   mount(root,
     h('div', { class: 'page-head' }, h('div', {},
       h('h1', {}, _('Hello, {name}', { name })),
       h('p', { class: 'sub' }, fmt(new Date(), 'date')))),
-    notice, assignments, outboxCard(waiting), followUp,
+    notice, assignments, due, outboxCard(waiting), followUp,
     draftsCard(shopper ? mine.filter((v) => !v.assignment_id) : mine),
     recent);
 }
@@ -50,6 +51,52 @@ function startCard() {
       h('div', { style: 'flex:1 1 240px' }, h('h2', {}, _('Start an audit')),
         h('p', { class: 'muted', style: 'margin:0' }, _('Choose a store — nearest first — and walk the six functions.'))),
       h('a', { class: 'btn primary big', href: '/stores', id: 'start-audit' }, icon('clipboard'), _('Start an audit'))));
+}
+
+// The due audits of plans and the follow-ups of failed visits, kept on the device: the coming
+// week's and the late ones, so that a supervisor offline still knows where to go.
+const DUE_PATH = '/api/v1/due-visits?status=due&status=overdue';
+const DUE_AHEAD_DAYS = 7;
+const day = (iso) => fmt(`${iso}T12:00:00`, 'date');  // a calendar day, whatever the zone
+
+async function dueCard(mine) {
+  const list = await cachedJson(DUE_PATH).then(rows).catch(() => null);
+  if (list === null) return [h('h2', { class: 'section-title' }, _('Due audits')), unavailable()];
+  const until = new Date(Date.now() + DUE_AHEAD_DAYS * 86400000).toISOString().slice(0, 10);
+  const soon = list.filter((d) => d.due_from <= until);
+  if (!soon.length) return null;
+  const draftOf = (d) => mine.find((v) => v.store_id === d.store.id && v.checklist.slug === d.checklist);
+  return [h('h2', { class: 'section-title' }, _('Due audits')),
+    h('ul', { class: 'list card', id: 'due-audits', style: 'padding:0 12px' }, soon.map((d) => {
+      const draft = draftOf(d);
+      return h('li', { class: 'list-item', dataset: { due: d.id, store: d.store.code } },
+        icon(d.kind === 'followup' ? 'refresh' : 'clock'),
+        h('div', { class: 'main' },
+          h('div', { class: 'title' }, storeName(d.store),
+            d.status === 'overdue' ? h('span', { class: 'badge red', style: 'margin-left:8px' }, _('Overdue')) : null),
+          h('div', { class: 'meta' }, [
+            d.kind === 'followup' ? _('Follow-up: {n} item(s) to check again', { n: (d.items || []).length })
+              : (d.plan ? d.plan.name : ''),
+            d.due_from === d.due_until ? day(d.due_from) : `${day(d.due_from)} – ${day(d.due_until)}`,
+          ].filter(Boolean).join(' · '))),
+        h('div', { class: 'end' }, draft
+          ? h('a', { class: 'btn primary', href: `/audit?visit=${draft.id}` }, _('Continue'))
+          : h('button', { type: 'button', class: 'btn primary', onclick: () => startDue(d) }, _('Start'))));
+    }))];
+}
+
+async function startDue(due) {
+  const [checklist, stores] = await Promise.all([currentChecklist({ slug: due.checklist }), storesById()]);
+  const store = stores[due.store.id] || due.store;
+  if (!checklist) {
+    toast(_('The checklist is not on this device yet: connect once to download it.'));
+    return;
+  }
+  const here = await getKv('last_position');
+  const location = here && Date.now() - (here.at || 0) < 600000
+    ? { lat: here.lat, lon: here.lon, accuracy_m: here.accuracy_m } : null;
+  const visit = await createVisit({ kind: 'audit', store, checklist, user, location });
+  window.location.href = `/audit?visit=${visit.id}`;
 }
 
 /** What the stores ask of the supervisor: fixes to approve, proposals still to agree. */
