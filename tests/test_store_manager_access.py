@@ -132,6 +132,18 @@ MATRIX = {
     ("get", "/api/v1/stores/{store_id}/staff"): (200, 404),
     ("post", "/api/v1/stores/{store_id}/staff"): (201, 404),
     ("patch", "/api/v1/staff/{staff_id}"): (200, 404),
+    # visit plans: managers' and supervisors' (an audit is not announced to the store)
+    ("get", "/api/v1/plans"): 403,
+    ("post", "/api/v1/plans"): 403,
+    ("get", "/api/v1/plans/{plan_id}"): (403, 403),
+    ("patch", "/api/v1/plans/{plan_id}"): (403, 403),
+    ("get", "/api/v1/due-visits"): 403,
+    ("get", "/api/v1/supervisors"): 403,
+    ("get", "/api/v1/waves"): 403,
+    ("post", "/api/v1/waves"): 403,
+    ("get", "/api/v1/waves/{wave_id}"): (403, 403),
+    ("post", "/api/v1/waves/{wave_id}/confirm"): (403, 403),
+    ("get", "/api/v1/coverage"): 403,
 }
 # The lists that take a store_id filter.
 FILTERED = ("/api/v1/visits", "/api/v1/actions", "/api/v1/disputes", "/api/v1/queries")
@@ -319,7 +331,7 @@ def scopes(world) -> dict:
     the agreed action and its evidence (for the evidence and the decision)."""
     own, other = world["store_objects"], world["neighbour_objects"]
     common = {"slug": "test-audit", "number": "1", "kind": "users", "what": "visits",
-              "fmt": "csv"}
+              "fmt": "csv", "plan_id": 1, "wave_id": 1}
     inside = {**common, "store_id": world["store"].id, "region_id": world["east"].id,
               "visit_id": own["mystery"], "photo_id": own["mystery_photo"],
               "action_id": own["proposed"], "dispute_id": own["dispute"],
