@@ -34,6 +34,7 @@ SPARSE = MappingProxyType({"sparse": True})
 # The store's query window after a mystery result is published: 72 hours unless the checklist
 # says otherwise, a week at most (what mystery-shopping providers give).
 QUERY_WINDOW_HOURS, QUERY_WINDOW_MAX_HOURS = 72, 168
+FOLLOWUP_DAYS, FOLLOWUP_MAX_DAYS = 15, 90  # a re-check at 15 days, as mystery providers do
 
 
 @dataclass(frozen=True)
@@ -200,10 +201,16 @@ class ChecklistDefinition:
     query_window_hours: int | None = field(default=None, metadata=SPARSE)
     # The shortest plausible visit of any scenario, in minutes (its dwell interval's timers).
     min_dwell_minutes: int | None = field(default=None, metadata=SPARSE)
+    # Days within which a failed visit is followed up by a re-visit (None: FOLLOWUP_DAYS).
+    followup_days: int | None = field(default=None, metadata=SPARSE)
 
     @property
     def query_window(self) -> timedelta:
         return timedelta(hours=self.query_window_hours or QUERY_WINDOW_HOURS)
+
+    @property
+    def followup_delay_days(self) -> int:
+        return self.followup_days or FOLLOWUP_DAYS
 
     def items(self) -> Iterator[tuple[Section, Item]]:
         """Every (section, item) pair in document order."""

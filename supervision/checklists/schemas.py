@@ -8,6 +8,7 @@ from marshmallow import Schema, ValidationError, fields, post_load, validate, va
 
 from supervision.checklists.definition import (
     DIRECTIONS,
+    FOLLOWUP_MAX_DAYS,
     FUNCTIONS,
     INTERVAL_ROLES,
     ITEM_ROLES,
@@ -323,6 +324,8 @@ class ChecklistSchema(Schema):
     query_window_hours = fields.Integer(validate=validate.Range(
         min=1, max=QUERY_WINDOW_MAX_HOURS, error="Must be between 1 and 168 hours (a week)."))
     min_dwell_minutes = fields.Integer(strict=True, validate=DWELL_MINUTES)
+    followup_days = fields.Integer(strict=True, validate=validate.Range(
+        min=1, max=FOLLOWUP_MAX_DAYS, error="Must be between 1 and 90 days."))
     sections = fields.List(fields.Nested(SectionSchema), required=True,
                            validate=validate.Length(min=1, error="A checklist needs sections."))
 

@@ -17,6 +17,7 @@ from supervision.errors import Conflict, Invalid
 from supervision.followup.models import Action, Assignment
 from supervision.followup.proposals import propose_actions
 from supervision.notifications import triggers as notifications
+from supervision.plans.followups import propose_followup
 from supervision.plans.services import fulfil_due_visits
 from supervision.transitions import locked
 from supervision.visits import integrity
@@ -68,6 +69,7 @@ def on_visit_published(visit: Visit, definition: ChecklistDefinition,
     region's managers. Mystery visits get all this only now, so that nothing about an
     unpublished one reaches the store."""
     propose_actions(visit, definition, visit.score if score is None else score)
+    propose_followup(visit, definition, visit.score if score is None else score)
     verify_actions(visit)
     notifications.visit_published(visit)
 

@@ -19,6 +19,7 @@ from supervision.localtime import local_zone
 from supervision.reports import cache as report_cache
 from supervision.reports import calibration, labels
 from supervision.reports.context import visit_context
+from supervision.reports.followup import followup_block
 from supervision.reports.pdf import RestrictedFetcher, render_pdf
 from supervision.reports.period import Period
 from supervision.reports.summaries import region_context, store_context
@@ -134,6 +135,7 @@ def run_region_report(job, progress) -> str:
 def _visit_context(visit, lang: str, audience: str) -> dict:
     """The visit's context; the internal version compares it with its calibration visit."""
     context = visit_context(visit, lang, audience)
+    context["followup"] = followup_block(visit, lang)
     if audience == "internal":
         context["calibrations"] = calibration.report_blocks(visit, lang)
     return context
@@ -172,7 +174,9 @@ def _process_received_photos(visit) -> None:
 def render(kind: str, context: dict, progress=None) -> bytes:
     """The PDF of a report context; only its own photos and the static files can be fetched."""
     html = render_html(kind, context, "pdf")
-    fetcher = RestrictedFetcher(_photo_loader(context.get("photos", []), context.get("signoff")),
+    # A follow-up visit's report shows the earlier visit's photos of the items it compares.
+    refs = [*context.get("photos", []), *(context.get("followup") or {}).get("photos", [])]
+    fetcher = RestrictedFetcher(_photo_loader(refs, context.get("signoff")),
                                 current_app.static_folder)
     return render_pdf(html, fetcher, progress)
 
