@@ -11,7 +11,7 @@ from flask import current_app
 from sqlalchemy import select
 
 from supervision.accounts.models import User
-from supervision.db import db
+from supervision.db import db, utcnow
 from supervision.followup.models import Action, ActionEvidence, Query
 from supervision.storage import get_storage
 from supervision.stores.models import Region, Staff, Store
@@ -80,6 +80,14 @@ REJECTED = ("照片只拍到一角，看不出是否全部整改，请拍全景�
             "only; send a photo of the whole area.")
 DISMISSED = ("门店装修期间该区域封闭，装修后再评估。/ The area is closed while the store is "
              "refitted; to be looked at again afterwards.")
+# Store classes (tags plans select by): the busiest halls are class A.
+CLASS_A = ("SH001", "HZ001", "NJ001", "GZ001")
+# The weekly audit plan of the class A halls of the east, started eight weeks before the seed:
+# the seeded audits fulfil some of its due audits, the others were missed.
+PLAN_NAME = "A 类厅每周巡店 / Weekly round of class A halls"
+PLAN_WEEKS_AGO = 8
+WAVE_NAME = "下月暗访第一波 / Next month's first mystery wave"
+WAVE_MIX = {"咨询 / consultation": 60, "争议 / dispute": 40}
 QUERY_WINDOW = timedelta(hours=72)
 QUERY_REASON = ("门店当天的监控显示这一项做到了，请复核。/ The store's CCTV of that day shows "
                 "this was done: please check again.")
@@ -92,8 +100,11 @@ def seed(password: str) -> str:
     stores = _seed_stores(regions)
     users = _seed_users(regions, stores, password)
     staff = _seed_staff(next(s for s in stores if s.code == DEMO_STORE))
+    plan = _seed_plan(regions["EAST"], users)  # before the visits: they fulfil its audits
     visits = _seed_visits(stores, users)
     _seed_loop(users, staff)
+    if plan is not None:
+        _seed_lateness_and_wave(regions["EAST"], users)
     db.session.commit()
     return (
         f"demo data: {len(regions)} regions, {len(stores)} stores, {len(users)} accounts, "
@@ -122,6 +133,7 @@ def _seed_stores(regions: dict[str, Region]) -> list[Store]:
         stores.append(_get_or_add(
             Store, {"code": code}, name=name, name_en=name_en, region=regions[region],
             address=address, lat=lat, lon=lon, manager_name=MANAGERS[index % len(MANAGERS)],
+            tags=["A"] if code in CLASS_A else ["B"],
         ))
     db.session.flush()
     return stores
@@ -140,6 +152,33 @@ def _seed_users(regions: dict[str, Region], stores: list[Store], password: str
         users[role] = user
     db.session.flush()
     return users
+
+
+def _seed_plan(east: Region, users: dict[str, User]):
+    """The weekly plan of the class A halls, once; None when it was seeded before."""
+    from supervision.plans.models import AuditPlan
+    from supervision.plans.services import create_plan
+
+    if db.session.scalars(select(AuditPlan).where(AuditPlan.name == PLAN_NAME)).first():
+        return None
+    started = utcnow() - timedelta(weeks=PLAN_WEEKS_AGO)
+    return create_plan(users["manager"], {
+        "name": PLAN_NAME, "region_id": east.id, "checklist": "storefront-audit", "tag": "A",
+        "recurrence": {"every_days": 7}, "window_days": 3,
+        "starts_on": started.date()}, now=started)
+
+
+def _seed_lateness_and_wave(east: Region, users: dict[str, User]) -> None:
+    """The plan's audits not done are overdue, then missed; a wave for next month, proposed."""
+    from supervision.plans.services import sweep
+    from supervision.plans.waves import create_wave
+
+    sweep(utcnow())
+    start = utcnow().date() + timedelta(days=7)
+    create_wave(users["manager"], {
+        "name": WAVE_NAME, "region_id": east.id, "checklist": "mystery-visit",
+        "starts_on": start, "ends_on": start + timedelta(days=27), "scenario_mix": WAVE_MIX,
+        "rules": {"lockout_days": 30, "peak_percent": 50}})
 
 
 def _seed_visits(stores: list[Store], users: dict[str, User]) -> int:

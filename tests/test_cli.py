@@ -51,6 +51,20 @@ def test_demo_seed_is_idempotent(app, runner):
 
         [query] = db.session.scalars(select(Query)).all()  # the store's query, upheld
         assert query.status == "upheld" and query.ruling_comment
+        from supervision.followup.models import Assignment
+        from supervision.plans.models import AuditPlan, DueVisit, Wave
+
+        # the weekly plan of the class A halls, once: some audits done by the seeded visits,
+        # the others missed; follow-ups of the failed visits; a wave's proposals
+        [plan] = db.session.scalars(select(AuditPlan)).all()
+        statuses = {d.status for d in db.session.scalars(
+            select(DueVisit).where(DueVisit.plan_id == plan.id))}
+        assert {"done", "missed", "due"} <= statuses
+        kinds = set(db.session.scalars(select(DueVisit.kind)))
+        assert kinds == {"plan", "followup"}
+        [wave] = db.session.scalars(select(Wave)).all()
+        proposed = db.session.scalars(select(Assignment).where(Assignment.wave_id == wave.id))
+        assert {a.status for a in proposed} == {"proposed"}
 
 
 def test_demo_accounts_get_tokens(app, runner, client):
