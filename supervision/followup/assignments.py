@@ -32,7 +32,7 @@ def create_assignment(user: User, data: dict) -> Assignment:
     store = get_store(user, data["store_id"])
     assignment = Assignment(
         store_id=store.id,
-        checklist_id=_mystery_checklist(data["checklist"]).id,
+        checklist_id=mystery_checklist(data["checklist"]).id,
         shopper_id=_shopper(data["shopper_id"], store).id,
         window_start=data["window_start"],
         window_end=data["window_end"],
@@ -85,7 +85,8 @@ def update_assignment(user: User, assignment_id: int, data: dict) -> Assignment:
     return assignment
 
 
-def _mystery_checklist(slug: str) -> Checklist:
+def mystery_checklist(slug: str) -> Checklist:
+    """The current mystery-visit checklist of `slug`; 422 naming `checklist` otherwise."""
     checklist = db.session.scalars(select(Checklist).where(Checklist.slug == slug)).first()
     if checklist is None or checklist.kind != "mystery" or checklist.retired_at is not None:
         raise Invalid(f"{slug} is not a current mystery-visit checklist.",

@@ -26,9 +26,9 @@ from sqlalchemy import select
 
 from supervision.accounts.models import User, user_regions
 from supervision.audit.services import record
-from supervision.checklists.models import Checklist
 from supervision.db import db, utcnow
 from supervision.errors import Conflict, Invalid
+from supervision.followup.assignments import mystery_checklist
 from supervision.followup.models import Assignment
 from supervision.notifications import triggers as notifications
 from supervision.plans.models import Wave
@@ -171,7 +171,7 @@ def create_wave(user: User, data: dict) -> tuple[Wave, list[dict]]:
     stores = _stores(region.id, data.get("store_ids"))
     shoppers = _shoppers(region.id, rules.get("shopper_ids"))
     wave = Wave(name=data["name"], region_id=region.id,
-                checklist_id=_mystery_checklist(data["checklist"]).id,
+                checklist_id=mystery_checklist(data["checklist"]).id,
                 starts_on=data["starts_on"], ends_on=data["ends_on"], scenario_mix=mix,
                 store_ids=sorted(data["store_ids"]) if data.get("store_ids") else None,
                 rules=rules, status="draft", note=data.get("note"), created_by_id=user.id)
@@ -229,14 +229,6 @@ def _shoppers(region_id: int, shopper_ids: list[int] | None) -> list[int]:
                 "Each must be an active shopper of the region."]}}})
         return sorted(set(shopper_ids))
     return allowed
-
-
-def _mystery_checklist(slug: str) -> Checklist:
-    checklist = db.session.scalars(select(Checklist).where(Checklist.slug == slug)).first()
-    if checklist is None or checklist.kind != "mystery" or checklist.retired_at is not None:
-        raise Invalid(f"{slug} is not a current mystery-visit checklist.",
-                      {"json": {"checklist": ["Not a current mystery-visit checklist."]}})
-    return checklist
 
 
 def visit_history(store_ids: list[int], shopper_ids: list[int],
