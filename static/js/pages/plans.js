@@ -20,7 +20,9 @@ async function load() {
       getJson('/api/v1/regions'), getJson('/api/v1/stores'), refreshChecklists(),
       getJson('/api/v1/supervisors'), getJson('/api/v1/plans')]);
     Object.assign(state, { regions, stores, supervisors, plans,
-      checklists: checklists.filter((c) => c.kind === 'audit' && !c.retired) });
+      // The storefront audit first: the checklist of most rounds.
+      checklists: checklists.filter((c) => c.kind === 'audit' && !c.retired)
+        .sort((a, b) => (b.slug === 'storefront-audit') - (a.slug === 'storefront-audit')) });
   } catch {
     state.plans = null;
   }
@@ -55,7 +57,7 @@ function planCard(plan) {
       [['due', _('Due')], ['done', _('Done')], ['overdue', _('Overdue')], ['missed', _('Missed')]].map(([key, label]) =>
         h('span', { class: `figure ${key}` }, h('strong', {}, f[key]), ' ', label))),
     plan.active ? h('div', { class: 'row', style: 'margin-top:8px' },
-      h('button', { type: 'button', class: 'btn', onclick: () => { state.editing = plan; render(); } },
+      h('button', { type: 'button', class: 'btn', onclick: () => { state.editing = plan; render(); window.scrollTo(0, 0); } },
         _('Change from the next one')),
       h('button', { type: 'button', class: 'btn ghost', onclick: () => endPlan(plan) }, icon('x'), _('End the plan')))
       : null);
@@ -170,11 +172,12 @@ function render() {
   if (state.plans === null) {
     mount(root, unavailable());
   } else {
+    // The plans first (what a manager comes back to), then the form for a new one.
     mount(root,
-      planForm(),
-      h('h2', { class: 'section-title' }, _('Plans')),
-      state.plans.length ? h('div', { class: 'plan-cards', id: 'plan-list' }, state.plans.map(planCard))
-        : h('div', { class: 'card' }, emptyState('clock', _('No plan yet: create the first one above.'))));
+      state.editing ? null : [h('h2', { class: 'section-title' }, _('Plans')),
+        state.plans.length ? h('div', { class: 'plan-cards', id: 'plan-list' }, state.plans.map(planCard))
+          : h('div', { class: 'card' }, emptyState('clock', _('No plan yet: create the first one below.')))],
+      planForm());
   }
   root.removeAttribute('aria-busy');
 }

@@ -187,7 +187,7 @@ function waveList() {
 function render() {
   if (state.waves === null) mount(root, unavailable());
   else if (state.wave) mount(root, waveDetail(state.wave));
-  else mount(root, waveForm(), waveList());
+  else mount(root, waveList(), waveForm());
   root.removeAttribute('aria-busy');
 }
 
