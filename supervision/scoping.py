@@ -6,6 +6,7 @@ from flask_login import current_user
 from sqlalchemy import Select, false, or_, select
 
 from supervision.accounts.models import User
+from supervision.checklists.models import Checklist
 from supervision.db import db
 from supervision.errors import Forbidden, NotFound
 from supervision.followup.models import Action, Assignment, Dispute, Query
@@ -247,7 +248,8 @@ def get_plan(user: User, plan_id: int):
 
 def scoped_due_visits(user: User) -> Select:
     """Due visits (of plans, and follow-ups) of the stores of the user's regions; a supervisor
-    sees those for it or for any supervisor of the region; the store's side and shoppers none."""
+    sees the audits due for it or for any supervisor of the region (a failed mystery visit's
+    follow-up is a shopper's, for a manager to assign); the store's side and shoppers none."""
     query = select(DueVisit).order_by(DueVisit.due_from, DueVisit.id)
     if user.role == "admin":
         return query
@@ -255,8 +257,10 @@ def scoped_due_visits(user: User) -> Select:
         return query.where(false())
     query = query.where(DueVisit.store_id.in_(_region_store_ids(user)))
     if user.role == "supervisor":
+        audits = select(Checklist.id).where(Checklist.kind == "audit")
         query = query.where(or_(DueVisit.supervisor_id.is_(None),
-                                DueVisit.supervisor_id == user.id))
+                                DueVisit.supervisor_id == user.id),
+                            DueVisit.checklist_id.in_(audits))
     return query
 
 
@@ -277,3 +281,4 @@ def scoped_waves(user: User) -> Select:
 
 def get_wave(user: User, wave_id: int):
     return get_scoped(user, scoped_waves(user), Wave, wave_id, "Wave")
+

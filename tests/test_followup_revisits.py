@@ -114,6 +114,11 @@ def test_a_failed_mystery_visit_proposes_one_at_publication_for_anyone(client, a
     [due] = _followups(app)
     assert due["source"] == visit_id and due["supervisor_id"] is None
     assert set(due["items"]) == {"greeted", "courtesy"}
+    # a shopper's re-visit, for the manager to assign: not on a supervisor's list of audits
+    listed = {who: [d["id"] for d in client.get("/api/v1/due-visits?kind=followup",
+                                                headers=headers[who]).json]
+              for who in ("manager", "supervisor")}
+    assert listed == {"manager": [due["id"]], "supervisor": []}
 
 
 @pytest.mark.parametrize("lang", ["zh", "en"])

@@ -182,7 +182,10 @@ def test_ending_a_plan_drops_what_was_still_to_come_and_its_late_ones_become_mis
     monday = datetime(2027, 2, 1, 4, tzinfo=UTC)
     plan = _create(app, world, monday, store_ids=[world["store"].id], starts_on="2027-02-01",
                    window_days=1)
-    with app.app_context():
+    with app.app_context():  # the store closed meanwhile: the plan can still be ended
+        from supervision.stores.models import Store
+
+        db.session.get(Store, world["store"].id).active = False
         update_plan(db.session.get(User, world["manager"].id), plan, {"active": False},
                     now=monday + timedelta(days=3))
         db.session.commit()

@@ -4,8 +4,7 @@ missed, each store's last visit, and the stores not visited for N days.
 The four figures count what was expected in the period:
 - due visits (of plans, and follow-ups) whose `due_from` falls in the period, by their status:
   due (still to do: its window is open or to come), done, overdue (window passed, can still be
-  done late), missed (never done, the next one opened or the plan ended); cancelled ones are
-  not counted;
+  done late), missed (never done, the next one opened or the plan ended);
 - the confirmed assignments of mystery waves whose window starts in the period (in the TIMEZONE
   setting's days, like every region figure): done, overdue (planned and its window has ended),
   due (planned, window not ended). A wave assignment is never missed; proposals and cancelled

@@ -19,8 +19,9 @@ from supervision.db import JSONType, UTCDateTime, db, utcnow
 
 # due: waiting to be done in its window; done: fulfilled by a visit; overdue: its window passed
 # and it can still be done (late) until the next one of its plan and store opens; missed: that
-# next one opened (or its plan ended) and it was never done; cancelled: its plan changed.
-DUE_STATUSES = ("due", "done", "overdue", "missed", "cancelled")
+# next one opened (or its plan ended) and it was never done. A plan's edit deletes the due
+# visits still to come and makes them again (plans/services.py).
+DUE_STATUSES = ("due", "done", "overdue", "missed")
 DUE_OPEN = ("due", "overdue")
 DUE_KINDS = ("plan", "followup")
 WAVE_STATUSES = ("draft", "confirmed")
@@ -118,5 +119,3 @@ class Wave(db.Model):
 
     region: Mapped["Region"] = relationship()  # noqa: F821
     checklist: Mapped["Checklist"] = relationship()  # noqa: F821
-    assignments: Mapped[list["Assignment"]] = relationship(  # noqa: F821
-        viewonly=True, order_by="Assignment.window_start")

@@ -87,7 +87,8 @@ def update_plan(user: User, plan_id: int, data: dict, now: datetime | None = Non
     for name in ("name", "window_days"):
         if name in data:
             setattr(plan, name, data[name])
-    _apply(plan, {**_current(plan), **data})
+    if set(data) & set(_current(plan)):  # ending a plan checks nothing (its stores may be gone)
+        _apply(plan, {**_current(plan), **data})
     if "active" in data:
         plan.active = data["active"]
     if any(name in data for name in (*SCHEDULE_FIELDS, "checklist")):
