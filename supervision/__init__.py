@@ -83,8 +83,10 @@ def _register_blueprints(app: Flask, api) -> None:
     from supervision.accounts import views as accounts_views
     from supervision.admin import api as admin_api
     from supervision.admin import views as admin_views
+    from supervision.apikeys import api as apikeys_api
     from supervision.checklists import api as checklists_api
     from supervision.extensions import csrf
+    from supervision.feed import api as feed_api
     from supervision.followup import api as followup_api
     from supervision.followup import queries_api
     from supervision.followup import shoppers as shoppers_api
@@ -105,7 +107,8 @@ def _register_blueprints(app: Flask, api) -> None:
     app.register_blueprint(admin_views.blp)
     for module in (accounts_api, stores_api, checklists_api, admin_api, followup_api,
                    visits_api, reports_api, jobs_api, notifications_api, shoppers_api, queries_api,
-                   calibration_api, plans_api, waves_api, coverage_api):
+                   calibration_api, plans_api, waves_api, coverage_api, apikeys_api,
+                   feed_api):
         # The API checks CSRF itself, only for cookie-authenticated writes (see auth.py).
         csrf.exempt(module.blp)
         api.register_blueprint(module.blp)

@@ -1,8 +1,10 @@
 """Every table, imported in one place so that the metadata (and Alembic) sees them all."""
 
 from supervision.accounts.models import User, user_regions
+from supervision.apikeys.models import ApiKey, ApiKeyUse
 from supervision.audit.models import AuditEntry
 from supervision.checklists.models import Checklist, ChecklistVersion
+from supervision.feed.changes import FeedCounter
 from supervision.followup.models import Action, Assignment, Dispute
 from supervision.jobs.models import Job
 from supervision.notifications.models import Notification
@@ -11,7 +13,7 @@ from supervision.stores.models import Region, Store
 from supervision.visits.models import Photo, Response, Visit
 
 __all__ = [
-    "Action", "Assignment", "AuditEntry", "AuditPlan", "Checklist", "ChecklistVersion", "Dispute",
-    "DueVisit", "Job", "Notification", "Photo", "Region", "Response", "Store", "User", "Visit",
-    "Wave", "user_regions",
+    "Action", "ApiKey", "ApiKeyUse", "Assignment", "AuditEntry", "AuditPlan", "Checklist",
+    "ChecklistVersion", "Dispute", "DueVisit", "FeedCounter", "Job", "Notification", "Photo",
+    "Region", "Response", "Store", "User", "Visit", "Wave", "user_regions",
 ]

@@ -6,6 +6,7 @@ from flask_login import current_user
 from sqlalchemy import Select, false, or_, select
 
 from supervision.accounts.models import User
+from supervision.apikeys.models import ApiKey
 from supervision.checklists.models import Checklist
 from supervision.db import db
 from supervision.errors import Forbidden, NotFound
@@ -282,3 +283,28 @@ def scoped_waves(user: User) -> Select:
 def get_wave(user: User, wave_id: int):
     return get_scoped(user, scoped_waves(user), Wave, wave_id, "Wave")
 
+
+def scoped_api_keys(user: User) -> Select:
+    """Keys for integrations: an admin's business alone."""
+    query = select(ApiKey).order_by(ApiKey.created_at.desc(), ApiKey.id.desc())
+    return query if user.role == "admin" else query.where(false())
+
+
+def get_api_key(user: User, key_id: int) -> ApiKey:
+    return get_scoped(user, scoped_api_keys(user), ApiKey, key_id, "API key")
+
+
+def feed_rows(user: User, model) -> Select:
+    """The ids of the records an integration's feed names, as themselves or as tombstones: those
+    of the stores of the caller's regions, no draft visit, no action nobody agreed to yet.
+    Which of them the caller reads is the scoped_* query of the model's."""
+    query = select(model.id)
+    if model is Visit:
+        query = query.where(Visit.status != "draft")
+    if model is Action:
+        query = query.where(Action.status != "proposed")
+    if user.role == "admin":
+        return query
+    if user.role not in ("manager", "supervisor"):
+        return query.where(false())
+    return query.where(model.store_id.in_(_region_store_ids(user)))

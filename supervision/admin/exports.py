@@ -76,22 +76,27 @@ def _plain_rows(query) -> Iterator[tuple]:
         yield tuple(row)
 
 
-def _visits_query(user: User, start, end, *extra):
-    visible = _ids(scoped_visits(user), Visit.id)
+def visits_select(user: User):
+    """The VISIT_COLUMNS of each visit, as `user` may read them (exports, the feed)."""
     columns = (Visit.id, Store.code, Store.name, Region.code, Checklist.slug,
                ChecklistVersion.version, Visit.kind, Visit.status, _author(user),
                Visit.started_at,
                Visit.ended_at, Visit.submitted_at, Visit.published_at, Visit.total, Visit.grade,
                Visit.red_line)
-    query = (
-        select(*(c.label(name) for c, name in zip(columns, VISIT_COLUMNS, strict=True)), *extra)
+    return (
+        select(*(c.label(name) for c, name in zip(columns, VISIT_COLUMNS, strict=True)))
         .join(Store, Store.id == Visit.store_id).join(Region, Region.id == Store.region_id)
         .join(ChecklistVersion, ChecklistVersion.id == Visit.checklist_version_id)
         .join(Checklist, Checklist.id == ChecklistVersion.checklist_id)
         .join(User, User.id == Visit.author_id)
-        .where(Visit.id.in_(visible), Visit.status != "draft")
-        .order_by(Visit.started_at, Visit.id)
     )
+
+
+def _visits_query(user: User, start, end, *extra):
+    visible = _ids(scoped_visits(user), Visit.id)
+    query = (visits_select(user).add_columns(*extra)
+             .where(Visit.id.in_(visible), Visit.status != "draft")
+             .order_by(Visit.started_at, Visit.id))
     return _in_period(query, Visit.started_at, start, end)
 
 
@@ -113,24 +118,35 @@ def _in_period(query, column, start, end):
 
 
 def _answers_query(user: User, start, end):
-    return _visits_query(user, start, end, Visit.checklist_version_id, Visit.score)
+    return _visits_query(user, start, end, *ANSWER_SOURCE)
 
 
-def _answer_rows(query) -> Iterator[tuple]:
-    """Visits in small batches; each batch's answers in one query, with the item's score frozen
-    on the visit and the item's text from the visit's checklist version."""
+# What answer_rows needs of each visit beside its VISIT_COLUMNS.
+ANSWER_SOURCE = (Visit.checklist_version_id, Visit.score)
+
+
+def answer_rows(query) -> Iterator[tuple]:
+    """Visits in small batches; each batch's answers in one query."""
     items = _ItemTexts()
-    result = _execute(query, ANSWER_BATCH)
-    for batch in result.partitions():
-        answers: dict = {row.visit_id: [] for row in batch}
-        for answer in _execute(
-            select(Response.visit_id, Response.item_id, Response.value, Response.na,
-                   Response.note, Response.staff)
-            .where(Response.visit_id.in_(list(answers))).order_by(Response.id)
-        ):
-            answers[answer.visit_id].append(answer)
-        for visit in batch:
-            yield from _visit_answers(visit, answers[visit.visit_id], items)
+    for batch in _execute(query, ANSWER_BATCH).partitions():
+        yield from answers_of(batch, items)
+
+
+def answers_of(visits, items: "_ItemTexts | None" = None) -> Iterator[tuple]:
+    """The ANSWER_COLUMNS of these visits (rows of VISIT_COLUMNS and ANSWER_SOURCE), with the
+    item's score frozen on the visit and the item's text from the visit's checklist version."""
+    items = items or _ItemTexts()
+    answers: dict = {row.visit_id: [] for row in visits}
+    if not answers:
+        return
+    for answer in _execute(
+        select(Response.visit_id, Response.item_id, Response.value, Response.na,
+               Response.note, Response.staff)
+        .where(Response.visit_id.in_(list(answers))).order_by(Response.id)
+    ):
+        answers[answer.visit_id].append(answer)
+    for visit in visits:
+        yield from _visit_answers(visit, answers[visit.visit_id], items)
 
 
 def _visit_answers(visit, answers, items: "_ItemTexts") -> Iterator[tuple]:
@@ -166,34 +182,42 @@ def _ids(scoped, column):
     return scoped.with_only_columns(column).order_by(None)
 
 
-def _actions_query(user: User, start, end):
-    query = (
+def actions_select():
+    """The ACTION_COLUMNS of each action (exports, the feed)."""
+    return (
         select(Action.id, Store.code, Region.code, Action.visit_id, Action.item_id, Action.title,
                Action.owner, Action.due_date, Action.status, Action.created_at, Action.done_at,
                Action.verified_at)
         .join(Store, Store.id == Action.store_id).join(Region, Region.id == Store.region_id)
-        .where(Action.id.in_(_ids(scoped_actions(user), Action.id)))
-        .order_by(Action.created_at, Action.id)
     )
+
+
+def _actions_query(user: User, start, end):
+    query = (actions_select().where(Action.id.in_(_ids(scoped_actions(user), Action.id)))
+             .order_by(Action.created_at, Action.id))
     return _in_period(query, Action.created_at, start, end)
 
 
-def _disputes_query(user: User, start, end):
-    query = (
+def disputes_select():
+    """The DISPUTE_COLUMNS of each dispute (exports, the feed)."""
+    return (
         select(Dispute.id, Dispute.reference, Store.code, Region.code, Dispute.visit_id,
                Dispute.category, Dispute.matter, Dispute.customer_request,
                Dispute.first_handler, Dispute.received_at, Dispute.promised_reply_at,
                Dispute.due_at, Dispute.status, Dispute.closed_at, Dispute.result)
         .join(Store, Store.id == Dispute.store_id).join(Region, Region.id == Store.region_id)
-        .where(Dispute.id.in_(_ids(scoped_disputes(user), Dispute.id)))
-        .order_by(Dispute.received_at, Dispute.id)
     )
+
+
+def _disputes_query(user: User, start, end):
+    query = (disputes_select().where(Dispute.id.in_(_ids(scoped_disputes(user), Dispute.id)))
+             .order_by(Dispute.received_at, Dispute.id))
     return _in_period(query, Dispute.received_at, start, end)
 
 
 EXPORTS = {
     "visits": (VISIT_COLUMNS, _visits_query, _plain_rows),
-    "answers": (ANSWER_COLUMNS, _answers_query, _answer_rows),
+    "answers": (ANSWER_COLUMNS, _answers_query, answer_rows),
     "actions": (ACTION_COLUMNS, _actions_query, _plain_rows),
     "disputes": (DISPUTE_COLUMNS, _disputes_query, _plain_rows),
 }

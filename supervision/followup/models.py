@@ -7,6 +7,7 @@ from sqlalchemy import Date, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from supervision.db import JSONType, UTCDateTime, db, utcnow
+from supervision.feed.changes import Changes
 from supervision.followup.duedates import COMPLAINT_CLASS, is_overdue_date
 
 # proposed: made by a wave and not confirmed yet (the shopper is not told; it is not shown).
@@ -52,7 +53,7 @@ class Assignment(db.Model):
     )
 
 
-class Action(db.Model):
+class Action(Changes, db.Model):
     """A corrective action agreed after a visit, followed until verified at a later visit."""
 
     __tablename__ = "actions"
@@ -134,7 +135,7 @@ def _in(texts: dict | None, key: str, lang: str) -> str | None:
     return (pair["zh"] if lang.lower().startswith("zh") else pair["en"]) if pair else None
 
 
-class Dispute(db.Model):
+class Dispute(Changes, db.Model):
     """A customer dispute recorded by the store: the matter, who took it, the promised reply."""
 
     __tablename__ = "disputes"

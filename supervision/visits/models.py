@@ -7,6 +7,7 @@ from sqlalchemy import Boolean, Float, ForeignKey, Integer, String, Text, Unique
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from supervision.db import JSONType, UTCDateTime, db, utcnow
+from supervision.feed.changes import Changes
 
 VISIT_KINDS = ("audit", "mystery")
 # draft → submitted → published (audits publish on submission); a reviewer may reject a
@@ -18,7 +19,7 @@ EXCLUSION_REASONS = ("reshop", "calibration")
 CHANGE_KINDS = ("review_edit", "query_amend", "resubmission")
 
 
-class Visit(db.Model):
+class Visit(Changes, db.Model):
     __tablename__ = "visits"
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)  # made by the client

@@ -1,0 +1,1 @@
+"""API keys for integrations: named, scoped to regions, read-only, expiring, revocable."""
