@@ -72,6 +72,20 @@ class Defaults:
     # Audit plans' due visits are generated this many days ahead (the same sweep extends them
     # and marks the late ones overdue, then missed).
     PLAN_HORIZON_DAYS = 62
+    # Webhooks (docs/webhooks.md). Deliveries go only to the URLs admins registered, over HTTPS,
+    # and never to a private, loopback or link-local address unless it lies in one of these
+    # networks (CIDR, e.g. ["10.20.0.0/16"]): an operator's choice, for a receiver in its own
+    # network (plain HTTP is then allowed too).
+    WEBHOOK_ALLOWED_NETWORKS: tuple = ()
+    # Seconds before each retry of a delivery that met a connection error, a 5xx or a 429; it
+    # fails for good after the last. A hook whose deliveries failed for good this many times in
+    # a row is disabled, and the admins are told.
+    WEBHOOK_RETRY_DELAYS = (10, 60, 300, 1800, 7200)
+    WEBHOOK_DISABLE_AFTER = 5
+    WEBHOOK_TIMEOUT_SECONDS = 10
+    # How often a `flask jobs worker` (or the web process with TASK_MODE=thread) sends the
+    # retries that are due, and any delivery whose after-commit task was lost; 0: never.
+    WEBHOOK_RETRY_SECONDS = 10
     RATELIMIT_HEADERS_ENABLED = True
     # Demo password for `flask demo seed`.
     DEMO_PASSWORD = "demo1234"

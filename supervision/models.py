@@ -11,9 +11,11 @@ from supervision.notifications.models import Notification
 from supervision.plans.models import AuditPlan, DueVisit, Wave
 from supervision.stores.models import Region, Store
 from supervision.visits.models import Photo, Response, Visit
+from supervision.webhooks.models import Webhook, WebhookDelivery
 
 __all__ = [
     "Action", "ApiKey", "ApiKeyUse", "Assignment", "AuditEntry", "AuditPlan", "Checklist",
     "ChecklistVersion", "Dispute", "DueVisit", "FeedCounter", "Job", "Notification", "Photo",
-    "Region", "Response", "Store", "User", "Visit", "Wave", "user_regions",
+    "Region", "Response", "Store", "User", "Visit", "Wave", "Webhook", "WebhookDelivery",
+    "user_regions",
 ]

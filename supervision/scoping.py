@@ -14,6 +14,7 @@ from supervision.followup.models import Action, Assignment, Dispute, Query
 from supervision.plans.models import AuditPlan, DueVisit, Wave
 from supervision.stores.models import Region, Staff, Store
 from supervision.visits.models import Visit
+from supervision.webhooks.models import Webhook, WebhookDelivery
 
 
 def roles_required(*roles: str):
@@ -308,3 +309,19 @@ def feed_rows(user: User, model) -> Select:
     if user.role not in ("manager", "supervisor"):
         return query.where(false())
     return query.where(model.store_id.in_(_region_store_ids(user)))
+
+
+def scoped_webhooks(user: User) -> Select:
+    """Webhooks: an admin's business alone."""
+    query = select(Webhook).order_by(Webhook.id)
+    return query if user.role == "admin" else query.where(false())
+
+
+def get_webhook(user: User, hook_id: int) -> Webhook:
+    return get_scoped(user, scoped_webhooks(user), Webhook, hook_id, "Webhook")
+
+
+def get_webhook_delivery(user: User, hook_id: int, delivery_id: int) -> WebhookDelivery:
+    hook = get_webhook(user, hook_id)
+    query = select(WebhookDelivery).where(WebhookDelivery.webhook_id == hook.id)
+    return get_scoped(user, query, WebhookDelivery, delivery_id, "Delivery")

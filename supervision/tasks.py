@@ -39,7 +39,8 @@ from supervision.db import db
 QUEUES = ("reports", "photos", "notifications")
 # What a `flask jobs worker` also runs on a timer: the setting of its period in seconds (0: never)
 # → the task. A task that commits, and that any number of workers may run at once.
-PERIODIC = {"ACTION_SWEEP_SECONDS": "supervision.followup.escalation:sweep_task"}
+PERIODIC = {"ACTION_SWEEP_SECONDS": "supervision.followup.escalation:sweep_task",
+            "WEBHOOK_RETRY_SECONDS": "supervision.webhooks.delivery:retry_due"}
 MODES = ("thread", "queue", "inline")
 RETRIES = 1  # a task whose work horse died, or that raised, runs once more on the Redis queue
 PENDING = "tasks_after_commit"  # the key in session.info

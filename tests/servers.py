@@ -9,6 +9,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from contextlib import contextmanager
 from pathlib import Path
@@ -243,3 +244,63 @@ class PostgresCluster:
         if self.server is not None:
             stop(self.server)
         shutil.rmtree(self.base, ignore_errors=True)
+
+
+class Receiver:
+    """What an HTTP receiver on loopback was sent, and what it answers next."""
+
+    def __init__(self):
+        self.requests: list[dict] = []
+        self.replies: list[tuple[int, bytes]] = []  # the next answers; then 200 "ok"
+        self.delay = 0.0  # seconds each answer takes (a slow endpoint)
+        self.changed = threading.Condition()
+        self.url = ""
+
+    def answer(self, *replies) -> None:
+        """Queue answers: a status, or (status, body)."""
+        with self.changed:
+            self.replies += [(r, b"ok") if isinstance(r, int) else r for r in replies]
+
+    def wait_for(self, count: int) -> list[dict]:
+        with self.changed:
+            if not self.changed.wait_for(lambda: len(self.requests) >= count, DEADLINE):
+                raise AssertionError(f"timed out waiting for {count} requests, "
+                                     f"got {len(self.requests)}")
+            return list(self.requests)
+
+
+@contextmanager
+def http_receiver():
+    """A real HTTP server on a free loopback port that records every POST (path, headers, body)
+    and answers as told; shut down and joined on exit."""
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    receiver = Receiver()
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self):
+            body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+            time.sleep(receiver.delay)  # the endpoint's own slowness, not a wait of the test
+            with receiver.changed:
+                status, reply = receiver.replies.pop(0) if receiver.replies else (200, b"ok")
+                receiver.requests.append({"path": self.path, "headers": dict(self.headers),
+                                          "body": body})
+                receiver.changed.notify_all()
+            self.send_response(status)
+            self.send_header("Content-Length", str(len(reply)))
+            self.end_headers()
+            self.wfile.write(reply)
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    receiver.url = f"http://127.0.0.1:{server.server_address[1]}"
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield receiver
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join()

@@ -150,6 +150,13 @@ MATRIX = {
     ("delete", "/api/v1/api-keys/{key_id}"): (403, 403),
     ("get", "/api/v1/api-keys/{key_id}/uses"): (403, 403),
     ("get", "/api/v1/feed/{what}"): 403,
+    ("get", "/api/v1/webhooks"): 403,
+    ("post", "/api/v1/webhooks"): 403,
+    ("get", "/api/v1/webhooks/{hook_id}"): (403, 403),
+    ("patch", "/api/v1/webhooks/{hook_id}"): (403, 403),
+    ("delete", "/api/v1/webhooks/{hook_id}"): (403, 403),
+    ("get", "/api/v1/webhooks/{hook_id}/deliveries"): (403, 403),
+    ("post", "/api/v1/webhooks/{hook_id}/deliveries/{delivery_id}/redeliver"): (403, 403),
 }
 # The lists that take a store_id filter.
 FILTERED = ("/api/v1/visits", "/api/v1/actions", "/api/v1/disputes", "/api/v1/queries")
@@ -337,7 +344,8 @@ def scopes(world) -> dict:
     the agreed action and its evidence (for the evidence and the decision)."""
     own, other = world["store_objects"], world["neighbour_objects"]
     common = {"slug": "test-audit", "number": "1", "kind": "users", "what": "visits",
-              "fmt": "csv", "plan_id": 1, "wave_id": 1, "key_id": 1}
+              "fmt": "csv", "plan_id": 1, "wave_id": 1, "key_id": 1,
+              "hook_id": 1, "delivery_id": 1}
     inside = {**common, "store_id": world["store"].id, "region_id": world["east"].id,
               "visit_id": own["mystery"], "photo_id": own["mystery_photo"],
               "action_id": own["proposed"], "dispute_id": own["dispute"],

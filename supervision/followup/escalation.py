@@ -15,9 +15,10 @@ from sqlalchemy.orm import selectinload
 
 from supervision.db import db, utcnow
 from supervision.followup.duedates import local_date
-from supervision.followup.models import ACTION_PENDING, Action
+from supervision.followup.models import ACTION_PENDING, Action, Dispute
 from supervision.notifications import triggers as notifications
 from supervision.stores.models import Store
+from supervision.webhooks import events as webhook_events
 
 ESCALATE_AFTER_DAYS = 3
 
@@ -26,14 +27,21 @@ def sweep(now: datetime) -> dict[str, int]:
     """Remind and escalate what is due at `now`; returns how many notifications went out.
     Flushes; the caller commits."""
     sent = {"reminded": 0, "escalated": 0}
+    hooked = webhook_events.listened("action.overdue")
     for action in _due_actions(now):
         today = local_date(now, action.store.timezone)
         if today < action.due_date:
             continue
         sent["reminded"] += len(notifications.action_due(action))
         late = (today - action.due_date).days
+        if late > 0 and hooked:
+            webhook_events.action_overdue(action)
         if late >= ESCALATE_AFTER_DAYS:
             sent["escalated"] += len(notifications.action_escalated(action, late))
+    if webhook_events.listened("dispute.overdue"):
+        for dispute in db.session.scalars(select(Dispute).where(
+                Dispute.status == "open", Dispute.due_at < now).order_by(Dispute.id)):
+            webhook_events.dispute_overdue(dispute)
     return sent
 
 

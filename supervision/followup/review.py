@@ -39,6 +39,7 @@ from supervision.transitions import locked
 from supervision.visits.changes import record_change
 from supervision.visits.models import Response, Visit
 from supervision.visits.snapshot import answers_of, freeze_score
+from supervision.webhooks import events as webhook_events
 
 # Item statuses that show the dispute moment was played (not N/A, not switched off).
 PLAYED = ("met", "partial", "failed", "red_line", "no_bonus")
@@ -138,6 +139,7 @@ def _reject(user: User, visit: Visit) -> None:
     visit.status = "rejected"
     record(user, "reject", "visit", visit.id, comment=visit.review_comment)
     notifications.visit_rejected(visit)
+    webhook_events.visit_returned(visit)
 
 
 def _publish(user: User, visit: Visit) -> None:

@@ -28,6 +28,7 @@ from supervision.visits.timers import (
     timer_mismatch,
     whole_minutes,
 )
+from supervision.webhooks import events as webhook_events
 
 # Mean Earth radius (IUGG), for the haversine distance.
 EARTH_RADIUS_M = 6_371_008.8
@@ -56,6 +57,7 @@ def on_visit_submitted(visit: Visit, definition: ChecklistDefinition,
     tie_assignment(visit)
     fulfil_due_visits(visit)
     set_flags(visit, definition)
+    webhook_events.visit_submitted(visit)
     # A calibration visit is a second rating of another visit: no actions, no one told.
     if visit.status == "published" and visit.calibrates_id is None:
         on_visit_published(visit, definition, visit.score if score is None else score)
@@ -72,6 +74,7 @@ def on_visit_published(visit: Visit, definition: ChecklistDefinition,
     propose_followup(visit, definition, visit.score if score is None else score)
     verify_actions(visit)
     notifications.visit_published(visit)
+    webhook_events.visit_published(visit)
 
 
 def tie_assignment(visit: Visit) -> None:

@@ -12,6 +12,7 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from flask_babel import gettext as _
+from sqlalchemy import select
 
 from supervision.accounts.models import User
 from supervision.checklists.services import definition_of
@@ -100,6 +101,15 @@ def query_ruled(query, visit) -> None:
     _notify(store_managers(visit.store_id), "query_ruled",
             {"query": query.id, "visit": str(visit.id), "status": query.status,
              "comment": query.ruling_comment}, f"/api/v1/visits/{visit.id}")
+
+
+def webhook_disabled(hook) -> None:
+    """The admins learn that a webhook was turned off after its deliveries kept failing."""
+    admins = db.session.scalars(select(User).where(User.role == "admin", User.active)
+                                .order_by(User.id)).all()
+    _notify(admins, "webhook_disabled",
+            {"webhook": hook.id, "name": hook.name, "failures": hook.failures_in_a_row},
+            f"/api/v1/webhooks/{hook.id}/deliveries")
 
 
 def _notify(users, kind: str, params: dict, link: str, once_key: str | None = None) -> list:
@@ -290,6 +300,12 @@ def _local(moment: datetime, store: Store) -> str:
     return minute(moment.astimezone(ZoneInfo(store.timezone)))
 
 
+def _webhook_disabled(params: dict) -> tuple[str, str]:
+    return (_("Webhook turned off: %(name)s", name=params["name"]),
+            _("Its last %(count)s deliveries failed. Fix the endpoint, then turn the webhook "
+              "on again.", count=params["failures"]))
+
+
 # What each kind of notification says, made from its params.
 WORDING: dict[str, Callable[[dict], tuple[str, str]]] = {
     "visit_published": _published, "visit_rejected": _rejected,
@@ -297,4 +313,5 @@ WORDING: dict[str, Callable[[dict], tuple[str, str]]] = {
     "report_failed": _report_failed, "action_rejected": _fix_rejected, "action_due": _due,
     "action_escalated": _escalated, "query_window": _query_window,
     "query_raised": _query_raised, "query_ruled": _query_ruled,
+    "webhook_disabled": _webhook_disabled,
 }

@@ -1,0 +1,1 @@
+"""Webhooks: signed events sent after the commit to endpoints admins registered."""
