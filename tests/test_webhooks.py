@@ -282,3 +282,37 @@ def test_hooks_are_gone_with_their_log(app, client, world, receiver):
     with app.app_context():
         assert db.session.scalar(select(Webhook.id)) is None
         assert db.session.scalar(select(WebhookDelivery.id)) is None
+
+
+def test_the_sweep_raises_overdue_actions_and_disputes_once(app, client, world, receiver):
+    from datetime import UTC, date, datetime, timedelta
+
+    from supervision.followup.escalation import sweep
+    from supervision.followup.models import Action, Dispute
+
+    hook = register(client, world, receiver.url, events=("action.overdue", "dispute.overdue"))
+    now = datetime.now(UTC)
+    with app.app_context():
+        db.session.add_all([
+            Action(store_id=world["store"].id, title="门口地面清洁", status="agreed",
+                   due_date=date.today() - timedelta(days=2)),
+            Action(store_id=world["store"].id, title="not yet due", status="agreed",
+                   due_date=date.today() + timedelta(days=5)),
+            Dispute(store_id=world["store"].id, reference="ZY-1", category="service",
+                    matter="话费多扣", first_handler="王芳", received_at=now - timedelta(days=9),
+                    due_at=now - timedelta(hours=1)),
+            Dispute(store_id=world["store"].id, reference="ZY-2", category="service",
+                    matter="排队太久", first_handler="王芳", received_at=now,
+                    due_at=now + timedelta(days=1))])
+        db.session.commit()
+    for _ in range(2):  # a second sweep (or a second worker) raises nothing more
+        with app.app_context():
+            sweep(datetime.now(UTC))
+            db.session.commit()
+    sent = receiver.wait_for(2)
+    documents = sorted((json.loads(r["body"]) for r in sent), key=lambda d: d["event"])
+    assert [(d["event"], d.get("action", d.get("dispute"))["id"]) for d in documents] == [
+        ("action.overdue", 1), ("dispute.overdue", 1)]
+    assert documents[0]["action"]["title"] == "门口地面清洁"
+    assert documents[1]["dispute"]["reference"] == "ZY-1"
+    assert len(log(client, world, hook)) == 2 and len(receiver.requests) == 2
