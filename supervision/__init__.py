@@ -97,7 +97,7 @@ def _register_blueprints(app: Flask, api) -> None:
     from supervision.plans import coverage_api, waves_api
     from supervision.pwa import views as pwa_views
     from supervision.reports import api as reports_api
-    from supervision.reports import calibration_api
+    from supervision.reports import calibration_api, dashboard_api
     from supervision.stores import api as stores_api
     from supervision.visits import api as visits_api
     from supervision.webhooks import api as webhooks_api
@@ -109,7 +109,7 @@ def _register_blueprints(app: Flask, api) -> None:
     for module in (accounts_api, stores_api, checklists_api, admin_api, followup_api,
                    visits_api, reports_api, jobs_api, notifications_api, shoppers_api, queries_api,
                    calibration_api, plans_api, waves_api, coverage_api, apikeys_api,
-                   feed_api, webhooks_api):
+                   feed_api, webhooks_api, dashboard_api):
         # The API checks CSRF itself, only for cookie-authenticated writes (see auth.py).
         csrf.exempt(module.blp)
         api.register_blueprint(module.blp)

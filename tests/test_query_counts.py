@@ -88,3 +88,23 @@ def test_the_region_report_runs_the_same_queries_for_few_or_many_stores_and_visi
     many, many_statements = region_statements(app, region.id)
     assert (few, many) == (4, 40)
     assert many_statements == few_statements <= 13  # 4 of them: the coverage section
+
+
+def dashboard_statements(app, client, region_id, headers) -> tuple[int, int]:
+    with counted(app) as statements:
+        answer = client.get(f"/api/v1/dashboard?region_id={region_id}&from=2025-03-01"
+                            "&to=2025-03-31", headers=headers)
+    assert answer.status_code == 200, answer.json
+    return answer.json["kpis"]["visits"], len(statements)
+
+
+def test_the_dashboard_runs_the_same_queries_for_few_or_many_stores_and_visits(
+        app, client, make_region, make_store, make_user, make_visit, auth_headers):
+    region = make_region()
+    author, manager = make_user("supervisor", [region]), make_user("manager", [region])
+    fill(app, make_store, make_visit, region, author, stores=2, visits=4)
+    few, few_statements = dashboard_statements(app, client, region.id, auth_headers(manager))
+    fill(app, make_store, make_visit, region, author, stores=8, visits=36)
+    many, many_statements = dashboard_statements(app, client, region.id, auth_headers(manager))
+    assert (few, many) == (4, 40)
+    assert few_statements == many_statements <= 20

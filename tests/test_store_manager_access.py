@@ -150,6 +150,7 @@ MATRIX = {
     ("delete", "/api/v1/api-keys/{key_id}"): (403, 403),
     ("get", "/api/v1/api-keys/{key_id}/uses"): (403, 403),
     ("get", "/api/v1/feed/{what}"): 403,
+    ("get", "/api/v1/dashboard"): 403,
     ("get", "/api/v1/webhooks"): 403,
     ("post", "/api/v1/webhooks"): 403,
     ("get", "/api/v1/webhooks/{hook_id}"): (403, 403),

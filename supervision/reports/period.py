@@ -78,6 +78,9 @@ def visit_rows(store_ids: list[int], period: Period) -> list[dict]:
         "id": str(row.id), "store_id": row.store_id, "kind": row.kind,
         "date": row.started_at.astimezone(zone).date(), "total": row.total,
         "functions": {f["id"]: f["percent"] for f in (row.score or {}).get("functions", [])},
+        "moments": {m["id"]: m["percent"] for m in (row.score or {}).get("moments", [])},
+        "grid": {(g["function"], g["moment"]): g["percent"]
+                 for g in (row.score or {}).get("grid", [])},
         "items": (row.score or {}).get("items", []),
         "red_lines": [r["item"] for r in (row.score or {}).get("red_lines", [])],
         "grade": (row.score or {}).get("grade", {}).get("label"),
@@ -134,23 +137,29 @@ def text_of(texts: dict, checklist_id: int, item: str) -> str:
     return texts.get((checklist_id, item), item)
 
 
+def missed(row: dict) -> bool:
+    """Whether a scored item row counts as not met (a red line always does)."""
+    return row["status"] in NOT_MET and (row["possible"] > 0 or row["status"] == "red_line")
+
+
 def item_failures(visits: list[dict]) -> list[dict]:
-    """Per item: visits where it was scored, those where it was not met, the last miss."""
-    scored, missed, last = Counter(), Counter(), {}
-    stores = defaultdict(set)
+    """Per item: visits where it was scored, those where it was not met (and which), the last
+    miss."""
+    scored, last = Counter(), {}
+    stores, misses = defaultdict(set), defaultdict(list)
     for visit in visits:
         for row in visit["items"]:
             if row["status"] == "met" or (row["status"] in NOT_MET and row["possible"] > 0):
                 scored[row["item"]] += 1
-            if row["status"] in NOT_MET and (row["possible"] > 0 or row["status"] == "red_line"):
-                missed[row["item"]] += 1
+            if missed(row):
+                misses[row["item"]].append(visit["id"])
                 last[row["item"]] = visit["date"]
                 stores[row["item"]].add(visit["store_id"])
     return sorted(({
-        "item": item, "missed": count, "scored": max(scored[item], count),
-        "rate": round(100 * count / max(scored[item], count)), "last": labels.day(last[item]),
-        "stores": len(stores[item]),
-    } for item, count in missed.items()), key=lambda r: (-r["missed"], -r["rate"], r["item"]))
+        "item": item, "missed": len(ids), "scored": max(scored[item], len(ids)),
+        "rate": round(100 * len(ids) / max(scored[item], len(ids))),
+        "last": labels.day(last[item]), "stores": len(stores[item]), "visit_ids": ids,
+    } for item, ids in misses.items()), key=lambda r: (-r["missed"], -r["rate"], r["item"]))
 
 
 def action_rows(store_ids: list[int], period: Period, now: datetime, lang: str) -> list[dict]:
@@ -211,10 +220,13 @@ def closure(rows: list[dict]) -> dict:
     agreed = len(rows)
     verified = sum(r["verified"] for r in rows)
     days = [r["days"] for r in rows if r["days"] is not None]
+    rate = round(100 * verified / agreed) if agreed else None
+    middle = round(median(days), 1) if days else None
     return {
         "agreed": agreed, "verified": verified,
-        "rate": f"{round(100 * verified / agreed)}%" if agreed else "–",
-        "median_days": labels.number(median(days)) if days else "–", "timed": len(days),
+        "rate": f"{rate}%" if agreed else "–", "rate_value": rate,
+        "median_days": labels.number(middle) if days else "–", "median_value": middle,
+        "timed": len(days),
     }
 
 

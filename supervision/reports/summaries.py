@@ -124,6 +124,13 @@ def _visit_line(visit: dict, texts: dict, titles: dict, lang: str) -> dict:
 def region_context(region, start, end, lang: str, now: datetime) -> dict:
     """Per checklist: ranking, stores × functions, weakest items; then red lines, overdue actions
     and disputes across the region."""
+    return region_figures(region, start, end, lang, now)[0]
+
+
+def region_figures(region, start, end, lang: str, now: datetime) -> tuple:
+    """The region report's context, and what it was computed from: (context, the published
+    visits of the period as period.visit_rows gives them, the region's stores, the period).
+    The dashboard (reports/dashboard.py) builds on the same figures."""
     stores = _region_stores(region.id)
     tz = local_zone()  # a region's stores may lie in several zones: its days are the setting's
     today = now.astimezone(ZoneInfo(tz)).date()
@@ -136,7 +143,7 @@ def region_context(region, start, end, lang: str, now: datetime) -> dict:
     disputes = p.dispute_rows(ids, period, now)
     names = {s.id: store_dict(s, lang)["name"] for s in stores}
     overdue = [{**a, "store": names[a["store_id"]]} for a in actions if a["overdue"]]
-    return {
+    context = {
         "kind": "region", "lang": lang, "period": period.as_dict(), "as_of": labels.day(today),
         "region": {"id": region.id, "code": region.code,
                    "name": region.name if labels.is_zh(lang) else (region.name_en or region.name)},
@@ -162,6 +169,7 @@ def region_context(region, start, end, lang: str, now: datetime) -> dict:
         "queries": _queries_by_store(stores, names, p.query_rows(ids, period)),
         "coverage": p.coverage_section(region.id, period, now, lang),
     }
+    return context, visits, stores, period
 
 
 def _region_checklist(checklist, stores, names, texts) -> dict:
@@ -169,7 +177,7 @@ def _region_checklist(checklist, stores, names, texts) -> dict:
     ranking = _ranking(stores, visits, names)
     ranked = [r for r in ranking if r["rank"]]
     return {
-        "title": checklist["title"], "n": len(visits),
+        "id": checklist["id"], "title": checklist["title"], "n": len(visits),
         "average": p.average(v["total"] for v in visits),
         "visited": sum(r["visits"] > 0 for r in ranking),
         "ranking": ranking,
