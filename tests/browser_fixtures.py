@@ -29,6 +29,7 @@ VIEWPORTS = {
     "tablet": ({"width": 1024, "height": 768}, False),
     "tablet-portrait": ({"width": 768, "height": 1024}, False),
     "phone": ({"width": 390, "height": 844}, True),
+    "desktop": ({"width": 1440, "height": 900}, False),
 }
 SCENARIO = "咨询换套餐，再对上月账单提出异议 / Ask to switch plan, then dispute last month's bill"
 

@@ -31,6 +31,7 @@ SHELLS = {
     "plans": "/plans",  # a manager's audit plans, mystery waves and coverage
     "waves": "/waves",
     "coverage": "/coverage",
+    "dashboard": "/dashboard",  # a manager's region at a glance (GET /api/v1/dashboard)
 }
 
 
