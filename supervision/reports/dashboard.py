@@ -3,6 +3,7 @@ region_figures, one computation) for one checklist, with what the report does no
 store's change since the period before, the six functions × key moments heat map, the peak and
 end tiles — and the visits behind every figure."""
 
+from collections import defaultdict
 from datetime import datetime, timedelta
 
 from sqlalchemy import select
@@ -40,8 +41,7 @@ def dashboard(user, region_id: int, start, end, slug: str | None, lang: str,
     before = p.Period(period.start - timedelta(days=days), period.start - timedelta(days=1),
                       period.tz)
     mine = [v for v in visits if chosen and v["checklist_id"] == chosen["id"]]
-    earlier = [v for v in p.visit_rows([s.id for s in stores], before)
-               if chosen and v["checklist_id"] == chosen["id"]] if chosen else []
+    earlier = p.total_rows([s.id for s in stores], chosen["id"], before) if chosen else []
     linked: set = set()
 
     def link(ids: list) -> dict:
@@ -76,9 +76,10 @@ def dashboard(user, region_id: int, start, end, slug: str | None, lang: str,
 def _league(checklist: dict, visits: list[dict], earlier: list[dict], link) -> list[dict]:
     """The report's ranking of the checklist, each store with its average of the period before
     and the change, and its visits."""
+    now, before_by_store = p.by_store(visits), p.by_store(earlier)
     rows = []
     for row in checklist["ranking"]:
-        before = p.average(v["total"] for v in earlier if v["store_id"] == row["store_id"])
+        before = p.average(v["total"] for v in before_by_store.get(row["store_id"], ()))
         score = row["average_value"]
         rows.append({
             "store_id": row["store_id"], "code": row["code"], "name": row["name"],
@@ -86,7 +87,7 @@ def _league(checklist: dict, visits: list[dict], earlier: list[dict], link) -> l
             "change": round(score - before, 1) if score is not None and before is not None
             else None,
             "visits": row["visits"], "red_lines": row["red_lines"], "color": row["color"],
-            **link([v["id"] for v in visits if v["store_id"] == row["store_id"]]),
+            **link([v["id"] for v in now.get(row["store_id"], ())]),
         })
     return rows
 
@@ -94,19 +95,24 @@ def _league(checklist: dict, visits: list[dict], earlier: list[dict], link) -> l
 def _heatmap(visits: list[dict], lang: str, link) -> dict:
     """Functions × moments: each cell the average of the visits' percent in it, how many visits
     rated it, and the visits that missed something in it (the store's coaching starts there)."""
+    percents, misses = defaultdict(list), defaultdict(list)
+    for visit in visits:
+        for cell, percent in visit["grid"].items():
+            percents[cell].append(percent)
+        missed_cells = {(row["function"], row["moment"]) for row in visit["items"]
+                        if p.missed(row)}
+        for cell in missed_cells:
+            misses[cell].append(visit["id"])
     cells = []
     for function in FUNCTIONS:
         for moment in MOMENTS:
-            rated = [v for v in visits if (function, moment) in v["grid"]]
-            if not rated:
+            if (function, moment) not in percents:
                 continue
-            percent = p.average(v["grid"][function, moment] for v in rated)
-            misses = [v["id"] for v in rated if any(
-                row["function"] == function and row["moment"] == moment and p.missed(row)
-                for row in v["items"])]
+            percent = p.average(percents[function, moment])
+            missed = misses.get((function, moment), [])
             cells.append({"function": function, "moment": moment, "percent": percent,
-                          "color": heat_color(percent), "rated": len(rated),
-                          "missed": len(misses), **link(misses)})
+                          "color": heat_color(percent), "rated": len(percents[function, moment]),
+                          "missed": len(missed), **link(missed)})
     used_functions = {c["function"] for c in cells}
     used_moments = {c["moment"] for c in cells}
     return {

@@ -88,6 +88,23 @@ def visit_rows(store_ids: list[int], period: Period) -> list[dict]:
     } for row in found]
 
 
+def total_rows(store_ids: list[int], checklist_id: int, period: Period) -> list[dict]:
+    """What visit_rows gives of the published visits of one checklist, only their totals and
+    moments: the period before a dashboard's, compared (the scores' JSON is not read whole)."""
+    if not store_ids:
+        return []
+    found = db.session.execute(
+        select(Visit.store_id, Visit.total, Visit.score["moments"].label("moments"))
+        .join(ChecklistVersion, Visit.checklist_version_id == ChecklistVersion.id)
+        .where(Visit.store_id.in_(store_ids), Visit.status == "published",
+               Visit.excluded.is_(None), ChecklistVersion.checklist_id == checklist_id,
+               Visit.started_at >= period.begins, Visit.started_at < period.ends,
+               Visit.total.is_not(None))
+        .order_by(Visit.started_at, Visit.id)).all()
+    return [{"store_id": row.store_id, "total": row.total,
+             "moments": {m["id"]: m["percent"] for m in row.moments or ()}} for row in found]
+
+
 def by_checklist(visits: list[dict], lang: str) -> list[dict]:
     """The visits split by checklist (all versions of one checklist together): an average never
     mixes checklists. Most visited first; each with its title from its newest version."""
@@ -101,6 +118,14 @@ def by_checklist(visits: list[dict], lang: str) -> list[dict]:
                                                      .title, lang), "visits": rows}
              for checklist, rows in groups.items()]
     return sorted(found, key=lambda c: (-len(c["visits"]), c["title"]))
+
+
+def by_store(visits: list[dict]) -> dict[int, list[dict]]:
+    """The visits of each store, in their order."""
+    found = defaultdict(list)
+    for visit in visits:
+        found[visit["store_id"]].append(visit)
+    return found
 
 
 def average(values) -> float | None:

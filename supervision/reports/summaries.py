@@ -193,8 +193,9 @@ def _ranking(stores, visits, names) -> list[dict]:
     ones, marked, without a rank: one good visit does not make the best store. Actions and
     disputes belong to no checklist: they are listed once, after the checklists."""
     rows = []
+    by_store = p.by_store(visits)
     for store in stores:
-        own = [v for v in visits if v["store_id"] == store.id]
+        own = by_store.get(store.id, [])
         totals = [v["total"] for v in own]
         functions = p.function_averages(own)
         rows.append({
