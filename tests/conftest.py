@@ -52,6 +52,7 @@ def _test_config(database_url: str, photo_dir: Path) -> dict:
         # No periodic sweep outlives its test (a thread-mode app would start one); the tests of
         # the sweep set their own period.
         "ACTION_SWEEP_SECONDS": 0,
+        "WEBHOOK_RETRY_SECONDS": 0,  # the same for the webhooks' retries
     }
 
 
