@@ -37,6 +37,7 @@ from supervision.checklists.models import Checklist, ChecklistVersion  # noqa: E
 from supervision.checklists.services import add_version, definition_of  # noqa: E402
 from supervision.db import db, utcnow  # noqa: E402
 from supervision.followup.models import Action, Dispute  # noqa: E402
+from supervision.scoring.digest import digest_of  # noqa: E402
 from supervision.scoring.engine import score_visit  # noqa: E402
 from supervision.stores.models import Region, Store  # noqa: E402
 from supervision.visits.models import Visit  # noqa: E402
@@ -131,6 +132,7 @@ def build(count: int, visits: int) -> tuple[int, dict]:
     version = db.session.scalars(select(ChecklistVersion).join(Checklist).where(
         Checklist.slug == "storefront-audit")).first()
     scores = templates(definition_of(version))
+    digests = [digest_of(score) for score in scores]
     now, rng = utcnow(), random.Random(7)
     for region in regions:
         db.session.execute(insert(Store), [
@@ -148,6 +150,7 @@ def build(count: int, visits: int) -> tuple[int, dict]:
                          "checklist_version_id": version.id, "kind": "audit",
                          "status": "published", "author_id": manager.id, "started_at": at,
                          "submitted_at": at, "published_at": at, "score": score,
+                         "score_digest": digests[n % TEMPLATES],
                          "total": score["total"], "grade": score["grade"]["id"],
                          "red_line": bool(score["red_lines"])})
         for chunk in range(0, len(rows), 2000):

@@ -165,3 +165,30 @@ def test_who_sees_the_dashboard(app, client, world):
     store_side = create_key(client, world)
     assert client.get("/api/v1/dashboard", query_string={"region_id": world["east"].id},
                       headers=key_headers(store_side)).status_code == 403
+
+
+def test_a_visit_scored_again_moves_the_figures(app, client, world):
+    """The figures read the digest kept with the score (scoring/digest.py): a correction after
+    publication, which scores the visit again, reaches them."""
+    from supervision.accounts.models import User
+    from supervision.checklists.services import definition_of
+    from supervision.followup.review import correct_answer
+    from supervision.scoring.digest import digest_of
+
+    visit_id = world["visits"]["a1"]
+    before = {row["item"]: row for row in get(client, world)["items"]}
+    assert before["signage"]["missed"] == 2 and "tidy" in before
+    with app.app_context():
+        visit = db.session.get(Visit, uuid.UUID(visit_id))
+        correct_answer(db.session.get(User, world["manager"].id), visit,
+                       definition_of(visit.checklist_version),
+                       {"item": "signage", "value": False, "na": False}, "监控复核 / camera")
+        db.session.commit()
+        assert visit.score_digest == digest_of(visit.score)
+        assert ["signage", "image", "arrival"] in visit.score_digest["missed"]
+    after = {row["item"]: row for row in get(client, world)["items"]}
+    assert (after["signage"]["missed"], after["signage"]["scored"]) == (3, 7)
+    assert after["signage"]["visit_ids"][-1] == visit_id
+    league = {row["code"]: row for row in get(client, world)["league"]}
+    assert league["E1"]["score"] == min(mean(totals(app, [world["visits"][k] for k in (
+        "a1", "a2", "a3")])), 99.9)

@@ -29,7 +29,11 @@ VISITS_PER_FIGURE = 50
 
 def dashboard(user, region_id: int, start, end, slug: str | None, lang: str,
               now: datetime) -> dict:
-    region = get_region(user, region_id)
+    with p.many_objects():
+        return _dashboard(get_region(user, region_id), start, end, slug, lang, now)
+
+
+def _dashboard(region, start, end, slug: str | None, lang: str, now: datetime) -> dict:
     context, visits, stores, period = region_figures(region, start, end, lang, now)
     slugs = dict(db.session.execute(select(Checklist.id, Checklist.slug).where(
         Checklist.id.in_([c["id"] for c in context["checklists"]]))).all())
@@ -99,9 +103,7 @@ def _heatmap(visits: list[dict], lang: str, link) -> dict:
     for visit in visits:
         for cell, percent in visit["grid"].items():
             percents[cell].append(percent)
-        missed_cells = {(row["function"], row["moment"]) for row in visit["items"]
-                        if p.missed(row)}
-        for cell in missed_cells:
+        for cell in {(function, moment) for _, function, moment in visit["missed"]}:
             misses[cell].append(visit["id"])
     cells = []
     for function in FUNCTIONS:
@@ -129,8 +131,7 @@ def _moment_tile(moment: str, visits: list[dict], earlier: list[dict], lang: str
     rated = [v for v in visits if moment in v["moments"]]
     percent = p.average(v["moments"][moment] for v in rated)
     before = p.average(v["moments"][moment] for v in earlier if moment in v["moments"])
-    misses = [v["id"] for v in rated if any(
-        row["moment"] == moment and p.missed(row) for row in v["items"])]
+    misses = [v["id"] for v in rated if any(m == moment for _, _, m in v["missed"])]
     return {"moment": moment, "label": labels.pick(MOMENT_LABELS[moment], lang),
             "percent": percent, "previous": before,
             "change": round(percent - before, 1) if percent is not None and before is not None

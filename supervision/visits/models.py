@@ -4,10 +4,11 @@ import uuid
 from datetime import datetime
 
 from sqlalchemy import Boolean, Float, ForeignKey, Integer, String, Text, UniqueConstraint, Uuid
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
 from supervision.db import JSONType, UTCDateTime, db, utcnow
 from supervision.feed.changes import Changes
+from supervision.scoring.digest import digest_of
 
 VISIT_KINDS = ("audit", "mystery")
 # draft → submitted → published (audits publish on submission); a reviewer may reject a
@@ -45,6 +46,9 @@ class Visit(Changes, db.Model):
     total: Mapped[float | None] = mapped_column(Float)
     grade: Mapped[str | None] = mapped_column(String(32))
     red_line: Mapped[bool] = mapped_column(Boolean, default=False)
+    # What the period reports and the dashboard read of the score (scoring/digest.py): set
+    # with the score, whoever sets it.
+    score_digest: Mapped[dict | None] = mapped_column(JSONType)
 
     # The hash of the last accepted body, so that a replayed PUT is recognised as harmless.
     body_hash: Mapped[str | None] = mapped_column(String(64))
@@ -78,6 +82,11 @@ class Visit(Changes, db.Model):
         back_populates="visit", cascade="all, delete-orphan", order_by="Photo.announced_at"
     )
     signoff: Mapped["Signoff | None"] = relationship(back_populates="visit", uselist=False)
+
+    @validates("score")
+    def _digest_with_score(self, _key, score):
+        self.score_digest = digest_of(score)
+        return score
 
 
 class Response(db.Model):
