@@ -98,6 +98,12 @@ TEMPLATES = (
     # anything not found (supervision/scoping.py and the like), and HTTP's own
     "{what} {id} not found.",
     "The request body is too large: the limit is {limit} bytes.",
+    # API keys and webhooks
+    "No such region: {region}.",
+    "The host {host} cannot be resolved.",
+    "{host} is a private, loopback or reserved address; the operator may allow its network "
+    "(WEBHOOK_ALLOWED_NETWORKS).",
+    "The webhook URL is refused: {problem}",
 )
 
 # Values put back that are words of the API (a status, a kind, what was not found): shown in
@@ -131,6 +137,12 @@ def translate(text: str) -> str:
     the catalogue knows the text or its template."""
     if not text or not asked_language():
         return text
+    return in_locale(text)
+
+
+def in_locale(text: str) -> str:
+    """`text` in the language of `get_locale()` (a page's), if the catalogue knows the text
+    or its template."""
     found = gettext(text)
     if found != text:
         return found

@@ -299,3 +299,64 @@ def test_pages_in_english_on_a_phone(browser, admin_server):
     assert page.inner_text("h1") == "Users"
     shot(page, "users-phone")
     context.close()
+
+
+def test_an_api_key_and_a_webhook_made_on_the_pages(page, admin_server):
+    page.goto("/admin/regions")
+    page.fill("#f-code", "KEYS")
+    page.fill("#f-name", "接口测试区")
+    page.click("form.card button[type=submit]")
+    page.click(".admin-tabs >> text=/API 密钥|API keys/")
+    page.wait_for_url("**/admin/api-keys")
+    page.fill("#f-name", "东区 Power BI")
+    page.select_option("#f-access", "internal")
+    page.check("text=KEYS · 接口测试区")
+    page.click("form.card button[type=submit]")
+    secret = page.inner_text("#secret-value").strip()
+    assert secret.startswith("svk_") and "只显示这一次" in page.inner_text("#new-secret")
+    shot(page, "api-key-created")
+    client = admin_server.app.test_client()
+    bearer = {"Authorization": f"Bearer {secret}"}
+    assert client.get("/api/v1/feed/visits", headers=bearer).status_code == 200
+    page.goto("/admin/api-keys")
+    assert secret not in page.content()
+    page.click("text=东区 Power BI")
+    assert "GET /api/v1/feed/visits" in page.inner_text("#key-uses")
+    page.go_back()
+    page.click("table.table >> text=撤销")  # the confirmation is accepted by the fixture
+    assert "已撤销" in flash(page)
+    assert client.get("/api/v1/feed/visits", headers=bearer).status_code == 401
+
+    page.click(".admin-tabs >> text=/事件推送|Webhooks/")
+    page.fill("#f-name", "总部企业微信群")
+    page.fill("#f-url", "https://192.168.10.20/robot")  # a private address: refused
+    page.select_option("#f-preset", "wecom")
+    page.uncheck("input[name=events][value='visit.submitted']")
+    page.click("form.card button[type=submit]")
+    assert "是内网、本机或保留地址" in page.inner_text(".has-error .field-error")
+    assert not page.is_checked("input[name=events][value='visit.submitted']")
+    shot(page, "webhook-refused")
+    page.fill("#f-url", "https://1.1.1.1/robot")
+    page.click("form.card button[type=submit]")
+    assert len(page.inner_text("#secret-value").strip()) >= 32
+    page.click("table.table >> text=总部企业微信群")
+    assert page.locator("#deliveries .empty").count() == 1  # nothing sent yet
+    shot(page, "webhook")
+
+
+def test_the_integration_pages_in_english_on_a_phone(browser, admin_server):
+    size, mobile = VIEWPORTS["phone"]
+    context = browser.new_context(viewport=size, is_mobile=mobile, has_touch=mobile,
+                                  locale="en-US", base_url=admin_server.url)
+    page = context.new_page()
+    page.goto("/login?lang=en")
+    page.fill("#email", "admin@example.com")
+    page.fill("#password", DEMO_PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url(re.compile(r"/(\?.*)?$"))
+    for path, title, name in (("/admin/api-keys", "API keys", "api-keys-phone"),
+                              ("/admin/webhooks", "Webhooks", "webhooks-phone")):
+        page.goto(path)
+        assert page.inner_text("h1") == title
+        shot(page, name)
+    context.close()

@@ -25,6 +25,7 @@ from supervision.admin.schemas import (
 from supervision.db import db
 from supervision.errors import DomainError, Forbidden
 from supervision.localtime import local_zone
+from supervision.messages import in_locale
 from supervision.pagination import paginate
 from supervision.schemas import INT_MAX
 from supervision.stores.models import Region, Store
@@ -74,6 +75,12 @@ def localtime(value) -> str:
     return value.astimezone(ZoneInfo(export_zone())).strftime("%Y-%m-%d %H:%M")
 
 
+@blp.app_template_filter("worded")
+def worded(message: str) -> str:
+    """A service's or a schema's message in the page's language (messages.py)."""
+    return in_locale(message) if isinstance(message, str) else str(message)
+
+
 @blp.app_template_filter("audit_details")
 def audit_details(details: dict) -> str:
     """`key: value` pairs, Chinese left readable."""
@@ -101,10 +108,11 @@ def form_values(schema: ma.Schema, lists: tuple[str, ...] = ()) -> dict:
     return data
 
 
-def submit(schema: ma.Schema, action, lists: tuple[str, ...] = ()):
-    """Load the form and run `action(values)`; returns (result, errors by field)."""
+def submit(schema: ma.Schema, action, lists: tuple[str, ...] = (), values: dict | None = None):
+    """Load the form (or `values` read from it) and run `action(loaded)`; returns (result,
+    errors by field)."""
     try:
-        result = action(schema.load(form_values(schema, lists)))
+        result = action(schema.load(form_values(schema, lists) if values is None else values))
     except ma.ValidationError as error:
         return None, error.normalized_messages()
     except DomainError as error:
@@ -294,4 +302,5 @@ def user_active(user_id):
     return redirect(url_for("admin.user_edit", user_id=user_id))
 
 
-from supervision.admin import views_files  # noqa: E402,F401  (its routes join this blueprint)
+# Their routes join this blueprint.
+from supervision.admin import views_files, views_integrations  # noqa: E402,F401
