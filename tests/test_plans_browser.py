@@ -39,6 +39,17 @@ def create_plan(page, store_code: str, name: str) -> None:
 def create_wave(page, name: str) -> None:
     page.goto("/waves")
     page.wait_for_selector("#wave-form")
+    # each shopper offered with its record: the reviewers' average grade, the flags so far
+    labels = page.locator("#wave-shoppers label").all_inner_texts()
+    for record in page.request.get("/api/v1/shoppers").json():
+        label = next(text for text in labels if record["name"] in text)
+        flags = sum(record["flags"].values())
+        if flags:
+            assert f"标记 {flags} 次" in label or f"{flags} flagged" in label, label
+        else:
+            assert "标记" not in label and "flagged" not in label, label
+        if record["average_grade"] is not None:
+            assert str(record["average_grade"]) in label
     page.fill("#wave-name", name)
     page.fill("#wave-lockout", "0")
     page.click("#wave-propose")

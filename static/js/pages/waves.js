@@ -39,8 +39,13 @@ async function load() {
 }
 
 const storeOf = (id) => state.stores.find((s) => s.id === id) || { id, code: `#${id}`, name: `#${id}` };
-const shopperLabel = (s) => (s.average_grade === null || s.average_grade === undefined ? s.name
-  : `${s.name} (${_('grade {g}', { g: s.average_grade })})`);
+// The shopper's record, to choose by: the reviewers' average grade and the flags raised so far.
+function shopperLabel(s) {
+  const flags = Object.values(s.flags || {}).reduce((sum, n) => sum + n, 0);
+  const record = [s.average_grade === null || s.average_grade === undefined ? null
+    : _('grade {g}', { g: s.average_grade }), flags ? _('{n} flagged', { n: flags }) : null].filter(Boolean);
+  return record.length ? `${s.name} (${record.join(' · ')})` : s.name;
+}
 
 function waveForm() {
   const form = h('form', { class: 'card', id: 'wave-form', novalidate: true });
