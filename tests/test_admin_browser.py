@@ -23,13 +23,7 @@ from tests.browser_fixtures import (
     settle,
 )
 
-pytestmark = [
-    pytest.mark.browser,
-    # Werkzeug's development server (the live server's thread) leaves the file of a static
-    # response to the garbage collector when it answers 304 or the service worker aborts a
-    # precache request; the ResourceWarning then surfaces in whichever test runs. Not ours.
-    pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning"),
-]
+pytestmark = pytest.mark.browser
 
 
 @pytest.fixture(scope="module")
@@ -41,6 +35,8 @@ def admin_server(tmp_path_factory):
         "SECRET_KEY": "admin-browser-tests", "LOGIN_RATE_LIMIT": "10000 per minute",
         "SQLALCHEMY_DATABASE_URI": f"sqlite:///{folder / 'live.db'}",
         "PHOTO_DIR": str(folder / "photos"), "DEMO_PASSWORD": DEMO_PASSWORD,
+        # the periodic tasks of a thread-mode app would outlive the module's database
+        "ACTION_SWEEP_SECONDS": 0, "WEBHOOK_RETRY_SECONDS": 0,
     })
     with app.app_context():
         db.create_all()
