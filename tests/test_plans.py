@@ -99,11 +99,28 @@ def test_twice_a_month_across_february_with_a_window_cut_by_the_next_one(app, wo
     plan = _create(app, world, now, store_ids=[world["store"].id], starts_on="2028-01-01",
                    recurrence={"per_month": 2}, window_days=20)
     got = [(start, end) for _, start, end, _ in _dues(app, plan)]
-    # Jan 31 (today) holds no due day; then Feb 1 and 15 (leap February), Mar 1 and 16,
-    # Apr 1 (the horizon is 62 days: April 2); a 20-day window stops the day before the next.
-    assert got == [(D(2028, 2, 1), D(2028, 2, 14)), (D(2028, 2, 15), D(2028, 2, 29)),
+    # Jan 16's window, cut by Feb 1, still holds today (Jan 31): due today; then Feb 1 and 15
+    # (leap February), Mar 1 and 16, Apr 1 (the horizon is 62 days: April 2); a 20-day window
+    # stops the day before the next.
+    assert got == [(D(2028, 1, 16), D(2028, 1, 31)),
+                   (D(2028, 2, 1), D(2028, 2, 14)), (D(2028, 2, 15), D(2028, 2, 29)),
                    (D(2028, 3, 1), D(2028, 3, 15)), (D(2028, 3, 16), D(2028, 3, 31)),
                    (D(2028, 4, 1), D(2028, 4, 15))]
+
+
+def test_a_plan_started_on_the_managers_today_keeps_its_first_audit_past_the_stores_midnight(
+        app, world):
+    # 16:06 UTC on Dec 5: the manager's browser (UTC) says Dec 5, the store's today is Dec 6.
+    now = datetime(2026, 12, 5, 16, 6, tzinfo=UTC)
+    plan = _create(app, world, now, store_ids=[world["store"].id], starts_on="2026-12-05",
+                   recurrence={"every_days": 7}, window_days=2)
+    assert _dues(app, plan)[:2] == [
+        (world["store"].id, D(2026, 12, 5), D(2026, 12, 6), "due"),
+        (world["store"].id, D(2026, 12, 12), D(2026, 12, 13), "due")]
+    # a window that has already closed is not made only to be overdue: a day's window, daily
+    daily = _create(app, world, now, store_ids=[world["store"].id], starts_on="2026-12-05",
+                    recurrence={"every_days": 1}, window_days=1)
+    assert _dues(app, daily)[0][1:] == (D(2026, 12, 6), D(2026, 12, 6), "due")
 
 
 def test_stores_by_tag_and_by_region(app, world):

@@ -165,7 +165,9 @@ def generate_due_visits(plan: AuditPlan, until: date, from_today: bool = False,
                         now: datetime | None = None) -> int:
     """Insert the due visits of `plan` up to `until` that do not exist yet, in bulk; returns how
     many. The occurrences generated are those after the plan's `generated_until` and after each
-    store's local today (from today itself with `from_today`: a new plan's first day counts)."""
+    store's local today; with `from_today` (a new plan), also those whose window still holds
+    the store's today: a plan started on the manager's today, when it is already tomorrow in
+    the store, keeps its first audit."""
     now = now or utcnow()
     by_zone = defaultdict(list)
     for store in plan_stores(plan):
@@ -173,21 +175,28 @@ def generate_due_visits(plan: AuditPlan, until: date, from_today: bool = False,
     count = 0
     for zone, store_ids in by_zone.items():
         today = local_date(now, zone)
-        after = today - timedelta(days=1) if from_today else today
+        after = today - timedelta(days=plan.window_days) if from_today else today
         if plan.generated_until and not from_today:
             after = max(after, plan.generated_until)
-        count += _insert(plan, store_ids, after, until)
+        count += _insert(plan, store_ids, after, until, open_on=today)
     plan.generated_until = max(until, plan.generated_until or until)
     return count
 
 
-def _insert(plan: AuditPlan, store_ids: list[int], after: date, until: date) -> int:
+def _insert(plan: AuditPlan, store_ids: list[int], after: date, until: date,
+            open_on: date) -> int:
+    """The occurrences after `after` up to `until` whose window has not ended before
+    `open_on`."""
     days = recurrences.occurrences(plan.recurrence, plan.starts_on, plan.ends_on, after, until)
     if not days:
         return 0
     following = [*days[1:], recurrences.next_after(plan.recurrence, plan.starts_on, days[-1])]
-    windows = [(day, min(day + timedelta(days=plan.window_days - 1), later - timedelta(days=1)))
-               for day, later in zip(days, following, strict=True)]
+    windows = [(day, end) for day, later in zip(days, following, strict=True)
+               for end in [min(day + timedelta(days=plan.window_days - 1),
+                               later - timedelta(days=1))] if end >= open_on]
+    if not windows:
+        return 0
+    days = [day for day, _ in windows]
     existing = set(db.session.execute(
         select(DueVisit.store_id, DueVisit.due_from)
         .where(DueVisit.plan_id == plan.id, DueVisit.due_from >= days[0],

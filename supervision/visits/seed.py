@@ -13,6 +13,8 @@ from supervision.checklists.definition import Answer, ChecklistDefinition, Item,
 from supervision.checklists.services import current_version, definition_of
 from supervision.db import db, utcnow
 from supervision.errors import NotFound
+from supervision.followup.duedates import local_date
+from supervision.localtime import day_begins
 from supervision.scoring import item_fraction
 from supervision.visits import photos as pipeline
 from supervision.visits import services
@@ -95,8 +97,9 @@ def _make_visit(visit_id, author, store, version, days_ago, profile, rng,
     """One visit as its collector would send it; a mystery shopper's number answers state the
     timers' durations (`misremembered` minutes more for the queue)."""
     definition = definition_of(version)
-    started = (utcnow() - timedelta(days=days_ago)).replace(hour=2, minute=30, second=0,
-                                                            microsecond=0)
+    # 10:30 on the store's own calendar day `days_ago` before its today (its "days since").
+    day = local_date(utcnow(), store.timezone) - timedelta(days=days_ago)
+    started = day_begins(day, store.timezone) + timedelta(hours=10, minutes=30)
     answers = _answers(definition, profile, rng)
     moments = _moments(definition, started, rng, answers.get(GREETED_FAST, True))
     for item_id, minutes in _timed_answers(definition, moments).items():
